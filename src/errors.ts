@@ -1,0 +1,77 @@
+// Typed errors with a stable code, a message that names the input, and a hint that says what to do.
+// The CLI prints `autotune: <message> (<hint>)` and exits with `exitCode`.
+
+export type ErrorCode =
+  | 'E_USAGE' // bad command line
+  | 'E_INPUT' // unreadable or invalid input file / value
+  | 'E_NOT_FOUND'
+  | 'E_PORT_IN_USE'
+  | 'E_FFMPEG'
+  | 'E_FFMPEG_MISSING'
+  | 'E_NVDEC_UNAVAILABLE'
+  | 'E_MODEL_LAYOUT'
+  | 'E_MODEL_LOAD'
+  | 'E_PROVIDER'
+  | 'E_SPACE_INVALID'
+  | 'E_STORE'
+  | 'E_STORE_LOCKED'
+  | 'E_STUDY'
+  | 'E_HTTP_STATUS'
+  | 'E_NO_RANGE'
+  | 'E_MOOV_NOT_IN_PREFIX'
+  | 'E_STALL'
+  | 'E_RESET'
+  | 'E_DECODE'
+  | 'E_PM2'
+  | 'E_PM2_RESTART'
+  | 'E_ENV_FILE'
+  | 'E_SYSCTL'
+  | 'E_INTERRUPTED'
+  | 'E_INTERNAL';
+
+export interface ErrorDetails {
+  hint?: string;
+  context?: Record<string, unknown>;
+  cause?: unknown;
+  exitCode?: number;
+}
+
+const DEFAULT_EXIT: Partial<Record<ErrorCode, number>> = {
+  E_USAGE: 2,
+  E_INPUT: 2,
+  E_SPACE_INVALID: 2,
+  E_ENV_FILE: 2,
+  E_INTERRUPTED: 130,
+};
+
+export class AutotuneError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly context: Record<string, unknown>;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'AutotuneError';
+    this.code = code;
+    this.hint = details.hint;
+    this.context = details.context ?? {};
+    this.exitCode = details.exitCode ?? DEFAULT_EXIT[code] ?? 1;
+  }
+
+  /** One line for a terminal: the message, then what to do. */
+  toLine(): string {
+    return this.hint ? `${this.message} (${this.hint})` : this.message;
+  }
+}
+
+export function isAutotuneError(err: unknown, code?: ErrorCode): err is AutotuneError {
+  return err instanceof AutotuneError && (code === undefined || err.code === code);
+}
+
+/** The message of anything thrown, without a stack. */
+export function messageOf(err: unknown): string {
+  if (err instanceof AutotuneError) return err.toLine();
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
