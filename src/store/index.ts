@@ -1,0 +1,3 @@
+export { openStorage, DEFAULT_DB_PATH, DEFAULT_BUSY_TIMEOUT_MS, unknownStudy } from './sqlite-storage.js';
+export type * from './types.js';
+export { SCHEMA_VERSION } from './schema.js';

@@ -1,0 +1,394 @@
+// Storage on one SQLite file (better-sqlite3): WAL so readers never block the writer, a busy timeout
+// so two processes take turns, statements prepared once, every write committed at once.
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { AutotuneError } from '../errors.js';
+import type { Config } from '../pipeline/types.js';
+import { migrate } from './migrate.js';
+import { measurementFromRow, studyFromRow, trialFromRow, type Row } from './rows.js';
+import type {
+  MeasurementRecord,
+  NewMeasurement,
+  NewStudy,
+  Phase,
+  Storage,
+  StudyRecord,
+  TrialOutcome,
+  TrialRecord,
+  VideoRecord,
+} from './types.js';
+
+export const DEFAULT_DB_PATH = 'results/autotune.db';
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export interface OpenStorageOptions {
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+}
+
+/** Opens (creating the folder and the schema when needed) the store at `path`. */
+export function openStorage(path: string = DEFAULT_DB_PATH, options: OpenStorageOptions = {}): Storage {
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  return withStoreErrors(path, busyTimeoutMs, () => {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, { readonly: options.readonly ?? false, timeout: busyTimeoutMs });
+    try {
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+      if (!options.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('foreign_keys = ON');
+      migrate(db, path);
+      return new SqliteStorage(db, path, busyTimeoutMs);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  });
+}
+
+const now = () => new Date().toISOString();
+const json = (value: unknown) => JSON.stringify(value ?? null);
+
+class SqliteStorage implements Storage {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly busyTimeoutMs: number;
+  private readonly stmt;
+
+  constructor(db: Database.Database, path: string, busyTimeoutMs: number) {
+    this.db = db;
+    this.path = path;
+    this.busyTimeoutMs = busyTimeoutMs;
+    this.stmt = {
+      insertStudy: db.prepare(
+        `INSERT INTO studies (name, space_file, space_json, objective_json, settings_json, host_json, net_probe_json, created_at)
+         VALUES (@name, @spaceFile, @space, @objective, @settings, @host, @netProbe, @createdAt)`,
+      ),
+      studyByName: db.prepare('SELECT * FROM studies WHERE name = ?'),
+      allStudies: db.prepare('SELECT * FROM studies ORDER BY id'),
+      updateStudy: db.prepare(
+        'UPDATE studies SET settings_json = @settings, host_json = @host, net_probe_json = @netProbe WHERE name = @name',
+      ),
+      runningTrials: db.prepare("SELECT * FROM trials WHERE study_id = ? AND state = 'RUNNING' ORDER BY number"),
+      nextNumber: db.prepare('SELECT COALESCE(MAX(number), -1) + 1 AS next FROM trials WHERE study_id = ?'),
+      insertTrial: db.prepare(
+        `INSERT INTO trials (study_id, number, params_json, baseline, state, worker_host, worker_pid, started_at)
+         VALUES (@studyId, @number, @params, @baseline, 'RUNNING', @host, @pid, @startedAt)`,
+      ),
+      trialById: db.prepare('SELECT * FROM trials WHERE id = ?'),
+      trialByNumber: db.prepare('SELECT * FROM trials WHERE study_id = ? AND number = ?'),
+      trialsOfStudy: db.prepare('SELECT * FROM trials WHERE study_id = ? ORDER BY number'),
+      finishTrial: db.prepare(
+        `UPDATE trials SET state = @state, reason = @reason, value = @value, feasible = @feasible,
+           violation = @violation, finished_at = @finishedAt
+         WHERE id = @id AND state = 'RUNNING'`,
+      ),
+      insertMeasurement: db.prepare(
+        `INSERT INTO measurements (trial_id, video_url, repeat, phase, connected, first_byte, download_end,
+           decoder_start, first_frame, first_batch, last_frame, total, bytes, protocol, frames_decoded,
+           frames_answered, frames_in_video, accuracy, coverage, truth_f1, sn44, provider, decoder,
+           error_reason, error_message, created_at)
+         VALUES (@trialId, @videoUrl, @repeat, @phase, @connected, @firstByte, @downloadEnd, @decoderStart,
+           @firstFrame, @firstBatch, @lastFrame, @total, @bytes, @protocol, @framesDecoded, @framesAnswered,
+           @framesInVideo, @accuracy, @coverage, @truthF1, @sn44, @provider, @decoder, @errorReason,
+           @errorMessage, @createdAt)`,
+      ),
+      measurementById: db.prepare('SELECT * FROM measurements WHERE id = ?'),
+      measurementsOfTrial: db.prepare('SELECT * FROM measurements WHERE trial_id = ? ORDER BY id'),
+      measurementsOfTrialPhase: db.prepare('SELECT * FROM measurements WHERE trial_id = ? AND phase = ? ORDER BY id'),
+      measurementsOfStudy: db.prepare(
+        'SELECT m.* FROM measurements m JOIN trials t ON t.id = m.trial_id WHERE t.study_id = ? ORDER BY m.id',
+      ),
+      measurementsOfStudyPhase: db.prepare(
+        'SELECT m.* FROM measurements m JOIN trials t ON t.id = m.trial_id WHERE t.study_id = ? AND m.phase = ? ORDER BY m.id',
+      ),
+      upsertVideo: db.prepare(
+        `INSERT INTO videos (url, size, etag, sha256, frames, faststart, updated_at)
+         VALUES (@url, @size, @etag, @sha256, @frames, @faststart, @updatedAt)
+         ON CONFLICT (url) DO UPDATE SET size = excluded.size, etag = excluded.etag, sha256 = excluded.sha256,
+           frames = excluded.frames, faststart = excluded.faststart, updated_at = excluded.updated_at`,
+      ),
+      videoByUrl: db.prepare('SELECT * FROM videos WHERE url = ?'),
+      upsertReference: db.prepare(
+        `INSERT INTO reference_answers (key, answer_json, created_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET answer_json = excluded.answer_json, created_at = excluded.created_at`,
+      ),
+      referenceByKey: db.prepare('SELECT answer_json FROM reference_answers WHERE key = ?'),
+    };
+  }
+
+  private guard<T>(fn: () => T): T {
+    return withStoreErrors(this.path, this.busyTimeoutMs, fn);
+  }
+
+  createStudy(study: NewStudy): StudyRecord {
+    return this.guard(() => {
+      if (this.stmt.studyByName.get(study.name)) {
+        throw new AutotuneError('E_STUDY', `study "${study.name}" already exists in ${this.path}`, {
+          hint: 'pick another --study name, or re-run it to resume',
+        });
+      }
+      this.stmt.insertStudy.run({
+        name: study.name,
+        spaceFile: study.spaceFile,
+        space: json(study.space),
+        objective: json(study.objective),
+        settings: json(study.settings),
+        host: json(study.host),
+        netProbe: json(study.netProbe ?? null),
+        createdAt: now(),
+      });
+      return studyFromRow(this.stmt.studyByName.get(study.name) as Row);
+    });
+  }
+
+  getStudy(name: string): StudyRecord | null {
+    return this.guard(() => {
+      const row = this.stmt.studyByName.get(name) as Row | undefined;
+      return row ? studyFromRow(row) : null;
+    });
+  }
+
+  listStudies(): StudyRecord[] {
+    return this.guard(() => (this.stmt.allStudies.all() as Row[]).map(studyFromRow));
+  }
+
+  updateStudy(name: string, patch: Partial<Pick<NewStudy, 'settings' | 'host' | 'netProbe'>>): StudyRecord {
+    return this.guard(() => {
+      const current = this.getStudy(name);
+      if (!current) throw unknownStudy(name, this.path);
+      this.stmt.updateStudy.run({
+        name,
+        settings: json(patch.settings ?? current.settings),
+        host: json(patch.host ?? current.host),
+        netProbe: json(patch.netProbe === undefined ? current.netProbe : patch.netProbe),
+      });
+      return this.getStudy(name)!;
+    });
+  }
+
+  failInterruptedTrials(studyId: number, reason: string): number[] {
+    return this.guard(() =>
+      this.db
+        .transaction(() => {
+          const marked: number[] = [];
+          for (const row of this.stmt.runningTrials.all(studyId) as Row[]) {
+            const trial = trialFromRow(row);
+            if (isLiveElsewhere(trial)) continue;
+            this.stmt.finishTrial.run({
+              id: trial.id,
+              state: 'FAIL',
+              reason,
+              value: null,
+              feasible: 0,
+              violation: null,
+              finishedAt: now(),
+            });
+            marked.push(trial.number);
+          }
+          return marked;
+        })
+        .immediate(),
+    );
+  }
+
+  createTrial(studyId: number, init: { params: Config; baseline: string | null }): TrialRecord {
+    return this.guard(() =>
+      this.db
+        .transaction(() => {
+          const { next } = this.stmt.nextNumber.get(studyId) as { next: number };
+          const info = this.stmt.insertTrial.run({
+            studyId,
+            number: next,
+            params: json(init.params),
+            baseline: init.baseline,
+            host: hostname(),
+            pid: process.pid,
+            startedAt: now(),
+          });
+          return trialFromRow(this.stmt.trialById.get(info.lastInsertRowid) as Row);
+        })
+        .immediate(),
+    );
+  }
+
+  setTrialState(trialId: number, outcome: TrialOutcome): TrialRecord {
+    return this.guard(() => {
+      const info = this.stmt.finishTrial.run({
+        id: trialId,
+        state: outcome.state,
+        reason: outcome.reason ?? null,
+        value: finiteOrNull(outcome.value),
+        feasible: outcome.feasible ? 1 : 0,
+        violation: finiteOrNull(outcome.violation),
+        finishedAt: now(),
+      });
+      const row = this.stmt.trialById.get(trialId) as Row | undefined;
+      if (!row) throw new AutotuneError('E_STORE', `trial id ${trialId} does not exist in ${this.path}`);
+      const trial = trialFromRow(row);
+      if (info.changes === 0) throw finishedTrial(trial, `set its state to ${outcome.state}`);
+      return trial;
+    });
+  }
+
+  getTrial(studyId: number, number: number): TrialRecord | null {
+    return this.guard(() => {
+      const row = this.stmt.trialByNumber.get(studyId, number) as Row | undefined;
+      return row ? trialFromRow(row) : null;
+    });
+  }
+
+  listTrials(studyId: number): TrialRecord[] {
+    return this.guard(() => (this.stmt.trialsOfStudy.all(studyId) as Row[]).map(trialFromRow));
+  }
+
+  addMeasurement(trialId: number, m: NewMeasurement): MeasurementRecord {
+    return this.guard(() => {
+      const row = this.stmt.trialById.get(trialId) as Row | undefined;
+      if (!row) throw new AutotuneError('E_STORE', `trial id ${trialId} does not exist in ${this.path}`);
+      const trial = trialFromRow(row);
+      const allowed = m.phase === 'search' ? trial.state === 'RUNNING' : trial.state === 'COMPLETE';
+      if (!allowed) throw finishedTrial(trial, `add a ${m.phase} measurement`);
+      const info = this.stmt.insertMeasurement.run({
+        trialId,
+        videoUrl: m.videoUrl,
+        repeat: m.repeat,
+        phase: m.phase,
+        ...m.timeline,
+        bytes: m.bytes,
+        protocol: m.protocol,
+        framesDecoded: m.framesDecoded,
+        framesAnswered: m.framesAnswered,
+        framesInVideo: m.framesInVideo,
+        accuracy: finiteOrNull(m.accuracy),
+        coverage: finiteOrNull(m.coverage),
+        truthF1: finiteOrNull(m.truthF1),
+        sn44: finiteOrNull(m.sn44),
+        provider: m.provider,
+        decoder: m.decoder,
+        errorReason: m.error?.reason ?? null,
+        errorMessage: m.error?.message ?? null,
+        createdAt: now(),
+      });
+      return measurementFromRow(this.stmt.measurementById.get(info.lastInsertRowid) as Row);
+    });
+  }
+
+  listMeasurements(filter: { studyId?: number; trialId?: number; phase?: Phase }): MeasurementRecord[] {
+    return this.guard(() => {
+      const { studyId, trialId, phase } = filter;
+      let rows: Row[];
+      if (trialId !== undefined) {
+        rows = (phase ? this.stmt.measurementsOfTrialPhase.all(trialId, phase) : this.stmt.measurementsOfTrial.all(trialId)) as Row[];
+      } else if (studyId !== undefined) {
+        rows = (phase ? this.stmt.measurementsOfStudyPhase.all(studyId, phase) : this.stmt.measurementsOfStudy.all(studyId)) as Row[];
+      } else {
+        throw new AutotuneError('E_INTERNAL', 'listMeasurements needs a studyId or a trialId');
+      }
+      return rows.map(measurementFromRow);
+    });
+  }
+
+  putVideo(video: VideoRecord): void {
+    this.guard(() =>
+      this.stmt.upsertVideo.run({
+        ...video,
+        faststart: video.faststart === null ? null : video.faststart ? 1 : 0,
+        updatedAt: now(),
+      }),
+    );
+  }
+
+  getVideo(url: string): VideoRecord | null {
+    return this.guard(() => {
+      const row = this.stmt.videoByUrl.get(url) as Row | undefined;
+      if (!row) return null;
+      return {
+        url: row.url as string,
+        size: row.size as number | null,
+        etag: row.etag as string | null,
+        sha256: row.sha256 as string | null,
+        frames: row.frames as number | null,
+        faststart: row.faststart === null ? null : row.faststart === 1,
+      };
+    });
+  }
+
+  putReference(key: string, answer: unknown): void {
+    this.guard(() => this.stmt.upsertReference.run(key, json(answer), now()));
+  }
+
+  getReference(key: string): unknown | null {
+    return this.guard(() => {
+      const row = this.stmt.referenceByKey.get(key) as { answer_json: string } | undefined;
+      return row ? JSON.parse(row.answer_json) : null;
+    });
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function finiteOrNull(value: number | null | undefined): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** A RUNNING trial owned by another live process on this host is not interrupted: it is still running. */
+function isLiveElsewhere(trial: TrialRecord): boolean {
+  if (trial.workerHost !== hostname() || trial.workerPid === process.pid) return false;
+  try {
+    process.kill(trial.workerPid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function unknownStudy(name: string, path: string): AutotuneError {
+  return new AutotuneError('E_NOT_FOUND', `no study named "${name}" in ${path}`, {
+    hint: 'run `autotune run --study NAME ...` first, or pass --db / --study of an existing study',
+  });
+}
+
+function finishedTrial(trial: TrialRecord, action: string): AutotuneError {
+  return new AutotuneError('E_STORE', `trial ${trial.number} is ${trial.state}: cannot ${action}`, {
+    hint: 'finished trials are immutable; start a new trial instead',
+    context: { trial: trial.number, state: trial.state },
+  });
+}
+
+/** Turns SQLite's lock and format errors into typed errors that name the file. */
+function withStoreErrors<T>(path: string, busyTimeoutMs: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof AutotuneError) throw err;
+    const code = (err as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+      throw new AutotuneError(
+        'E_STORE_LOCKED',
+        `the results database ${path} is locked by another process (waited ${(busyTimeoutMs / 1000).toFixed(1)} s)`,
+        { hint: 'wait for the other autotune command to finish, or use another --db', cause: err },
+      );
+    }
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new AutotuneError('E_STORE', `${path} is not an autotune results database (${(err as Error).message})`, {
+        hint: 'pass --db with another file name',
+        cause: err,
+      });
+    }
+    if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY') {
+      throw new AutotuneError('E_STORE', `cannot open ${path} for writing (${(err as Error).message})`, {
+        hint: 'check the folder exists and is writable, or pass another --db',
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
