@@ -1,0 +1,3 @@
+export { openTrackedAgent, type TrackedAgent, type ConnectionRecord, type TrackedAgentOptions } from './connections.js';
+export { ConnectionPool, type ConnectionPoolOptions } from './pool.js';
+export { startDownload, type Download, type DownloadOutcome, type DownloadRequest } from './download.js';

@@ -1,0 +1,50 @@
+// USE_CONNECTION_POOL=1: one tracked agent per (origin, HTTP/2 on/off), opened before a challenge's
+// clock starts and kept across challenges. A connection the server closed while idle is reopened
+// before t0 too, so a pooled challenge never pays for the handshake (like a miner's warm session).
+
+import { request } from 'undici';
+import { openTrackedAgent, type TrackedAgent } from './connections.js';
+
+export interface ConnectionPoolOptions {
+  ca?: string | undefined;
+  /** Idle time a pooled connection is kept (ms). */
+  keepAliveMs?: number;
+}
+
+export class ConnectionPool {
+  private readonly agents = new Map<string, TrackedAgent>();
+
+  constructor(private readonly options: ConnectionPoolOptions = {}) {}
+
+  agentFor(url: string, allowH2: boolean): TrackedAgent {
+    const key = `${new URL(url).origin}|${allowH2 ? 'h2' : 'h1'}`;
+    let tracked = this.agents.get(key);
+    if (!tracked) {
+      tracked = openTrackedAgent({ allowH2, ca: this.options.ca, keepAliveMs: this.options.keepAliveMs ?? 120_000 });
+      this.agents.set(key, tracked);
+    }
+    return tracked;
+  }
+
+  /**
+   * Makes sure the agent for `url` holds an open connection (a HEAD request when none is open).
+   * A failure is left for the challenge to meet and report; warming never throws.
+   */
+  async warm(url: string, allowH2: boolean): Promise<TrackedAgent> {
+    const tracked = this.agentFor(url, allowH2);
+    if (tracked.openSockets > 0) return tracked;
+    try {
+      const res = await request(url, { method: 'HEAD', dispatcher: tracked.agent, headersTimeout: 10_000 });
+      await res.body.dump();
+    } catch {
+      // the challenge will connect itself and record what went wrong
+    }
+    return tracked;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.agents.values()];
+    this.agents.clear();
+    await Promise.all(all.map((a) => a.close()));
+  }
+}
