@@ -1,0 +1,125 @@
+// From a trial's measurements to its objective: the value (from medians), whether it is feasible,
+// and how far from feasible it is (for constraint-aware samplers).
+//
+// fastest-safe: minimise the median total time over every challenge of the trial, subject to
+//   (a) no failed challenge and (b) accuracy >= floor x reference accuracy, where accuracy is the
+//   lowest per-video median F1 against the reference (the reference scores 1.0 against itself).
+//   violation = share of failed challenges + shortfall of accuracy under the floor.
+// sn44: maximise the median SN44 estimate (computed by the evaluator with --t-min); feasible when
+//   no challenge failed; violation = share of failed challenges.
+
+import type { ObjectiveSpec } from '../store/types.js';
+import type { Direction } from './types.js';
+import { bootstrapMedianInterval, median, p90, type Interval } from './stats.js';
+
+/** What the objective needs of a measurement (a stored one or a fresh ChallengeResult). */
+export interface Observation {
+  videoUrl: string;
+  total: number | null;
+  accuracy: number | null;
+  coverage: number | null;
+  truthF1: number | null;
+  sn44: number | null;
+  error: { reason: string; message: string } | null;
+}
+
+export interface TrialFigures {
+  value: number | null;
+  feasible: boolean;
+  violation: number;
+  /** Why the trial is infeasible, in words; null when feasible. */
+  why: string | null;
+  challenges: number;
+  failed: number;
+  failureReasons: Record<string, number>;
+  /** The first failed challenge's reason and message, as an example for reports. */
+  firstError: string | null;
+  /** Seconds, over the successful challenges. */
+  median: number | null;
+  p90: number | null;
+  interval: Interval | null;
+  /** Lowest per-video median accuracy. */
+  accuracy: number | null;
+  coverage: number | null;
+  truthF1: number | null;
+  sn44: number | null;
+  /** The successful challenges' totals, for rank tests. */
+  totals: number[];
+  sn44s: number[];
+}
+
+export function directionOf(objective: ObjectiveSpec): Direction {
+  return objective.kind === 'sn44' ? 'maximize' : 'minimize';
+}
+
+const finite = (values: (number | null)[]) => values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+
+export function evaluateObjective(observations: readonly Observation[], objective: ObjectiveSpec, seed = 1): TrialFigures {
+  const ok = observations.filter((o) => o.error === null);
+  const failureReasons: Record<string, number> = {};
+  for (const o of observations) if (o.error) failureReasons[o.error.reason] = (failureReasons[o.error.reason] ?? 0) + 1;
+  const failed = observations.length - ok.length;
+  const totals = finite(ok.map((o) => o.total));
+  const sn44s = finite(ok.map((o) => o.sn44));
+  const byVideo = new Map<string, number[]>();
+  for (const o of ok) if (o.accuracy !== null) byVideo.set(o.videoUrl, [...(byVideo.get(o.videoUrl) ?? []), o.accuracy]);
+  const perVideoAccuracy = [...byVideo.values()].map((v) => median(v)!);
+  const accuracy = perVideoAccuracy.length ? Math.min(...perVideoAccuracy) : null;
+
+  const figures: TrialFigures = {
+    value: null,
+    feasible: false,
+    violation: 0,
+    why: null,
+    challenges: observations.length,
+    failed,
+    failureReasons,
+    firstError: observations.find((o) => o.error)?.error ? describeError(observations.find((o) => o.error)!.error!) : null,
+    median: median(totals),
+    p90: p90(totals),
+    interval: bootstrapMedianInterval(totals, { seed }),
+    accuracy,
+    coverage: median(finite(ok.map((o) => o.coverage))),
+    truthF1: median(finite(ok.map((o) => o.truthF1))),
+    sn44: median(sn44s),
+    totals,
+    sn44s,
+  };
+  const failedShare = observations.length ? failed / observations.length : 1;
+  const reasons: string[] = [];
+  if (observations.length === 0) reasons.push('no challenge measured');
+  else if (failed > 0) reasons.push(`${failed}/${observations.length} challenges failed (${describeReasons(failureReasons)})`);
+
+  if (objective.kind === 'sn44') {
+    figures.value = figures.sn44;
+    if (ok.length > 0 && figures.sn44 === null) reasons.push('no SN44 estimate measured');
+    figures.violation = failedShare + (ok.length > 0 && figures.sn44 === null ? 1 : 0);
+  } else {
+    figures.value = figures.median;
+    const floor = objective.accuracyFloor; // x the reference's accuracy, which is 1.0 against itself
+    let shortfall = 0;
+    if (ok.length > 0 && accuracy === null) {
+      reasons.push('no accuracy measured (no reference answer)');
+      shortfall = 1;
+    } else if (accuracy !== null && accuracy < floor) {
+      reasons.push(`accuracy ${accuracy.toFixed(3)} < floor ${floor}`);
+      shortfall = floor - accuracy;
+    }
+    figures.violation = failedShare + shortfall;
+  }
+  figures.feasible = reasons.length === 0 && figures.value !== null;
+  figures.why = figures.feasible ? null : reasons.join('; ') || 'no objective value';
+  if (figures.feasible) figures.violation = 0;
+  return figures;
+}
+
+export function describeReasons(reasons: Record<string, number>): string {
+  return Object.entries(reasons)
+    .sort((a, b) => b[1] - a[1])
+    .map(([reason, count]) => `${reason} x${count}`)
+    .join(', ');
+}
+
+function describeError(error: { reason: string; message: string }): string {
+  return `${error.reason}: ${error.message}`;
+}
