@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'E_MODEL_LOAD'
   | 'E_PROVIDER'
   | 'E_SPACE_INVALID'
+  | 'E_SPACE_EXHAUSTED' // a sampler has no untried config left (the grid is done): end the study
   | 'E_STORE'
   | 'E_STORE_LOCKED'
   | 'E_STUDY'

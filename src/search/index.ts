@@ -1,0 +1,22 @@
+// Search spaces and samplers: the public surface used by the study runner and the CLI.
+export type { Capability, ParamSpec, ParamType, Space } from './space/types.js';
+export { CAPABILITIES } from './space/types.js';
+export { loadSpace, parseSpace } from './space/parse.js';
+export { completeConfig, configKey, contains, isActive, knownKnobs, orderedParams, searchKey } from './space/config.js';
+export type { CompleteOptions } from './space/config.js';
+export { offValue, restrictToCapabilities, type DroppedParam } from './space/capabilities.js';
+export { gridPoint, gridSize } from './space/grid.js';
+export { GRID_FLOAT_POINTS, GRID_LOG_INT_POINTS } from './space/values.js';
+export { createRng, hash32, type Rng } from './rng.js';
+export { createSampler, type SamplerOptions } from './samplers/index.js';
+export { createGridSampler } from './samplers/grid.js';
+export { createRandomSampler } from './samplers/random.js';
+export { createTpeSampler, type TpeOptions } from './samplers/tpe/index.js';
+export {
+  SAMPLER_NAMES,
+  SpaceExhaustedError,
+  isSpaceExhausted,
+  type AskContext,
+  type Sampler,
+  type SamplerName,
+} from './samplers/types.js';
