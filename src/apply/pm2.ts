@@ -1,0 +1,135 @@
+// pm2 through its CLI (execa): find the binary, list processes, restart with a new environment and
+// wait until the process is online and carries the expected values.
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { AutotuneError } from '../errors.js';
+
+export interface Pm2Process {
+  name: string;
+  pmId: number;
+  pid: number;
+  status: string;
+  restarts: number;
+  env: Record<string, unknown>;
+}
+
+const PACKAGE_PM2 = fileURLToPath(new URL('../../node_modules/.bin/pm2', import.meta.url));
+
+/** PM2_BIN, then `pm2` on PATH, then this package's node_modules/.bin/pm2. */
+export function resolvePm2(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PM2_BIN) {
+    if (isExecutable(env.PM2_BIN)) return env.PM2_BIN;
+    throw new AutotuneError('E_PM2', `pm2 not installed: PM2_BIN=${env.PM2_BIN} is not an executable file; nothing was changed`, {
+      hint: 'install pm2 (npm install -g pm2) or point PM2_BIN at it',
+    });
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir && isExecutable(join(dir, 'pm2'))) return join(dir, 'pm2');
+  }
+  if (isExecutable(PACKAGE_PM2)) return PACKAGE_PM2;
+  throw new AutotuneError('E_PM2', 'pm2 not installed (not on PATH, PM2_BIN unset); nothing was changed', {
+    hint: 'install pm2 (npm install -g pm2) or point PM2_BIN at it',
+  });
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `pm2 jlist`, parsed. */
+export async function pm2List(bin: string): Promise<Pm2Process[]> {
+  const run = await execa(bin, ['jlist'], { reject: false, stdin: 'ignore' });
+  const out = String(run.stdout ?? '');
+  // A daemon that starts on this call may print banner lines before the JSON.
+  const start = out.indexOf('[');
+  const end = out.lastIndexOf(']');
+  if (run.exitCode !== 0 || start < 0 || end < start) {
+    throw new AutotuneError('E_PM2', `pm2 jlist failed (exit ${run.exitCode}): ${firstLine(String(run.stderr ?? '') || out)}`, {
+      hint: 'check that pm2 works: pm2 ls',
+    });
+  }
+  const list = JSON.parse(out.slice(start, end + 1)) as Array<Record<string, any>>;
+  return list.map((p) => ({
+    name: String(p.name),
+    pmId: Number(p.pm_id),
+    pid: Number(p.pid ?? 0),
+    status: String(p.pm2_env?.status ?? 'unknown'),
+    restarts: Number(p.pm2_env?.restart_time ?? 0),
+    env: { ...(p.pm2_env?.env ?? {}), ...pickStrings(p.pm2_env ?? {}) },
+  }));
+}
+
+function pickStrings(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([k]) => /^[A-Z_][A-Z0-9_]*$/.test(k)));
+}
+
+/** The named process (name or pm id), or an E_PM2 error naming what pm2 knows. */
+export async function findPm2Process(bin: string, name: string): Promise<Pm2Process> {
+  const list = await pm2List(bin);
+  const found = list.find((p) => p.name === name || String(p.pmId) === name);
+  if (!found) {
+    const known = list.map((p) => p.name).join(', ') || 'none';
+    throw new AutotuneError('E_PM2', `pm2 has no process named ${name} (known: ${known}); nothing was changed`, {
+      hint: 'pass the name shown by pm2 ls',
+    });
+  }
+  return found;
+}
+
+/** `pm2 restart NAME --update-env` with `env` added to the environment pm2 passes on. */
+export async function pm2Restart(bin: string, name: string, env: Record<string, string>): Promise<void> {
+  const run = await execa(bin, ['restart', name, '--update-env'], { reject: false, stdin: 'ignore', env, extendEnv: true });
+  if (run.exitCode !== 0) {
+    throw new AutotuneError('E_PM2_RESTART', `pm2 restart ${name} failed (exit ${run.exitCode}): ${firstLine(String(run.stderr ?? '') || String(run.stdout ?? ''))}`);
+  }
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  /** How long the process must stay online with the same pid before it counts as up. */
+  settleMs?: number;
+  pollMs?: number;
+}
+
+/** Polls jlist until NAME is online with `expected` in its environment and stays so for settleMs. */
+export async function waitOnline(bin: string, name: string, expected: Record<string, string>, options: WaitOptions = {}): Promise<Pm2Process> {
+  const { timeoutMs = 20_000, settleMs = 1_500, pollMs = 200 } = options;
+  const deadline = Date.now() + timeoutMs;
+  let since: { pid: number; at: number } | null = null;
+  let last: Pm2Process | null = null;
+  let why = 'not listed';
+  while (Date.now() < deadline) {
+    const proc = (await pm2List(bin)).find((p) => p.name === name || String(p.pmId) === name) ?? null;
+    last = proc;
+    const mismatch = proc ? Object.entries(expected).find(([k, v]) => String(proc.env[k] ?? '') !== v) : undefined;
+    if (!proc) why = 'not listed';
+    else if (proc.status === 'errored' || proc.status === 'stopped') {
+      throw new AutotuneError('E_PM2_RESTART', `${name} is ${proc.status} after the restart (${proc.restarts} restarts)`);
+    } else if (proc.status !== 'online') why = `status ${proc.status}`;
+    else if (mismatch) why = `its environment has ${mismatch[0]}=${String(proc.env[mismatch[0]] ?? '(unset)')}, expected ${mismatch[1]}`;
+    else {
+      if (!since || since.pid !== proc.pid) since = { pid: proc.pid, at: Date.now() };
+      if (Date.now() - since.at >= settleMs) return proc;
+      await sleep(pollMs);
+      continue;
+    }
+    since = null;
+    await sleep(pollMs);
+  }
+  throw new AutotuneError('E_PM2_RESTART', `${name} did not come up online with the new environment within ${Math.round(timeoutMs / 1000)} s (${why}${last ? `, ${last.restarts} restarts` : ''})`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n').find((l) => l.trim() !== '')?.trim() ?? '(no output)';
+}

@@ -1,0 +1,69 @@
+// `autotune apply --rollback`: undo the last apply recorded in the miner dir's manifest.
+import { copyFile, rm } from 'node:fs/promises';
+import { AutotuneError, messageOf } from '../errors.js';
+import { envValues, parseEditableEnv } from './env-editor.js';
+import { readRecords, writeRecords } from './manifest.js';
+import { checkMinerDir, readOptional } from './miner-dir.js';
+import { findPm2Process, pm2Restart, resolvePm2, waitOnline, type WaitOptions } from './pm2.js';
+import { isRoot, writeSysctlValues } from './sysctl-install.js';
+
+export interface RollbackOptions {
+  minerDir: string;
+  pm2: string | null;
+  log: (line: string) => void;
+  root?: boolean;
+  wait?: WaitOptions;
+}
+
+export async function rollbackLast(o: RollbackOptions): Promise<void> {
+  checkMinerDir(o.minerDir);
+  const records = readRecords(o.minerDir);
+  const last = records.at(-1);
+  if (!last) {
+    throw new AutotuneError('E_NOT_FOUND', `nothing to roll back in ${o.minerDir}: no apply is recorded there`, {
+      hint: 'autotune apply --yes records what it changes; roll back only after one',
+    });
+  }
+  const pm2 = o.pm2 ? { bin: resolvePm2(), name: o.pm2 } : null;
+  if (pm2) await findPm2Process(pm2.bin, pm2.name);
+  const restored = last.env.backup ? await readOptional(last.env.backup) : null;
+  if (last.env.backup && restored === null) {
+    throw new AutotuneError('E_NOT_FOUND', `the backup ${last.env.backup} is gone; nothing was changed`, {
+      hint: `restore ${last.env.path} by hand`,
+    });
+  }
+  const oldValues = envValues(parseEditableEnv(restored ?? '', last.env.backup ?? last.env.path));
+
+  if (last.env.backup) await copyFile(last.env.backup, last.env.path);
+  else await rm(last.env.path, { force: true });
+  o.log(last.env.backup ? `restored ${last.env.path} from ${last.env.backup}` : `removed ${last.env.path} (apply created it)`);
+
+  if (last.sysctl) {
+    const s = last.sysctl;
+    if (s.backup) await copyFile(s.backup, s.installed);
+    else await rm(s.installed, { force: true });
+    o.log(s.backup ? `restored ${s.installed} from ${s.backup}` : `removed ${s.installed}`);
+    const values = s.previous.filter((p): p is { key: string; value: string } => p.value !== null);
+    if (s.loaded && (o.root ?? isRoot())) {
+      const failed = await writeSysctlValues(values);
+      o.log(failed.length === 0 ? `sysctl: put back ${values.length} kernel values seen before apply` : `sysctl: could not put back ${failed.join(', ')}`);
+    } else if (s.loaded) {
+      o.log('sysctl: to put back the kernel values seen before apply, run:');
+      for (const v of values) o.log(`  sudo sysctl -w '${v.key}=${v.value}'`);
+    }
+  }
+  await writeRecords(o.minerDir, records.slice(0, -1));
+
+  if (pm2) {
+    try {
+      await pm2Restart(pm2.bin, pm2.name, oldValues);
+      const proc = await waitOnline(pm2.bin, pm2.name, oldValues, o.wait);
+      o.log(`pm2: ${pm2.name} is online (pid ${proc.pid}) with the restored values`);
+    } catch (err) {
+      throw new AutotuneError('E_PM2_RESTART', `restored the files, but ${messageOf(err)}`, {
+        hint: `check pm2 logs ${pm2.name}`,
+        exitCode: 1,
+      });
+    }
+  }
+}

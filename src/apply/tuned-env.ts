@@ -1,0 +1,60 @@
+// The tuned env file (emit's best.env) read strictly: only `KEY=VALUE` / `export KEY=VALUE` lines with
+// plain values, comments and blank lines. Anything else refuses the whole file, so nothing from a study
+// file can inject shell or extra lines into the miner's .env.
+import { readFile } from 'node:fs/promises';
+import { AutotuneError } from '../errors.js';
+
+export interface TunedValue {
+  key: string;
+  value: string;
+  line: number;
+}
+
+const KEY = /^[A-Z_][A-Z0-9_]*$/;
+/** Numbers, 0/1, simple tokens: no quotes, spaces, `$`, backticks, `;`, `&`, `|`, `<`, `>`, `\`... */
+const PLAIN_VALUE = /^[A-Za-z0-9_.,:+\-/@%]+$/;
+const LINE = /^(?:export\s+)?([^=\s]*)=(\S*)(?:\s+#.*)?$/;
+
+/** Validates tuned-env text; throws E_ENV_FILE naming the first offending line. */
+export function parseTunedEnv(text: string, source: string): TunedValue[] {
+  const values: TunedValue[] = [];
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    const refuse = (why: string) => {
+      throw new AutotuneError('E_ENV_FILE', `${source}:${line}: ${why}: ${JSON.stringify(raw)}; nothing was changed`, {
+        hint: 'tuned env files hold KEY=VALUE lines with names [A-Z_][A-Z0-9_]* and plain values (no quotes, spaces or shell characters)',
+        context: { path: source, line },
+      });
+    };
+    const match = LINE.exec(trimmed);
+    if (!match) return refuse('not a plain KEY=VALUE line');
+    const [, key, value] = match as unknown as [string, string, string];
+    if (!KEY.test(key)) return refuse(`invalid name "${key}"`);
+    if (!PLAIN_VALUE.test(value)) return refuse(`value of ${key} is not a plain value`);
+    const previous = values.findIndex((v) => v.key === key);
+    if (previous >= 0) return refuse(`${key} is set twice (first on line ${values[previous]!.line})`);
+    values.push({ key, value, line });
+  });
+  if (values.length === 0) {
+    throw new AutotuneError('E_ENV_FILE', `${source} sets no variables; nothing was changed`, {
+      hint: 'pass the best.env written by autotune emit',
+    });
+  }
+  return values;
+}
+
+export async function readTunedEnv(path: string): Promise<TunedValue[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new AutotuneError('E_ENV_FILE', `cannot read the tuned env file ${path}: ${(err as Error).message}`, {
+      hint: 'run autotune emit first or pass --env FILE',
+      cause: err,
+    });
+  }
+  return parseTunedEnv(text, path);
+}

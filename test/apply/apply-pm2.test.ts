@@ -1,0 +1,116 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { createPm2Lab, eventually, type Pm2Lab } from './pm2-fixture.js';
+import { snapshotDir } from './snapshot.js';
+
+const MINER_ENV = `# miner settings
+export WALLET_NAME=miner1
+IMG_SIZE=640   # model input
+BATCH_SIZE=32
+
+FRAME_STRIDE=2
+`;
+const OLD = { IMG_SIZE: '640', BATCH_SIZE: '32', FRAME_STRIDE: '2', USE_CONNECTION_POOL: null };
+
+describe('autotune apply with a real pm2', () => {
+  let lab: Pm2Lab;
+  let work: string;
+  beforeAll(() => {
+    lab = createPm2Lab();
+    work = mkdtempSync(join(tmpdir(), 'apply-pm2-'));
+  });
+  afterAll(async () => {
+    await lab.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  /** A miner folder with .env, a tuned env file, and the reporter running under pm2 with the .env values. */
+  async function setup(name: string, tuned: string) {
+    const minerDir = join(work, name);
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(minerDir);
+    writeFileSync(join(minerDir, '.env'), MINER_ENV);
+    const tunedPath = join(work, `${name}.env`);
+    writeFileSync(tunedPath, tuned);
+    const report = await lab.start(name, { IMG_SIZE: '640', BATCH_SIZE: '32', FRAME_STRIDE: '2' });
+    expect(await eventually(() => lab.report(report).env.IMG_SIZE === '640')).toBe(true);
+    const cli = (...args: string[]) => runCli(['apply', '--miner-dir', minerDir, ...args], { env: lab.env });
+    return { minerDir, tunedPath, report, cli };
+  }
+
+  it('applies the tuned values: .env merged in place, the process sees them; --rollback restores the old ones', async () => {
+    const m = await setup('miner-a', '# tuned\nIMG_SIZE=416\nBATCH_SIZE=48\nFRAME_STRIDE=1\nUSE_CONNECTION_POOL=1\n');
+    const run = await m.cli('--env', m.tunedPath, '--pm2', 'miner-a', '--yes');
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('-IMG_SIZE=640   # model input');
+    expect(run.stdout).toContain('+IMG_SIZE=416   # model input');
+    expect(run.stdout).toMatch(/miner-a is online \(pid \d+\) with the new values/);
+
+    const env = readFileSync(join(m.minerDir, '.env'), 'utf8');
+    expect(env).toMatch(
+      /^# miner settings\nexport WALLET_NAME=miner1\nIMG_SIZE=416   # model input\nBATCH_SIZE=48\n\nFRAME_STRIDE=1\n# added by autotune apply from miner-a\.env at .*\nUSE_CONNECTION_POOL=1\n$/,
+    );
+    const backups = readdirSync(m.minerDir).filter((n) => n.startsWith('.env.autotune-backup-'));
+    expect(backups).toHaveLength(1);
+    expect(backups[0]).toMatch(/^\.env\.autotune-backup-\d{8}T\d{6}$/);
+    expect(readFileSync(join(m.minerDir, backups[0]!), 'utf8')).toBe(MINER_ENV);
+    const seen = lab.report(m.report).env;
+    expect(seen).toEqual({ IMG_SIZE: '416', BATCH_SIZE: '48', FRAME_STRIDE: '1', USE_CONNECTION_POOL: '1' });
+
+    const back = await m.cli('--rollback', '--pm2', 'miner-a');
+    expect(back.stderr).toBe('');
+    expect(back.exitCode).toBe(0);
+    expect(readFileSync(join(m.minerDir, '.env'), 'utf8')).toBe(MINER_ENV);
+    const restored = lab.report(m.report).env;
+    expect({ IMG_SIZE: restored.IMG_SIZE, BATCH_SIZE: restored.BATCH_SIZE, FRAME_STRIDE: restored.FRAME_STRIDE }).toEqual({
+      IMG_SIZE: OLD.IMG_SIZE,
+      BATCH_SIZE: OLD.BATCH_SIZE,
+      FRAME_STRIDE: OLD.FRAME_STRIDE,
+    });
+    const again = await m.cli('--rollback');
+    expect(again.exitCode).not.toBe(0);
+    expect(again.stderr).toMatch(/^autotune: nothing to roll back in [^\n]*$/);
+  });
+
+  it('rolls back a restart that fails with the new values and keeps the process on the old ones', async () => {
+    const m = await setup('miner-b', 'IMG_SIZE=13\nBATCH_SIZE=64\n');
+    const before = snapshotDir(m.minerDir);
+    const run = await m.cli('--env', m.tunedPath, '--pm2', 'miner-b', '--yes');
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^autotune: miner-b .*restored .*\.env from .*\.env\.autotune-backup-.* and restarted miner-b with the previous values/);
+    expect(readFileSync(join(m.minerDir, '.env'), 'utf8')).toBe(MINER_ENV);
+    // Only the backup remains as a trace; .env and everything else is as before.
+    const after = snapshotDir(m.minerDir);
+    for (const [name, bytes] of Object.entries(before)) expect(after[name], name).toBe(bytes);
+    expect(Object.keys(after).filter((n) => !(n in before)).every((n) => n.startsWith('.env.autotune-backup-') || n === '.autotune-apply.json')).toBe(true);
+    const seen = lab.report(m.report).env;
+    expect(seen.IMG_SIZE).toBe('640');
+    expect(seen.BATCH_SIZE).toBe('32');
+    const status = JSON.parse((await lab.pm2('jlist')).replace(/^[^[]*/, '')).find((p: { name: string }) => p.name === 'miner-b');
+    expect(status.pm2_env.status).toBe('online');
+  });
+
+  it('refuses an unknown process name and a missing pm2 with one line, changing nothing', async () => {
+    const m = await setup('miner-c', 'IMG_SIZE=416\n');
+    const before = snapshotDir(m.minerDir);
+    const unknown = await m.cli('--env', m.tunedPath, '--pm2', 'no-such-miner', '--yes');
+    expect(unknown.exitCode).not.toBe(0);
+    expect(unknown.stderr).toMatch(/^autotune: pm2 has no process named no-such-miner \(known: .*miner-c.*\); nothing was changed/);
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    expect(snapshotDir(m.minerDir)).toEqual(before);
+
+    const missing = await runCli(['apply', '--miner-dir', m.minerDir, '--env', m.tunedPath, '--pm2', 'miner-c', '--yes'], {
+      env: { ...lab.env, PM2_BIN: join(work, 'no-pm2-here') },
+    });
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stderr).toMatch(/^autotune: pm2 not installed: PM2_BIN=.*no-pm2-here is not an executable file; nothing was changed/);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(snapshotDir(m.minerDir)).toEqual(before);
+    expect(lab.report(m.report).env.IMG_SIZE).toBe('640');
+  });
+});
