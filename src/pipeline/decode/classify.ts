@@ -26,12 +26,17 @@ export interface ExitFacts {
 }
 
 export function classifyExit(f: ExitFacts): { error: DecodeError | null; moovMissing: boolean } {
-  const moovMissing = f.framesOut === 0 && (f.moovNotFound || f.partialFile || (f.invalidData && !f.streamSeen));
+  const head = f.head ? inspectMp4Prefix(f.head) : null;
+  const headShowsNoMoov =
+    head?.status === 'moov-after-mdat' ||
+    (head?.status === 'need-more' && head.needBytes !== null && f.inputBytes !== null && head.needBytes > f.inputBytes);
+  const moovMissing =
+    f.framesOut === 0 && (f.moovNotFound || f.partialFile || (f.invalidData && !f.streamSeen) || (headShowsNoMoov && !f.streamSeen));
   if (f.stopped) return { error: null, moovMissing };
   if (f.framesOut > 0) return { error: null, moovMissing };
   const detail = f.lastErrorLine ? `: ${f.lastErrorLine}` : '';
   if (moovMissing) {
-    if (f.prefixLike) return { error: { reason: 'moov-not-in-prefix', message: moovMessage(f) }, moovMissing };
+    if (f.prefixLike) return { error: { reason: 'moov-not-in-prefix', message: moovMessage(f, head) }, moovMissing };
     return {
       error: { reason: 'decode', message: `${f.label} has no usable moov atom (the file is incomplete or not an mp4)${detail}` },
       moovMissing,
@@ -47,9 +52,8 @@ export function classifyExit(f: ExitFacts): { error: DecodeError | null; moovMis
   return { error: { reason: 'decode', message: `ffmpeg could not decode ${f.label} (exit ${f.exitCode})${detail}` }, moovMissing };
 }
 
-function moovMessage(f: ExitFacts): string {
+function moovMessage(f: ExitFacts, head: ReturnType<typeof inspectMp4Prefix> | null): string {
   const got = f.inputBytes === null ? 'the bytes received' : `${f.inputBytes} bytes`;
-  const head = f.head ? inspectMp4Prefix(f.head) : null;
   if (head?.status === 'moov-after-mdat') {
     return `${f.label}: moov atom is after mdat: this video cannot be decoded from a stream or prefix; use a full download to a file`;
   }

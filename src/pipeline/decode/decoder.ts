@@ -56,6 +56,7 @@ class DecodeSession {
       info,
       marks: this.marks,
       done,
+      stats: () => ({ framesOut: this.framesOut, queued: this.queue.length }),
       stop: () => this.stop('stop'),
     };
     if (o.signal) {

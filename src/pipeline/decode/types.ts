@@ -91,6 +91,8 @@ export interface Decoder {
   marks: DecodeMarks;
   /** Resolves when ffmpeg has exited. Never rejects: failures are in `error`. */
   done: Promise<DecodeSummary>;
+  /** Frames produced so far and frames waiting for the consumer (bounded by readAheadFrames). */
+  stats(): { framesOut: number; queued: number };
   /** Ends decoding now (e.g. a time budget): ffmpeg is killed, the frames loop ends, no error. */
   stop(): void;
 }
