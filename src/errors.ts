@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'E_STORE'
   | 'E_STORE_LOCKED'
   | 'E_STUDY'
+  | 'E_NETWORK' // a host that cannot be resolved, reached or handshaken with
   | 'E_HTTP_STATUS'
   | 'E_NO_RANGE'
   | 'E_MOOV_NOT_IN_PREFIX'
