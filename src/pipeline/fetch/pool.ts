@@ -27,15 +27,20 @@ export class ConnectionPool {
   }
 
   /**
-   * Makes sure the agent for `url` holds an open connection (a HEAD request when none is open).
+   * Makes sure the agent for `url` holds an open connection (a one-byte GET when none is open: some
+   * servers close the connection after a HEAD).
    * A failure is left for the challenge to meet and report; warming never throws.
    */
   async warm(url: string, allowH2: boolean): Promise<TrackedAgent> {
     const tracked = this.agentFor(url, allowH2);
     if (tracked.openSockets > 0) return tracked;
     try {
-      const res = await request(url, { method: 'HEAD', dispatcher: tracked.agent, headersTimeout: 10_000 });
-      await res.body.dump();
+      const res = await request(url, {
+        dispatcher: tracked.agent,
+        headers: { range: 'bytes=0-0', 'accept-encoding': 'identity' },
+        headersTimeout: 10_000,
+      });
+      await res.body.dump({ limit: 64 * 1024 });
     } catch {
       // the challenge will connect itself and record what went wrong
     }
