@@ -7,6 +7,7 @@
 // measurements stay in the store but a PRUNED trial is never ranked feasible. A process that dies
 // outright leaves its trial RUNNING; the next open of the study marks it FAIL (see open.ts).
 
+import { isSpaceExhausted } from '../search/samplers/types.js';
 import type { ChallengeResult, Config, Evaluator, VideoRef } from '../pipeline/types.js';
 import type { Phase, Storage, StudyRecord, TrialRecord } from '../store/types.js';
 import { measurementOf, thrownResult } from './measurement.js';
@@ -17,7 +18,7 @@ import type { Direction, TrialSummary } from './types.js';
 /** What the runner needs of a sampler; `space` is passed through untouched. */
 export interface RunnerSampler<S> {
   name: string;
-  /** Returns the next config, or null when the space is exhausted (grid). */
+  /** Returns the next config; null or a thrown SpaceExhaustedError when the space is exhausted (grid). */
   ask(context: { space: S; history: TrialSummary[]; seed: number; trialNumber: number; direction: Direction }):
     | Config
     | null
@@ -219,7 +220,12 @@ async function askNew<S>(
   // A sampler may propose a config already measured; ask again with another seed a few times.
   for (let attempt = 0; attempt < DUPLICATE_RETRIES; attempt++) {
     const seed = (options.seed + attempt * 1_000_003) >>> 0;
-    config = await options.sampler.ask({ space: options.space, history, seed, trialNumber, direction });
+    try {
+      config = await options.sampler.ask({ space: options.space, history, seed, trialNumber, direction });
+    } catch (err) {
+      if (isSpaceExhausted(err)) return null;
+      throw err;
+    }
     if (config === null || !seen.has(key(config))) return config;
   }
   return config;

@@ -1,0 +1,86 @@
+// autotune show N: one trial, every measurement and stage.
+
+import type { CommandModule } from 'yargs';
+import { AutotuneError } from '../../errors.js';
+import { rankedTrialJson } from '../../emit/summary.js';
+import { DEFAULT_DB_PATH, openStorage } from '../../store/index.js';
+import type { MeasurementRecord } from '../../store/types.js';
+import { loadRanking, selectStudy } from '../../study/select.js';
+import { bytes, formatTable, printJson } from '../output.js';
+import { formatParams } from './trials.js';
+
+interface ShowArgs {
+  number: number;
+  study?: string;
+  db: string;
+  json: boolean;
+}
+
+const ms = (v: number | null) => (v === null ? '-' : (v * 1000).toFixed(0));
+
+export const showCommand: CommandModule<object, ShowArgs> = {
+  command: 'show <number>',
+  describe: 'Show one trial: its params, figures and every measurement with its stage times',
+  builder: (y) =>
+    y
+      .positional('number', { type: 'number', demandOption: true, describe: 'trial number' })
+      .option('study', { type: 'string', describe: 'study name (default: the only study in the file)' })
+      .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' })
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+  handler: (args) => {
+    const storage = openStorage(args.db);
+    try {
+      const study = selectStudy(storage, args.study);
+      const trial = Number.isInteger(args.number) ? storage.getTrial(study.id, args.number) : null;
+      if (!trial) {
+        throw new AutotuneError('E_NOT_FOUND', `study "${study.name}" has no trial ${args.number}`, {
+          hint: 'list them with `autotune trials`',
+        });
+      }
+      const measurements = storage.listMeasurements({ trialId: trial.id });
+      const ranked = loadRanking(storage, study).ranking.find((r) => r.number === trial.number) ?? null;
+      if (args.json) return printJson({ trial, figures: ranked ? rankedTrialJson(ranked) : null, measurements });
+      const lines = [
+        `trial ${trial.number} of study ${study.name}: ${trial.state}${trial.reason ? ` (${trial.reason})` : ''}`,
+        `baseline: ${trial.baseline ?? '-'}   started ${trial.startedAt}   finished ${trial.finishedAt ?? '-'}`,
+        `params: ${formatParams(trial.params)}`,
+      ];
+      if (ranked) {
+        lines.push(
+          `rank ${ranked.rank}, ${ranked.feasible ? 'feasible' : `infeasible: ${ranked.why}`}; median ${ranked.median?.toFixed(3) ?? '-'} s, ` +
+            `p90 ${ranked.p90?.toFixed(3) ?? '-'} s, accuracy ${ranked.accuracy?.toFixed(3) ?? '-'}, sn44 ${ranked.sn44?.toFixed(3) ?? '-'} (from ${ranked.phase} measurements)`,
+        );
+      }
+      process.stdout.write(`${lines.join('\n')}\n\n${formatMeasurements(measurements)}\n`);
+      process.stdout.write('times in ms from the challenge start; conn = connected, ttfb = first byte, dl = download end\n');
+    } finally {
+      storage.close();
+    }
+  },
+};
+
+export function formatMeasurements(rows: readonly MeasurementRecord[]): string {
+  const f3 = (v: number | null) => (v === null ? '-' : v.toFixed(3));
+  return formatTable(rows, [
+    { header: 'phase', value: (m) => m.phase },
+    { header: 'rep', value: (m) => String(m.repeat), align: 'right' },
+    { header: 'video', value: (m) => m.videoUrl.split('/').pop() ?? m.videoUrl },
+    { header: 'conn', value: (m) => ms(m.timeline.connected), align: 'right' },
+    { header: 'ttfb', value: (m) => ms(m.timeline.firstByte), align: 'right' },
+    { header: 'dl', value: (m) => ms(m.timeline.downloadEnd), align: 'right' },
+    { header: 'dec', value: (m) => ms(m.timeline.decoderStart), align: 'right' },
+    { header: 'frame1', value: (m) => ms(m.timeline.firstFrame), align: 'right' },
+    { header: 'batch1', value: (m) => ms(m.timeline.firstBatch), align: 'right' },
+    { header: 'last', value: (m) => ms(m.timeline.lastFrame), align: 'right' },
+    { header: 'total', value: (m) => ms(m.timeline.total), align: 'right' },
+    { header: 'bytes', value: (m) => bytes(m.bytes), align: 'right' },
+    { header: 'proto', value: (m) => m.protocol ?? '-' },
+    { header: 'frames', value: (m) => `${m.framesAnswered}/${m.framesDecoded}/${m.framesInVideo ?? '?'}`, align: 'right' },
+    { header: 'acc', value: (m) => f3(m.accuracy), align: 'right' },
+    { header: 'cov', value: (m) => f3(m.coverage), align: 'right' },
+    { header: 'sn44', value: (m) => f3(m.sn44), align: 'right' },
+    { header: 'provider', value: (m) => m.provider ?? '-' },
+    { header: 'decoder', value: (m) => m.decoder ?? '-' },
+    { header: 'error', value: (m) => (m.error ? `${m.error.reason}: ${m.error.message}` : '') },
+  ]);
+}

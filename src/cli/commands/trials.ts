@@ -1,0 +1,77 @@
+// autotune trials: the study's trials ranked (feasible first), with intervals and speed-ups.
+
+import type { CommandModule } from 'yargs';
+import { rankedTrialJson } from '../../emit/summary.js';
+import { DEFAULT_DB_PATH, openStorage } from '../../store/index.js';
+import { baselineRows, type RankedTrial } from '../../study/ranking.js';
+import { loadRanking, requireTrials, selectStudy } from '../../study/select.js';
+import { RANK_TEST_ALPHA } from '../../study/stats.js';
+import { formatTable, percent, printJson, seconds } from '../output.js';
+
+interface TrialsArgs {
+  study?: string;
+  db: string;
+  top?: number;
+  json: boolean;
+}
+
+export function formatParams(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}
+
+export function formatRanking(ranking: readonly RankedTrial[], all: readonly RankedTrial[]): string {
+  const bases = baselineRows(all).map((b) => b.baseline!);
+  const f3 = (v: number | null) => (v === null ? '-' : v.toFixed(3));
+  return formatTable(ranking, [
+    { header: 'rank', value: (r) => `${r.rank}${r.tiedWithBest && r.rank > 1 ? '=' : ''}`, align: 'right' },
+    { header: 'trial', value: (r) => String(r.number), align: 'right' },
+    { header: 'state', value: (r) => (r.feasible ? 'ok' : r.state === 'COMPLETE' ? 'infeasible' : r.state.toLowerCase()) },
+    { header: 'baseline', value: (r) => r.baseline ?? '' },
+    { header: 'median', value: (r) => seconds(r.median), align: 'right' },
+    { header: '95% CI', value: (r) => (r.interval ? `${r.interval.low.toFixed(3)}-${r.interval.high.toFixed(3)}` : '-'), align: 'right' },
+    { header: 'p90', value: (r) => seconds(r.p90), align: 'right' },
+    { header: 'accuracy', value: (r) => f3(r.accuracy), align: 'right' },
+    { header: 'coverage', value: (r) => percent(r.coverage), align: 'right' },
+    { header: 'sn44', value: (r) => f3(r.sn44), align: 'right' },
+    { header: 'n', value: (r) => `${r.challenges - r.failed}/${r.challenges}${r.phase === 'confirm' ? 'c' : ''}`, align: 'right' },
+    ...bases.map((name) => ({
+      header: `vs ${name}`,
+      value: (r: RankedTrial) => (r.speedup[name] ? `${r.speedup[name]!.toFixed(2)}x` : '-'),
+      align: 'right' as const,
+    })),
+    { header: 'params / why not', value: (r) => formatParams(r.params) + (r.why ? `  [${r.why}]` : '') },
+  ]);
+}
+
+export const trialsCommand: CommandModule<object, TrialsArgs> = {
+  command: 'trials',
+  describe: 'List the trials of a study, ranked: feasible first, then by the objective',
+  builder: (y) =>
+    y
+      .option('study', { type: 'string', describe: 'study name (default: the only study in the file)' })
+      .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' })
+      .option('top', { type: 'number', describe: 'show only the first N' })
+      .option('json', { type: 'boolean', default: false, describe: 'print a JSON array in rank order' }),
+  handler: (args) => {
+    const storage = openStorage(args.db);
+    try {
+      const loaded = loadRanking(storage, selectStudy(storage, args.study));
+      const shown = args.top !== undefined && args.top >= 0 ? loaded.ranking.slice(0, Math.floor(args.top)) : loaded.ranking;
+      if (args.json) return printJson(shown.map(rankedTrialJson));
+      requireTrials(loaded);
+      const { study } = loaded;
+      process.stdout.write(
+        `study ${study.name} (${study.spaceFile}, objective ${study.objective.kind}): ${loaded.ranking.length} trials, ` +
+          `${loaded.ranking.filter((r) => r.feasible).length} feasible\n\n`,
+      );
+      process.stdout.write(`${formatRanking(shown, loaded.ranking)}\n\n`);
+      process.stdout.write(
+        `rank N= : not distinguishable from the best (Mann-Whitney U, alpha ${RANK_TEST_ALPHA}); n: successful/all challenges, c = confirmation race; vs X: X's median / this median\n`,
+      );
+    } finally {
+      storage.close();
+    }
+  },
+};

@@ -1,0 +1,81 @@
+// best.env: the winner's knobs as sourceable `export KEY=VALUE` lines under a header that says where
+// the figures come from. Names and values are validated so sourcing the file cannot run anything.
+
+import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { AutotuneError } from '../errors.js';
+import type { Config, KnobValue } from '../pipeline/types.js';
+import { baselineRows, type RankedTrial } from '../study/ranking.js';
+import type { EmitContext, Emitter } from './emitter.js';
+
+const NAME = /^[A-Z_][A-Z0-9_]*$/;
+/** Plain words, numbers, paths and lists: nothing the shell would interpret. */
+const VALUE = /^[A-Za-z0-9_.,:/@%+=-]*$/;
+
+/** The value as it appears after `=`; throws E_ENV_FILE for a name or value that is not safe. */
+export function envValue(name: string, value: KnobValue): string {
+  if (!NAME.test(name)) {
+    throw new AutotuneError('E_ENV_FILE', `knob name ${JSON.stringify(name)} is not a valid environment variable name`, {
+      hint: 'names must match [A-Z_][A-Z0-9_]*; fix the search space',
+      context: { name },
+    });
+  }
+  const text = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new AutotuneError('E_ENV_FILE', `knob ${name} has a non-finite value ${text}`, { context: { name } });
+  }
+  if (!VALUE.test(text)) {
+    throw new AutotuneError('E_ENV_FILE', `knob ${name} has a value with shell metacharacters: ${JSON.stringify(text)}`, {
+      hint: 'values may hold letters, digits and . , : / @ % + = - _ only; fix the search space',
+      context: { name, value: text },
+    });
+  }
+  return text;
+}
+
+export function envLines(config: Config): string[] {
+  return Object.keys(config)
+    .sort()
+    .map((name) => `export ${name}=${envValue(name, config[name]!)}`);
+}
+
+const s = (v: number | null) => (v === null ? '-' : `${v.toFixed(3)} s`);
+const f = (v: number | null) => (v === null ? '-' : v.toFixed(3));
+
+export function describeFigures(r: RankedTrial): string {
+  const ci = r.interval ? ` (95% CI ${r.interval.low.toFixed(3)}-${r.interval.high.toFixed(3)} s)` : '';
+  return `median ${s(r.median)}${ci}, p90 ${s(r.p90)}, accuracy ${f(r.accuracy)}, coverage ${f(r.coverage)}, SN44 estimate ${f(r.sn44)}, ${r.challenges} challenges (${r.phase})`;
+}
+
+export function gainLines(winner: RankedTrial, ranking: readonly RankedTrial[]): string[] {
+  return baselineRows(ranking).map((b) => {
+    const ratio = winner.speedup[b.baseline!];
+    const speed = ratio === null || ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}x ${ratio >= 1 ? 'faster' : 'slower'}`;
+    const saved = winner.median !== null && b.median !== null ? `, ${((b.median - winner.median) * 1000).toFixed(0)} ms saved` : '';
+    const sn = winner.sn44 !== null && b.sn44 !== null ? `, SN44 ${b.sn44.toFixed(3)} -> ${winner.sn44.toFixed(3)}` : '';
+    return `vs ${b.baseline} (trial ${b.number}, median ${s(b.median)}${b.feasible ? '' : ', infeasible'}): ${speed}${saved}${sn}`;
+  });
+}
+
+export function formatEnvFile(context: Pick<EmitContext, 'study' | 'ranking' | 'winner' | 'date'>): string {
+  const { study, winner, ranking, date } = context;
+  const header = [
+    `sn44-autotune: best config of study "${study.name}" (${study.spaceFile}), trial ${winner.number}${winner.baseline ? ` (baseline ${winner.baseline})` : ''}`,
+    `host: ${hostname()}, date: ${date.toISOString()}`,
+    `objective: ${study.objective.kind}${study.objective.kind === 'sn44' ? ` (t-min ${study.objective.tMin} s)` : ` (accuracy floor ${study.objective.accuracyFloor})`}`,
+    `measured: ${describeFigures(winner)}`,
+    ...gainLines(winner, ranking),
+    'load with: set -a; source best.env; set +a   (or merge with `autotune apply`)',
+  ];
+  return [...header.map((line) => `# ${line.replace(/[\r\n]+/g, ' ')}`), ...envLines(winner.params), ''].join('\n');
+}
+
+export const envEmitter: Emitter = {
+  name: 'env',
+  async emit(context) {
+    const path = join(context.outDir, 'best.env');
+    await writeFile(path, formatEnvFile(context));
+    return [path];
+  },
+};

@@ -1,0 +1,45 @@
+// Finds the study a command means and loads its ranking.
+
+import { AutotuneError } from '../errors.js';
+import { unknownStudy } from '../store/sqlite-storage.js';
+import type { MeasurementRecord, Storage, StudyRecord, TrialRecord } from '../store/types.js';
+import { rankTrials, type RankedTrial } from './ranking.js';
+
+/** The named study, or the only one in the file when no name is given. */
+export function selectStudy(storage: Storage, name: string | undefined): StudyRecord {
+  if (name !== undefined) {
+    const study = storage.getStudy(name);
+    if (!study) throw unknownStudy(name, storage.path);
+    return study;
+  }
+  const all = storage.listStudies();
+  if (all.length === 1) return all[0]!;
+  if (all.length === 0) {
+    throw new AutotuneError('E_NOT_FOUND', `no study in ${storage.path}`, { hint: 'run `autotune run ...` first, or pass --db' });
+  }
+  throw new AutotuneError('E_USAGE', `${storage.path} holds ${all.length} studies: ${all.map((s) => s.name).join(', ')}`, {
+    hint: 'pick one with --study NAME',
+  });
+}
+
+export interface LoadedStudy {
+  study: StudyRecord;
+  trials: TrialRecord[];
+  measurements: MeasurementRecord[];
+  ranking: RankedTrial[];
+}
+
+export function loadRanking(storage: Storage, study: StudyRecord): LoadedStudy {
+  const trials = storage.listTrials(study.id);
+  const measurements = storage.listMeasurements({ studyId: study.id });
+  return { study, trials, measurements, ranking: rankTrials(trials, measurements, study.objective) };
+}
+
+/** Throws a clear error when the study has no finished trial. */
+export function requireTrials(loaded: LoadedStudy): void {
+  if (loaded.ranking.length === 0) {
+    throw new AutotuneError('E_STUDY', `study "${loaded.study.name}" has no finished trial yet`, {
+      hint: 'run `autotune run --study ' + loaded.study.name + ' ...` to measure some',
+    });
+  }
+}
