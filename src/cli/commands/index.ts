@@ -1,8 +1,13 @@
 import type { CommandModule } from 'yargs';
 import { applyCommand } from './apply.js';
+import { doctorCommand } from './doctor.js';
 import { labCommand } from './lab.js';
 import { samplesCommand } from './samples.js';
+import { emitCommand } from './emit.js';
+import { runCommand } from './run.js';
+import { showCommand } from './show.js';
+import { trialsCommand } from './trials.js';
 
 // One module per command; each is a thin layer over the library code.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [samplesCommand, labCommand, applyCommand];
+export const commands: CommandModule<any, any>[] = [doctorCommand, samplesCommand, labCommand, applyCommand, runCommand, trialsCommand, showCommand, emitCommand];
