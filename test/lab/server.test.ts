@@ -3,7 +3,8 @@ import diagnostics from 'node:diagnostics_channel';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import { once } from 'node:events';
+import tls, { type TLSSocket } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutotuneError } from '../../src/errors.js';
@@ -15,6 +16,7 @@ import {
   type LabServerOptions,
   type RequestRecord,
 } from '../../src/lab/server/index.js';
+import { BUCKET_BYTES } from '../../src/lab/server/link.js';
 import { parseRange } from '../../src/lab/server/range.js';
 
 const MB = 1_000_000;
@@ -288,7 +290,7 @@ describe('lab server: link emulation', () => {
     const rateMbps = 32; // 4 MB/s
     const bytesPerSec = (rateMbps * MB) / 8;
     const ctx = await lab({ profile: 'lan', rateMbps });
-    const slack = (2 * 16 * 1024) / bytesPerSec + 0.01; // the pacer's one-chunk bucket, timer rounding
+    const slack = (BUCKET_BYTES + 16 * 1024) / bytesPerSec + 0.01; // the bucket's burst, one chunk, timer rounding
     try {
       const one = await get(`${ctx.server.httpUrl}two.bin`, ctx.agent(false));
       expect(one.body.equals(twoMb)).toBe(true);
@@ -316,6 +318,12 @@ describe('lab server: link emulation', () => {
     const rttMs = 150;
     const ctx = await lab({ rttMs });
     try {
+      // The TLS handshake alone waits one RTT (the server reads the ClientHello late).
+      const t0 = performance.now();
+      const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(ctx.server.httpsUrl).port), ca: ctx.server.ca });
+      await once(socket, 'secureConnect');
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(rttMs - 2);
+      socket.destroy();
       for (const [base, allowH2] of [
         [ctx.server.httpsUrl, true],
         [ctx.server.httpUrl, false],
@@ -327,6 +335,26 @@ describe('lab server: link emulation', () => {
         const reused = await get(`${base}big.mp4`, agent, { headers: { range: 'bytes=0-0' } });
         expect(reused.ttfb).toBeGreaterThanOrEqual(rttMs - 2);
       }
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('survives a client that leaves mid-body and logs the bytes it sent', async () => {
+    const ctx = await lab({ rateMbps: 16 });
+    try {
+      const agent = ctx.agent(false);
+      const res = await request(`${ctx.server.httpUrl}two.bin?leave`, { dispatcher: agent });
+      let received = 0;
+      for await (const chunk of res.body) {
+        received += (chunk as Buffer).length;
+        if (received >= 100_000) break; // destroys the body: the connection closes
+      }
+      await eventually(() => ctx.records.length === 1);
+      expect(ctx.records[0]).toMatchObject({ path: '/two.bin?leave', status: 200 });
+      expect(ctx.records[0]!.bytes).toBeLessThan(twoMb.length);
+      const after = await get(`${ctx.server.httpUrl}two.bin`, agent, { headers: { range: 'bytes=0-9' } });
+      expect(after.body.equals(twoMb.subarray(0, 10))).toBe(true);
     } finally {
       await ctx.close();
     }

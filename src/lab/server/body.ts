@@ -5,20 +5,30 @@ import type { BodySink } from './types.js';
 
 export type BodyOutcome = 'complete' | 'stalled' | 'reset' | 'aborted';
 
-function waitForDrainOrClose(res: BodySink): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
-
-function isGone(res: BodySink): boolean {
-  return res.destroyed || (res.writableEnded && !res.writable);
+/** Tracks whether the response closed (client gone, connection destroyed) while the body is sent. */
+function watchClose(res: BodySink) {
+  let closed = res.destroyed;
+  const onClose = () => {
+    closed = true;
+  };
+  res.on('close', onClose);
+  return {
+    get gone() {
+      return closed || res.destroyed || (res.writableEnded && !res.writable);
+    },
+    drainOrClose: () =>
+      new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      }),
+    stop: () => res.off('close', onClose),
+  };
 }
 
 /**
@@ -36,22 +46,22 @@ export async function sendFileBody(
 ): Promise<BodyOutcome> {
   const cut = fault?.kind === 'stall-after' || fault?.kind === 'reset-after' ? fault : null;
   const limit = cut === null ? length : Math.min(length, cut.bytes);
-  if (limit > 0) {
-    const stream = createReadStream(file, { start, end: start + limit - 1, highWaterMark: link.chunkBytes });
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        await link.reserve(chunk.length);
-        if (isGone(res)) return 'aborted';
-        const ok = res.write(chunk);
-        onBytes(chunk.length);
-        if (!ok) await waitForDrainOrClose(res);
-      }
-    } finally {
-      stream.destroy();
+  const watch = watchClose(res);
+  const stream = limit > 0 ? createReadStream(file, { start, end: start + limit - 1, highWaterMark: link.chunkBytes }) : null;
+  try {
+    for await (const chunk of (stream ?? []) as AsyncIterable<Buffer>) {
+      await link.reserve(chunk.length);
+      if (watch.gone) return 'aborted';
+      const ok = res.write(chunk);
+      onBytes(chunk.length);
+      if (!ok) await watch.drainOrClose();
     }
+    if (watch.gone) return 'aborted';
+    if (cut !== null && limit < length) return cut.kind === 'stall-after' ? 'stalled' : 'reset';
+    res.end();
+    return 'complete';
+  } finally {
+    stream?.destroy();
+    watch.stop();
   }
-  if (isGone(res)) return 'aborted';
-  if (cut !== null && limit < length) return cut.kind === 'stall-after' ? 'stalled' : 'reset';
-  res.end();
-  return 'complete';
 }

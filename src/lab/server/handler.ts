@@ -77,7 +77,10 @@ export async function handleRequest(req: LabRequest, res: LabResponse, ctx: Hand
   const started = performance.now();
   const link = ctx.linkFor(req);
   let bytes = 0;
+  let closed = false;
+  (res as NodeJS.EventEmitter).on('error', () => {}); // a write racing a closed connection is not a crash
   res.once('close', () => {
+    closed = true;
     const range = req.headers.range;
     ctx.record({
       method: req.method ?? '?',
@@ -92,7 +95,7 @@ export async function handleRequest(req: LabRequest, res: LabResponse, ctx: Hand
   try {
     const plan = await planResponse(req, ctx);
     await link.roundTrip();
-    if (res.destroyed) return;
+    if (closed || res.destroyed) return; // the client left during the round trip
     if (plan.kind === 'text') {
       const body = Buffer.from(plan.body);
       res.writeHead(plan.status, {
@@ -117,11 +120,16 @@ export async function handleRequest(req: LabRequest, res: LabResponse, ctx: Hand
     });
     if (outcome === 'reset') {
       // Let the bytes already written leave before the connection breaks.
-      await new Promise<void>((resolve) => bodySink(res).write(Buffer.alloc(0), () => resolve()));
-      breakTransport(req, res);
+      await new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        bodySink(res).on('close', resolve);
+        bodySink(res).write(Buffer.alloc(0), () => resolve());
+      });
+      if (!closed) breakTransport(req, res);
     }
     // 'stalled': nothing more is sent; the client gives up or close() ends the connection.
   } catch (err) {
+    if (closed) return;
     if (!res.headersSent) {
       res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`lab server error: ${err instanceof Error ? err.message : String(err)}\n`);

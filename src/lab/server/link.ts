@@ -1,11 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LinkProfile } from './profiles.js';
 
+/** Burst allowance of the token bucket: time lost to a late timer or event loop is caught up to this. */
+export const BUCKET_BYTES = 32 * 1024;
+
 /**
  * One emulated network link, shared by everything sent over one connection (all streams of an
- * HTTP/2 session). Bandwidth is a pacer on a virtual clock: each chunk reserves its transmission
- * time after the previous one, so concurrent streams share the rate and timer jitter does not
- * accumulate. The bucket holds one chunk: idle time earns no burst.
+ * HTTP/2 session). Bandwidth is a token bucket kept as a virtual clock: each chunk reserves its
+ * transmission time after the previous one, so concurrent streams share the rate and timer jitter
+ * does not accumulate; the bucket holds BUCKET_BYTES, so idle time earns at most that burst.
  */
 export class Link {
   private wireFreeAt = 0;
@@ -21,7 +24,7 @@ export class Link {
     const rate = this.profile.rateBytesPerSec;
     if (rate === null) return;
     const now = performance.now();
-    const startAt = Math.max(this.wireFreeAt, now);
+    const startAt = Math.max(this.wireFreeAt, now - (BUCKET_BYTES * 1000) / rate);
     this.wireFreeAt = startAt + (bytes * 1000) / rate;
     const wait = startAt - now;
     if (wait >= 1) await sleep(wait);
