@@ -1,0 +1,39 @@
+import type { CommandModule } from 'yargs';
+import { runDoctor, type DoctorReport } from '../../host/doctor.js';
+import { formatTable, printJson } from '../output.js';
+
+interface DoctorArgs {
+  json: boolean;
+}
+
+export const doctorCommand: CommandModule<object, DoctorArgs> = {
+  command: 'doctor',
+  describe: 'Check ffmpeg, NVDEC, onnxruntime providers, GPU and TCP settings on this host',
+  builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
+  handler: async (args) => {
+    const report = await runDoctor();
+    if (args.json) printJson(report);
+    else process.stdout.write(`${renderDoctor(report)}\n`);
+  },
+};
+
+const yes = (ok: boolean) => (ok ? 'yes' : 'no');
+
+export function renderDoctor(r: DoctorReport): string {
+  const rows: [string, string, string][] = [
+    ['ffmpeg', r.ffmpeg.path ? `${r.ffmpeg.version} (${r.ffmpeg.source})` : 'missing', r.ffmpeg.path ?? r.ffmpeg.error ?? ''],
+    ['hwaccels', r.ffmpeg.hwaccels.join(', ') || 'none', r.ffmpeg.cuvidDecoders.length ? `cuvid: ${r.ffmpeg.cuvidDecoders.join(', ')}` : 'no cuvid decoders'],
+    ['NVDEC decode', yes(r.nvdec.usable), r.nvdec.reason],
+    ...r.providers.map((p): [string, string, string] => [`onnxruntime ${p.name}`, yes(p.usable), p.reason ?? 'a session was created']),
+    ['GPU', r.gpu.present ? r.gpu.names.join(', ') : 'none', r.gpu.driver ? `driver ${r.gpu.driver}` : r.gpu.source],
+    ['node', r.versions.node, `undici ${r.versions.undici}, onnxruntime-node ${r.versions.onnxruntime}`],
+    ['SQLite', r.versions.sqlite, `better-sqlite3 ${r.versions.betterSqlite3}`],
+    ['TCP congestion', r.tcp.congestionControl ?? 'unknown', `available: ${(r.tcp.availableCongestionControl ?? []).join(' ') || 'unknown'}`],
+  ];
+  const table = formatTable(rows, [
+    { header: 'check', value: (row) => row[0] },
+    { header: 'result', value: (row) => row[1] },
+    { header: 'detail', value: (row) => row[2] },
+  ]);
+  return r.advice.length ? `${table}\n\n${r.advice.map((a) => `- ${a}`).join('\n')}` : table;
+}
