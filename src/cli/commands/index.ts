@@ -1,7 +1,9 @@
 import type { CommandModule } from 'yargs';
 import { applyCommand } from './apply.js';
 import { doctorCommand } from './doctor.js';
+import { reportCommand } from './report.js';
 import { labCommand } from './lab.js';
+import { netCommand } from './net.js';
 import { samplesCommand } from './samples.js';
 import { emitCommand } from './emit.js';
 import { runCommand } from './run.js';
@@ -10,4 +12,4 @@ import { trialsCommand } from './trials.js';
 
 // One module per command; each is a thin layer over the library code.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [doctorCommand, samplesCommand, labCommand, applyCommand, runCommand, trialsCommand, showCommand, emitCommand];
+export const commands: CommandModule<any, any>[] = [doctorCommand, samplesCommand, labCommand, applyCommand, netCommand, runCommand, trialsCommand, showCommand, emitCommand, reportCommand];

@@ -1,0 +1,36 @@
+// autotune report: the study as one self-contained HTML file (also written by `autotune emit`).
+
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { writeReport } from '../../emit/report.js';
+import { DEFAULT_DB_PATH, openStorage } from '../../store/index.js';
+import { loadRanking, requireTrials, selectStudy, type LoadedStudy } from '../../study/select.js';
+
+interface ReportArgs {
+  study?: string;
+  db: string;
+  out: string;
+}
+
+export const reportCommand: CommandModule<object, ReportArgs> = {
+  command: 'report',
+  describe: 'Write the study as one HTML file: ranking, time vs accuracy, stages, knob effects, SN44 vs t_min',
+  builder: (y) =>
+    y
+      .option('study', { type: 'string', describe: 'study name (default: the only study in the file)' })
+      .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' })
+      .option('out', { type: 'string', default: 'results/report.html', describe: 'the HTML file to write' }),
+  handler: async (args) => {
+    const storage = openStorage(args.db);
+    let loaded: LoadedStudy;
+    try {
+      loaded = loadRanking(storage, selectStudy(storage, args.study));
+      requireTrials(loaded);
+    } finally {
+      storage.close();
+    }
+    await mkdir(dirname(args.out), { recursive: true });
+    process.stdout.write(`wrote ${await writeReport({ ...loaded, date: new Date() }, args.out)}\n`);
+  },
+};

@@ -1,0 +1,104 @@
+// report.html: builds the report's data from a study and renders it (src/report/).
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import type { MeasurementRecord, StudyRecord, TrialRecord } from '../store/types.js';
+import type { RankedTrial } from '../study/ranking.js';
+import { directionOf } from '../study/objective.js';
+import { speedScore } from '../score/sn44.js';
+import { renderReportHtml } from '../report/html.js';
+import type { ReportData, ReportTrial } from '../report/model.js';
+import { medianBreakdown, stageBreakdown } from '../report/stages.js';
+import type { StageBreakdown } from '../report/model.js';
+import type { EmitContext, Emitter } from './emitter.js';
+
+export interface ReportSource {
+  study: StudyRecord;
+  trials: TrialRecord[];
+  measurements: MeasurementRecord[];
+  ranking: RankedTrial[];
+  date: Date;
+}
+
+const median = (values: number[]): number | null => {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+// The store keeps each challenge's final SN44 estimate, not its parts. The quality part is
+// recovered from it: sn44 = 0.65 q + 0.35 speed(total, t_min), with the study's t_min. This is exact
+// whenever the box score passed the validator's 0.2 gate, which every usable config does.
+function qualityOf(m: MeasurementRecord, tMin: number): number | null {
+  if (m.sn44 === null || m.timeline.total === null) return null;
+  const q = (m.sn44 - 0.35 * speedScore(m.timeline.total, 1, tMin)) / 0.65;
+  return Math.min(1, Math.max(0, q));
+}
+
+export function buildReportData(source: ReportSource): ReportData {
+  const { study, ranking, measurements, date } = source;
+  const tMin = study.objective.tMin;
+  const trialIds = new Map(source.trials.map((t) => [t.number, t.id]));
+  const winner = ranking[0]?.feasible ? ranking[0].number : null;
+  const trials: ReportTrial[] = ranking.map((r) => {
+    const id = trialIds.get(r.number);
+    const used = measurements.filter((m) => m.trialId === id && m.phase === r.phase && m.error === null);
+    const stages = medianBreakdown(used.map((m) => stageBreakdown(m.timeline)).filter((s): s is StageBreakdown => s !== null));
+    const quality = median(used.map((m) => qualityOf(m, tMin)).filter((q): q is number => q !== null));
+    const speedups: Record<string, number> = {};
+    for (const [name, ratio] of Object.entries(r.speedup)) if (ratio !== null) speedups[name] = ratio;
+    return {
+      number: r.number,
+      rank: r.rank,
+      params: r.params,
+      state: r.state,
+      feasible: r.feasible,
+      baseline: r.baseline,
+      median: r.median,
+      low: r.interval?.low ?? null,
+      high: r.interval?.high ?? null,
+      p90: r.p90,
+      accuracy: r.accuracy,
+      coverage: r.coverage,
+      sn44: r.sn44,
+      quality,
+      bboxQuality: quality,
+      tiedWithBest: r.tiedWithBest,
+      stages,
+      value: r.value,
+      speedups,
+    };
+  });
+  const space = study.space as { params?: { name: string }[] } | null;
+  const host = (study.host as { hostname?: string } | null)?.hostname ?? hostname();
+  const notes = trials.some((t) => t.rank !== null) ? [] : ['no trial finished'];
+  if (winner === null) notes.push('no feasible trial: nothing met the accuracy floor without a failed challenge');
+  return {
+    study: study.name,
+    objective: study.objective.kind === 'sn44' ? `sn44 (t_min ${tMin} s)` : `fastest-safe (accuracy >= ${study.objective.accuracyFloor} x reference)`,
+    direction: directionOf(study.objective),
+    space: study.spaceFile,
+    host,
+    created: study.createdAt,
+    generated: date.toISOString(),
+    tMin,
+    winner,
+    trials,
+    knobs: space?.params?.map((p) => p.name) ?? [],
+    notes,
+  };
+}
+
+export async function writeReport(source: ReportSource, file: string): Promise<string> {
+  await writeFile(file, await renderReportHtml(buildReportData(source)));
+  return file;
+}
+
+export const reportEmitter: Emitter = {
+  name: 'report',
+  async emit(context: EmitContext): Promise<string[]> {
+    return [await writeReport(context, join(context.outDir, 'report.html'))];
+  },
+};
