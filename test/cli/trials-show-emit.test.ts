@@ -1,0 +1,101 @@
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openStorage } from '../../src/store/index.js';
+import { runCli } from '../helpers/cli.js';
+import { seedStudy } from '../study/fixtures/seed-study.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'autotune-cli-'));
+const db = join(dir, 'results.db');
+
+beforeAll(async () => {
+  // SPEED 0 is inaccurate (infeasible); SPEED 1 is the fastest feasible.
+  await seedStudy(db, 'demo', { accuracy: (c) => (c.SPEED === 0 ? 0.5 : 0.995) });
+  await seedStudy(db, 'broken', { fail: () => 'no bytes for 0.2 s' });
+  openStorage(db).createStudy({
+    name: 'empty',
+    spaceFile: 'x.yaml',
+    space: {},
+    objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 },
+    settings: {},
+    host: {},
+  });
+});
+
+describe('autotune trials / show / emit', () => {
+  it('trials --json lists every trial in rank order with the documented fields', async () => {
+    const run = await runCli(['trials', '--db', db, '--study', 'demo', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const rows = JSON.parse(run.stdout) as Record<string, unknown>[];
+    expect(rows).toHaveLength(4);
+    for (const key of ['number', 'params', 'state', 'feasible', 'baseline', 'median', 'p90', 'accuracy', 'coverage', 'sn44']) {
+      expect(rows[0]).toHaveProperty(key);
+    }
+    expect(rows[0]).toMatchObject({ feasible: true, params: { SPEED: 1 }, baseline: null, phase: 'confirm' });
+    expect(rows.at(-1)).toMatchObject({ feasible: false, params: { SPEED: 0 } });
+    expect(rows.find((r) => r.baseline === 'fork-default')).toBeDefined();
+    const feasible = rows.map((r) => r.feasible);
+    expect(feasible).toEqual([...feasible].sort((a, b) => Number(b) - Number(a)));
+    expect(rows[0]!.median).toBeCloseTo(1.1, 10);
+    expect((rows[0]!.speedup as Record<string, number>)['fork-default']).toBeCloseTo(1.9 / 1.1, 10);
+
+    const top = JSON.parse((await runCli(['trials', '--db', db, '--study', 'demo', '--json', '--top', '2'])).stdout);
+    expect(top).toHaveLength(2);
+  });
+
+  it('trials prints a table with baselines and speed-ups', async () => {
+    const run = await runCli(['trials', '--db', db, '--study', 'demo']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('vs fork-default');
+    expect(run.stdout).toContain('fork-default');
+    expect(run.stdout).toMatch(/accuracy 0\.500 < floor 0\.98/);
+  });
+
+  it('show prints every measurement of one trial, and --json has them all', async () => {
+    const text = await runCli(['show', '1', '--db', db, '--study', 'demo']);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain('trial 1 of study demo: COMPLETE');
+    expect(text.stdout).toContain('a.mp4');
+    const json = JSON.parse((await runCli(['show', '1', '--db', db, '--study', 'demo', '--json'])).stdout);
+    expect(json.trial.number).toBe(1);
+    expect(json.measurements.length).toBeGreaterThanOrEqual(4);
+    expect(json.measurements[0].timeline).toHaveProperty('firstFrame');
+  });
+
+  it('emit writes a sourceable best.env with a header, and summary.json', async () => {
+    const out = join(dir, 'out');
+    const run = await runCli(['emit', '--db', db, '--study', 'demo', '--out', out]);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const env = readFileSync(join(out, 'best.env'), 'utf8');
+    expect(env).toMatch(/^# sn44-autotune: best config of study "demo"/);
+    expect(env).toMatch(/# vs fork-default \(trial 0, median 1\.900 s\): 1\.73x faster, 800 ms saved/);
+    expect(env).toContain('export SPEED=1');
+    const sourced = await execa('bash', ['-c', `set -eu; source ${JSON.stringify(join(out, 'best.env'))}; echo "$IMG_SIZE/$FRAME_STRIDE/$SPEED"`]);
+    expect(sourced.stdout).toBe('320/1/1');
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.winner).toMatchObject({ number: 1, feasible: true });
+    expect(summary.baselines[0]).toMatchObject({ name: 'fork-default', number: 0 });
+    expect(summary.trials).toHaveLength(4);
+  });
+
+  it('fails with one clear line: unknown study, ambiguous, empty study, no feasible trial, unknown trial', async () => {
+    const cases: [string[], RegExp][] = [
+      [['trials', '--db', db, '--study', 'nope'], /no study named "nope"/],
+      [['trials', '--db', db], /holds 3 studies: demo, broken, empty .*--study/],
+      [['trials', '--db', db, '--study', 'empty'], /study "empty" has no finished trial yet/],
+      [['emit', '--db', db, '--study', 'empty', '--out', join(dir, 'e')], /no finished trial/],
+      [['emit', '--db', db, '--study', 'broken', '--out', join(dir, 'b')], /no feasible trial to emit: every trial failed .*stall x/],
+      [['show', '99', '--db', db, '--study', 'demo'], /has no trial 99/],
+    ];
+    for (const [args, pattern] of cases) {
+      const run = await runCli(args);
+      expect(run.exitCode, args.join(' ')).not.toBe(0);
+      expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(run.stderr).toMatch(pattern);
+    }
+  });
+});

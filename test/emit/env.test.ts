@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { envLines, envValue } from '../../src/emit/env.js';
+import { AutotuneError } from '../../src/errors.js';
+
+describe('best.env lines', () => {
+  it('writes sorted export lines with booleans as 0/1', () => {
+    expect(envLines({ B: 2, A: true, C: 'h264_cuvid', D: 0.35 })).toEqual([
+      'export A=1',
+      'export B=2',
+      'export C=h264_cuvid',
+      'export D=0.35',
+    ]);
+  });
+
+  it('rejects bad names and values with shell metacharacters', () => {
+    for (const [name, value] of [
+      ['lower', 1],
+      ['1ABC', 1],
+      ['A-B', 1],
+      ['OK', '$(rm -rf /)'],
+      ['OK', 'a b'],
+      ['OK', 'x;y'],
+      ['OK', '`id`'],
+      ['OK', "it's"],
+      ['OK', Number.NaN],
+    ] as const) {
+      expect(() => envValue(name, value), `${name}=${String(value)}`).toThrow(AutotuneError);
+    }
+    expect(envValue('STREAM_MIN_START_BYTES', 262144)).toBe('262144');
+  });
+});
