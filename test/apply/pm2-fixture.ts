@@ -39,7 +39,7 @@ export function createPm2Lab(): Pm2Lab {
   const dir = mkdtempSync(join(tmpdir(), 'pm2-apps-'));
   const script = join(dir, 'reporter.cjs');
   writeFileSync(script, REPORTER);
-  const env = { ...process.env, PM2_HOME: home, FORCE_COLOR: '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PM2_HOME: home, FORCE_COLOR: '0' };
   delete env.PM2_BIN;
   const pm2 = async (...args: string[]) => String((await execa(PM2_BIN, args, { env, stdin: 'ignore' })).stdout);
   return {
