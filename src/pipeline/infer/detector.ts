@@ -1,0 +1,179 @@
+// The detector the pipeline calls: letterboxed rgb24 frames in, detections in original-frame pixels
+// out. Sessions are shared (see model-session.ts); a Detector only holds its thresholds and timings.
+
+import * as ort from 'onnxruntime-node';
+import { AutotuneError } from '../../errors.js';
+import { unletterboxBox, type Letterbox } from '../letterbox.js';
+import type { Detection } from '../types.js';
+import { halfToFloat } from './half.js';
+import { modelSession, preprocessSession, type ModelSession, type PreprocessSession } from './model-session.js';
+import { nms } from './nms.js';
+import { PREPROCESS_INPUT, PREPROCESS_OUTPUT } from './preprocess.js';
+import type { Device, Provider } from './providers.js';
+import { detectLayout, frameCandidates, type ClassMap, type YoloLayout } from './yolo-output.js';
+
+export interface DetectorOptions {
+  modelPath: string;
+  device?: Device;
+  /** Square model input size S (a multiple of 32). */
+  imgSize: number;
+  /** Confidence threshold (default 0.25, as Ultralytics). */
+  conf?: number;
+  /** NMS IoU threshold (default 0.45). */
+  iou?: number;
+  /** Model class id -> ball 0 / goalkeeper 1 / player 2 / referee 3; unmapped classes are dropped. Default: identity. */
+  classMap?: ReadonlyMap<number, number> | Readonly<Record<number, number>>;
+  /** Most detections kept per frame (default 300). */
+  maxDet?: number;
+}
+
+export interface InferenceStats {
+  frames: number;
+  batches: number;
+  /** Milliseconds spent building the batch tensor and running the preprocessing graph. */
+  preprocessMs: number;
+  inferenceMs: number;
+  /** Output decoding, NMS and mapping back to original pixels. */
+  postprocessMs: number;
+}
+
+export interface Detector {
+  readonly modelPath: string;
+  readonly provider: Provider;
+  /** Why the asked-for provider was not used (e.g. CUDA unavailable), or null. */
+  readonly providerNote: string | null;
+  readonly imgSize: number;
+  /** The output layout, known after the first batch. */
+  readonly layout: YoloLayout | null;
+  /** One detection list per frame; frames are letterboxed S x S rgb24 (HWC, uint8). */
+  detect(frames: readonly Uint8Array[], lb: Letterbox): Promise<Detection[][]>;
+  readonly stats: Readonly<InferenceStats>;
+  /** Mean preprocessing cost per frame so far (ms), 0 before the first frame. */
+  readonly preprocessMsPerFrame: number;
+  /** Ends this detector; the shared sessions stay cached for the next one (see releaseSessions). */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_CONF = 0.25;
+export const DEFAULT_IOU = 0.45;
+export const DEFAULT_MAX_DET = 300;
+
+function normaliseClassMap(map: DetectorOptions['classMap']): ClassMap | null {
+  if (!map) return null;
+  if (map instanceof Map) return map;
+  return new Map(Object.entries(map).map(([k, v]) => [Number(k), v]));
+}
+
+/** Opens (or reuses) the sessions for a model and returns a detector bound to one input size. */
+export async function openDetector(options: DetectorOptions): Promise<Detector> {
+  const imgSize = options.imgSize;
+  if (!Number.isInteger(imgSize) || imgSize < 32 || imgSize % 32 !== 0) {
+    throw new AutotuneError('E_INPUT', `image size ${imgSize} is not a positive multiple of 32`, { hint: 'use e.g. 320, 480, 640, 960' });
+  }
+  const model = await modelSession(options.modelPath, options.device ?? 'auto', imgSize);
+  const pre = await preprocessSession(model.provider, model.precision);
+  return new SessionDetector(model, pre, {
+    imgSize,
+    conf: options.conf ?? DEFAULT_CONF,
+    iou: options.iou ?? DEFAULT_IOU,
+    maxDet: options.maxDet ?? DEFAULT_MAX_DET,
+    classMap: normaliseClassMap(options.classMap),
+  });
+}
+
+interface Settings {
+  imgSize: number;
+  conf: number;
+  iou: number;
+  maxDet: number;
+  classMap: ClassMap | null;
+}
+
+class SessionDetector implements Detector {
+  layout: YoloLayout | null = null;
+  readonly stats: InferenceStats = { frames: 0, batches: 0, preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
+  private closed = false;
+
+  constructor(
+    private readonly model: ModelSession,
+    private readonly pre: PreprocessSession,
+    private readonly settings: Settings,
+  ) {}
+
+  get modelPath() {
+    return this.model.modelPath;
+  }
+  get provider() {
+    return this.model.provider;
+  }
+  get providerNote() {
+    return this.model.providerNote;
+  }
+  get imgSize() {
+    return this.settings.imgSize;
+  }
+  get preprocessMsPerFrame() {
+    return this.stats.frames > 0 ? this.stats.preprocessMs / this.stats.frames : 0;
+  }
+
+  async detect(frames: readonly Uint8Array[], lb: Letterbox): Promise<Detection[][]> {
+    if (this.closed) throw new AutotuneError('E_INTERNAL', 'detector used after close()');
+    const S = this.settings.imgSize;
+    if (lb.size !== S) throw new AutotuneError('E_INTERNAL', `letterbox for ${lb.size} given to a ${S} detector`);
+    const bytes = S * S * 3;
+    frames.forEach((f, i) => {
+      if (f.length !== bytes) {
+        throw new AutotuneError('E_INPUT', `frame ${i} has ${f.length} bytes; a ${S}x${S} rgb24 frame has ${bytes}`);
+      }
+    });
+    const step = this.model.fixedBatch ?? Math.max(frames.length, 1);
+    const results: Detection[][] = [];
+    for (let start = 0; start < frames.length; start += step) {
+      results.push(...(await this.runBatch(frames.slice(start, start + step), lb)));
+    }
+    return results;
+  }
+
+  private async runBatch(frames: readonly Uint8Array[], lb: Letterbox): Promise<Detection[][]> {
+    const S = this.settings.imgSize;
+    const n = frames.length;
+    const t0 = performance.now();
+    const data = n === 1 ? frames[0]! : Buffer.concat(frames);
+    const raw = new ort.Tensor('uint8', data, [n, S, S, 3]);
+    const pre = await this.pre.session.run({ [PREPROCESS_INPUT]: raw });
+    const t1 = performance.now();
+    const out = await this.model.session.run({ [this.model.inputName]: pre[PREPROCESS_OUTPUT]! });
+    const t2 = performance.now();
+    const output = out[this.model.outputName]!;
+    const layout = detectLayout(output.dims);
+    if (!layout || output.dims[0] !== n) {
+      throw new AutotuneError(
+        'E_MODEL_LAYOUT',
+        `model ${this.model.modelPath}: output ${this.model.outputName} has shape [${output.dims.join(', ')}] for input [${n}, 3, ${S}, ${S}]; not a YOLO layout`,
+        {
+          hint: 'expected [N,4+nc,A] (YOLOv8/v11 export) or [N,A,5+nc] (YOLOv5)',
+          context: { model: this.model.modelPath, outputShape: output.dims, inputShape: this.model.inputShape },
+        },
+      );
+    }
+    this.layout = layout;
+    const values = output.type === 'float16' ? halfToFloat(output.data as Uint16Array) : (output.data as Float32Array);
+    const { conf, iou, maxDet, classMap } = this.settings;
+    const results: Detection[][] = [];
+    for (let i = 0; i < n; i++) {
+      const kept = nms(frameCandidates(values, layout, i, conf, classMap), iou, maxDet);
+      results.push(kept.map((c) => ({ bbox: unletterboxBox(c.box, lb), classId: c.classId, score: c.score })));
+    }
+    const t3 = performance.now();
+    this.stats.frames += n;
+    this.stats.batches += 1;
+    this.stats.preprocessMs += t1 - t0;
+    this.stats.inferenceMs += t2 - t1;
+    this.stats.postprocessMs += t3 - t2;
+    return results;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

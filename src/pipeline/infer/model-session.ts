@@ -1,0 +1,138 @@
+// One onnxruntime session per (model file, device, input size), created once and shared by every
+// detector that asks for it, with what the model's metadata says about its input and output.
+
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type * as ort from 'onnxruntime-node';
+import { AutotuneError } from '../../errors.js';
+import { preprocessModel, type InputPrecision } from './preprocess.js';
+import { createSessionWithFallback, type Device, type Provider } from './providers.js';
+
+export interface ModelSession {
+  modelPath: string;
+  session: ort.InferenceSession;
+  provider: Provider;
+  providerNote: string | null;
+  inputName: string;
+  outputName: string;
+  precision: InputPrecision;
+  /** Fixed batch size of the model's input, or null when dynamic. */
+  fixedBatch: number | null;
+  /** The model's input shape as declared (numbers and symbolic names), for messages. */
+  inputShape: readonly (number | string)[];
+}
+
+export interface PreprocessSession {
+  session: ort.InferenceSession;
+  provider: Provider;
+}
+
+const models = new Map<string, Promise<ModelSession>>();
+const preprocessors = new Map<string, Promise<PreprocessSession>>();
+
+const shapeText = (shape: readonly (number | string)[]) => `[${shape.join(', ')}]`;
+
+function layoutError(modelPath: string, message: string, context: Record<string, unknown>): AutotuneError {
+  return new AutotuneError('E_MODEL_LAYOUT', `model ${modelPath}: ${message}`, {
+    hint: 'expected a YOLO detector: input float [N,3,S,S], output [N,4+nc,A] (YOLOv8) or [N,A,5+nc] (YOLOv5)',
+    context: { model: modelPath, ...context },
+  });
+}
+
+async function load(modelPath: string, device: Device, imgSize: number): Promise<ModelSession> {
+  if (!existsSync(modelPath) || !statSync(modelPath).isFile()) {
+    throw new AutotuneError('E_INPUT', `model file ${modelPath} not found`, {
+      hint: 'make the lab detector with `autotune model make` or pass your YOLO .onnx export with --model',
+      context: { model: modelPath },
+    });
+  }
+  const { session, provider, note } = await createSessionWithFallback(modelPath, device, modelPath);
+  try {
+    return describe(modelPath, session, provider, note, imgSize);
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
+}
+
+function describe(modelPath: string, session: ort.InferenceSession, provider: Provider, note: string | null, imgSize: number): ModelSession {
+  const input = session.inputMetadata[0];
+  const output = session.outputMetadata[0];
+  if (session.inputNames.length !== 1 || !input || !output) {
+    throw layoutError(modelPath, `has ${session.inputNames.length} inputs (${session.inputNames.join(', ')}); a detector has one image input`, {
+      inputs: session.inputNames,
+    });
+  }
+  if (!input.isTensor || (input.type !== 'float32' && input.type !== 'float16')) {
+    const type = input.isTensor ? input.type : 'non-tensor';
+    throw layoutError(modelPath, `input ${input.name} is ${type}; an image input is float32 or float16`, { inputType: type });
+  }
+  const shape = input.shape;
+  const fixed = (d: number | string | undefined) => (typeof d === 'number' && d > 0 ? d : null);
+  if (shape.length !== 4 || (fixed(shape[1]) !== null && shape[1] !== 3)) {
+    throw layoutError(modelPath, `input ${input.name} has shape ${shapeText(shape)}; an image input is [N,3,S,S]`, { inputShape: shape });
+  }
+  const [h, w] = [fixed(shape[2]), fixed(shape[3])];
+  if ((h !== null && h !== imgSize) || (w !== null && w !== imgSize)) {
+    throw new AutotuneError('E_MODEL_LAYOUT', `model ${modelPath} takes a fixed ${shape[3]}x${shape[2]} input, not ${imgSize}x${imgSize}`, {
+      hint: `use --img-size ${h ?? w}, or export the model with dynamic=True (or imgsz=${imgSize})`,
+      context: { model: modelPath, inputShape: shape, imgSize },
+    });
+  }
+  if (output.isTensor && output.shape.length > 0 && output.shape.length !== 3) {
+    throw layoutError(modelPath, `output ${output.name} has shape ${shapeText(output.shape)}; not a YOLO layout`, {
+      outputShape: output.shape,
+    });
+  }
+  return {
+    modelPath,
+    session,
+    provider,
+    providerNote: note,
+    inputName: input.name,
+    outputName: output.name,
+    precision: input.type,
+    fixedBatch: fixed(shape[0]),
+    inputShape: shape,
+  };
+}
+
+/** The shared session for this model, device and input size. */
+export function modelSession(modelPath: string, device: Device, imgSize: number): Promise<ModelSession> {
+  const path = resolve(modelPath);
+  const key = `${path}|${device}|${imgSize}`;
+  let entry = models.get(key);
+  if (!entry) {
+    entry = load(path, device, imgSize);
+    models.set(key, entry);
+    entry.catch(() => models.delete(key));
+  }
+  return entry;
+}
+
+/** The shared preprocessing session for a provider and precision. */
+export function preprocessSession(provider: Provider, precision: InputPrecision): Promise<PreprocessSession> {
+  const key = `${provider}|${precision}`;
+  let entry = preprocessors.get(key);
+  if (!entry) {
+    // The preprocessing graph runs where the model runs; it cannot fail for a provider the model loaded with.
+    entry = createSessionWithFallback(preprocessModel(precision), provider, 'preprocessing graph').then((s) => ({
+      session: s.session,
+      provider: s.provider,
+    }));
+    preprocessors.set(key, entry);
+    entry.catch(() => preprocessors.delete(key));
+  }
+  return entry;
+}
+
+/** Releases every cached session (end of a study or of a test file). */
+export async function releaseSessions(): Promise<void> {
+  const all = [...models.values(), ...preprocessors.values()];
+  models.clear();
+  preprocessors.clear();
+  for (const entry of all) {
+    const s = await entry.catch(() => null);
+    await s?.session.release();
+  }
+}
