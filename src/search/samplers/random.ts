@@ -3,10 +3,10 @@
 import type { Config, KnobValue } from '../../pipeline/types.js';
 import type { Rng } from '../rng.js';
 import { createRng } from '../rng.js';
-import { isActive, orderedParams, searchKey } from '../space/config.js';
+import { isActive, orderedParams } from '../space/config.js';
 import type { ParamSpec, Space } from '../space/types.js';
 import { choicesOf, snap, stepOf, tidy } from '../space/values.js';
-import { triedKeys } from './history.js';
+import { triedCheck } from './history.js';
 import type { AskContext, Sampler } from './types.js';
 
 /** Stream id that separates this sampler's draws from other samplers' for the same trial. */
@@ -18,15 +18,15 @@ export function createRandomSampler(): Sampler {
     name: 'random',
     ask(ctx: AskContext): Config {
       const rng = createRng(ctx.seed, ctx.trialNumber, RANDOM_STREAM);
-      return randomUntried(ctx.space, triedKeys(ctx.space, ctx.history), rng);
+      return randomUntried(ctx.space, triedCheck(ctx.space, ctx.history), rng);
     },
   };
 }
 
-/** A random config not in `tried` when one turns up within a few draws, else the last draw. */
-export function randomUntried(space: Space, tried: ReadonlySet<string>, rng: Rng): Config {
+/** A random config not yet tried when one turns up within a few draws, else the last draw. */
+export function randomUntried(space: Space, tried: (config: Config) => boolean, rng: Rng): Config {
   let config = randomConfig(space, rng);
-  for (let i = 0; i < REDRAWS && tried.has(searchKey(space, config)); i++) config = randomConfig(space, rng);
+  for (let i = 0; i < REDRAWS && tried(config); i++) config = randomConfig(space, rng);
   return config;
 }
 

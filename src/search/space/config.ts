@@ -5,14 +5,27 @@ import type { Config, KnobValue } from '../../pipeline/types.js';
 import type { ParamSpec, Space } from './types.js';
 import { normalizeValue, quote, valueProblem } from './values.js';
 
+const conditionCache = new WeakMap<ParamSpec, [string, KnobValue[]][]>();
+
+/** A param's conditions as [knob, allowed normalised values] pairs (computed once per param). */
+function conditionsOf(param: ParamSpec): [string, KnobValue[]][] {
+  let list = conditionCache.get(param);
+  if (!list) {
+    list = Object.entries(param.when ?? {}).map(([knob, allowed]) => [
+      knob,
+      (Array.isArray(allowed) ? allowed : [allowed]).map(normalizeValue),
+    ]);
+    conditionCache.set(param, list);
+  }
+  return list;
+}
+
 /** Whether a param is sampled in `config`: every knob named in `when` holds one of its values. */
 export function isActive(param: ParamSpec, config: Config): boolean {
   if (!param.when) return true;
-  for (const [knob, allowed] of Object.entries(param.when)) {
-    if (!(knob in config)) return false;
-    const actual = normalizeValue(config[knob]);
-    const list = Array.isArray(allowed) ? allowed : [allowed];
-    if (!list.some((v) => normalizeValue(v) === actual)) return false;
+  for (const [knob, allowed] of conditionsOf(param)) {
+    const actual = config[knob];
+    if (actual === undefined || !allowed.includes(normalizeValue(actual))) return false;
   }
   return true;
 }
@@ -59,13 +72,16 @@ export function configKey(config: Config): string {
   return `{${parts.join(',')}}`;
 }
 
-/** The key of the searched part of a config (active params only): what samplers deduplicate on. */
+/** The key of the searched part of a config (active params only, in condition order): what samplers deduplicate on. */
 export function searchKey(space: Space, config: Config): string {
-  const projected: Config = {};
+  let key = '';
   for (const p of orderedParams(space)) {
-    if (p.name in config && isActive(p, config)) projected[p.name] = config[p.name];
+    if (!(p.name in config) || !isActive(p, config)) continue;
+    let v = normalizeValue(config[p.name]);
+    if (typeof v === 'number' && Object.is(v, -0)) v = 0;
+    key += `${p.name}=${typeof v === 'string' ? JSON.stringify(v) : v};`;
   }
-  return configKey(projected);
+  return key;
 }
 
 export interface CompleteOptions {

@@ -31,7 +31,7 @@ export function loadSpace(path: string): Space {
 /** Parses and validates search-space YAML; `file` names it in messages. */
 export function parseSpace(text: string, file: string): Space {
   const lines = new LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const doc = YAML.parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
   const where = (path: Path): string => {
     for (let p = path; p.length > 0; p = p.slice(0, -1)) {
       const node = doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
@@ -224,9 +224,11 @@ function checkShape<S extends z.ZodObject>(schema: S, value: unknown, base: Path
       const allowed = schemaAt(schema, issue.path as Path);
       return fail([...path, key], 'unknown key', allowed ? `allowed keys here: ${allowed.join(', ')}` : 'remove it');
     }
-    case 'invalid_type':
-      if (actual === undefined) return fail(path, `missing (${issue.expected} expected)`, 'add it (see search-spaces/quick.yaml)');
-      return fail(path, `expected ${issue.expected}, got ${quote(actual)}`, 'fix the value');
+    case 'invalid_type': {
+      const expected = issue.expected === 'record' || issue.expected === 'object' ? 'a mapping' : issue.expected;
+      if (actual === undefined) return fail(path, `missing (${expected} expected)`, 'add it (see search-spaces/quick.yaml)');
+      return fail(path, `expected ${expected}, got ${quote(actual)}`, 'fix the value');
+    }
     case 'invalid_union':
       return fail(path, `${quote(actual)} is not a number, string or boolean (or a list of them where allowed)`, 'fix the value');
     case 'too_small':

@@ -28,8 +28,10 @@ export function tidy(x: number): number {
 }
 
 /** The choices of a discrete param (bool, categorical), else undefined. */
+const BOOL_CHOICES: readonly KnobValue[] = Object.freeze([0, 1]);
+
 export function choicesOf(param: ParamSpec): KnobValue[] | undefined {
-  if (param.type === 'bool') return [0, 1];
+  if (param.type === 'bool') return BOOL_CHOICES as KnobValue[];
   if (param.type === 'categorical') return param.choices ?? [];
   return undefined;
 }

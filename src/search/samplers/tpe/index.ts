@@ -6,11 +6,11 @@
 import type { Config, KnobValue } from '../../../pipeline/types.js';
 import type { TrialSummary } from '../../../study/types.js';
 import { createRng, type Rng } from '../../rng.js';
-import { isActive, orderedParams, searchKey } from '../../space/config.js';
+import { isActive, orderedParams } from '../../space/config.js';
 import { gridSize } from '../../space/grid.js';
 import type { ParamSpec, Space } from '../../space/types.js';
-import { normalizeValue, valueProblem } from '../../space/values.js';
-import { triedKeys } from '../history.js';
+import { choicesOf, normalizeValue } from '../../space/values.js';
+import { triedCheck } from '../history.js';
 import { randomUntried } from '../random.js';
 import type { AskContext, Sampler } from '../types.js';
 import { createParzen, type Parzen } from './parzen.js';
@@ -40,7 +40,7 @@ export function createTpeSampler(options: TpeOptions = {}): Sampler {
     ask(ctx: AskContext): Config {
       const { space } = ctx;
       const rng = createRng(ctx.seed, ctx.trialNumber, TPE_STREAM);
-      const tried = triedKeys(space, ctx.history);
+      const tried = triedCheck(space, ctx.history);
       const usable = usableTrials(ctx.history);
       if (usable.length < effectiveStartup(space, nStartup)) return randomUntried(space, tried, rng);
 
@@ -72,13 +72,13 @@ export function createTpeSampler(options: TpeOptions = {}): Sampler {
         }
         config[p.name] = best;
       }
-      if (!tried.has(searchKey(space, config))) return config;
+      if (!tried(config)) return config;
 
       const joint = jointCandidates(space, estimatorOf, rng, nCandidates * JOINT_FACTOR);
-      const untried = joint.find((c) => !tried.has(searchKey(space, c.config)));
+      const untried = joint.find((c) => !tried(c.config));
       if (untried) return untried.config;
       const random = randomUntried(space, tried, rng);
-      return tried.has(searchKey(space, random)) ? config : random;
+      return tried(random) ? config : random;
     },
   };
 }
@@ -88,12 +88,17 @@ export function effectiveStartup(space: Space, nStartup: number): number {
   return Math.min(nStartup, Math.max(1, Math.floor(gridSize(space) / 4)));
 }
 
+/** The values a param took in the trials where it was active (values outside its domain skipped). */
 function observations(p: ParamSpec, trials: readonly TrialSummary[]): KnobValue[] {
+  const choices = choicesOf(p);
+  const low = p.low as number;
+  const high = p.high as number;
   const out: KnobValue[] = [];
   for (const t of trials) {
-    if (!(p.name in t.params) || !isActive(p, t.params)) continue;
-    const v = normalizeValue(t.params[p.name]);
-    if (valueProblem(p, v) === null) out.push(v);
+    const raw = t.params[p.name];
+    if (raw === undefined || !isActive(p, t.params)) continue;
+    const v = normalizeValue(raw);
+    if (choices ? choices.includes(v) : typeof v === 'number' && v >= low && v <= high) out.push(v);
   }
   return out;
 }

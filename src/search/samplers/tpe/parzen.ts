@@ -56,7 +56,10 @@ function numericParzen(param: ParamSpec, observations: number[]): Parzen {
   const range = highI - lowI || 1;
 
   const n = observations.length;
-  const count = n + 1;
+  // Kernels on the same value share one component (discrete params repeat values a lot).
+  const merged = new Map<number, number>();
+  for (const x of observations) merged.set(x, (merged.get(x) ?? 0) + 1);
+  const count = merged.size + 1;
   const mus = new Float64Array(count);
   const sigmas = new Float64Array(count);
   const weights = new Float64Array(count);
@@ -64,19 +67,22 @@ function numericParzen(param: ParamSpec, observations: number[]): Parzen {
   const minSigma = range / Math.min(100, 1 + n);
   const sigma = Math.min(range, Math.max(minSigma, BANDWIDTH * range * Math.pow(Math.max(n, 1), -0.2)));
   const totalWeight = n + PRIOR_WEIGHT;
-  for (let i = 0; i < n; i++) {
-    mus[i] = to(observations[i]);
+  let i = 0;
+  for (const [x, w] of merged) {
+    mus[i] = to(x);
     sigmas[i] = sigma;
-    weights[i] = 1 / totalWeight;
+    weights[i] = w / totalWeight;
+    i++;
   }
-  mus[n] = (lowI + highI) / 2;
-  sigmas[n] = range;
-  weights[n] = PRIOR_WEIGHT / totalWeight;
-  for (let i = 0; i < count; i++) {
-    const z = normalMass((lowI - mus[i]) / sigmas[i], (highI - mus[i]) / sigmas[i]);
-    norms[i] = weights[i] / Math.max(z, 1e-300);
+  mus[i] = (lowI + highI) / 2;
+  sigmas[i] = range;
+  weights[i] = PRIOR_WEIGHT / totalWeight;
+  for (let k = 0; k < count; k++) {
+    const z = normalMass((lowI - mus[k]) / sigmas[k], (highI - mus[k]) / sigmas[k]);
+    norms[k] = weights[k] / Math.max(z, 1e-300);
   }
   const weightList = Array.from(weights);
+  const cache = new Map<number, number>();
 
   return {
     sample(rng) {
@@ -94,6 +100,8 @@ function numericParzen(param: ParamSpec, observations: number[]): Parzen {
     },
     logPdf(value) {
       const x = value as number;
+      const known = cache.get(x);
+      if (known !== undefined) return known;
       let total = 0;
       if (step !== undefined) {
         const a = to(Math.max(low - half, x - half));
@@ -108,7 +116,9 @@ function numericParzen(param: ParamSpec, observations: number[]): Parzen {
           total += (norms[i] / sigmas[i]) * Math.exp(logPhi(z));
         }
       }
-      return total > 0 ? Math.max(LOG_FLOOR, Math.log(total)) : LOG_FLOOR;
+      const result = total > 0 ? Math.max(LOG_FLOOR, Math.log(total)) : LOG_FLOOR;
+      cache.set(x, result);
+      return result;
     },
   };
 }
