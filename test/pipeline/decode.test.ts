@@ -158,6 +158,15 @@ describe('decoding a stream', () => {
     expect(summary.error?.reason).toBe('decode');
     expect(summary.error?.message).toContain(junk);
   });
+
+  it('reports an ffmpeg that cannot be started as a decode failure', async () => {
+    const missing = { path: join(tmp, 'no-ffmpeg-here'), source: 'FFMPEG_PATH' as const };
+    const { frames, summary, info } = await decode({ input: { path: faststart }, ffmpeg: missing });
+    expect(frames).toHaveLength(0);
+    expect(info).toBeNull();
+    expect(summary.error?.reason).toBe('decode');
+    expect(summary.error?.message).toContain(`could not run ${missing.path}`);
+  });
 });
 
 describe('stopping early', () => {

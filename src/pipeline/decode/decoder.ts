@@ -2,6 +2,12 @@
 // rgb24 frames, every Nth frame, each tagged with the video's own frame index. Frames are read
 // ahead up to a bound, then ffmpeg is paused by back-pressure, so memory holds at most
 // readAheadFrames frames whatever the video's length.
+//
+// Source size: when the caller knows it (e.g. from inspectMp4 of the file) the filter gets literal
+// sizes; otherwise the filter computes the letterbox from the stream itself (see filters.ts), so
+// spawning never waits for a probe, and `info` reports the size from ffmpeg's stream line on stderr,
+// which ffmpeg prints before its first frame. The frames loop waits for `info` before its first
+// frame, so `info` is always resolved by the time a frame is seen.
 
 import { execa, type ResultPromise } from 'execa';
 import { open } from 'node:fs/promises';
@@ -60,8 +66,12 @@ class DecodeSession {
       stop: () => this.stop('stop'),
     };
     if (o.signal) {
-      if (o.signal.aborted) this.stop('abort');
-      else o.signal.addEventListener('abort', () => this.stop('abort'), { once: true });
+      const onAbort = () => this.stop('abort');
+      if (o.signal.aborted) onAbort();
+      else {
+        o.signal.addEventListener('abort', onAbort, { once: true });
+        void done.then(() => o.signal!.removeEventListener('abort', onAbort));
+      }
     }
   }
 
@@ -117,6 +127,11 @@ class DecodeSession {
     this.watcher.end();
     this.settleInfo();
 
+    // exitCode and signal are both undefined only when ffmpeg could not be started at all.
+    const spawnError =
+      result.exitCode === undefined && result.signal === undefined && !this.stoppedBy
+        ? `could not run ${o.ffmpeg.path}: ${result.originalMessage || result.shortMessage}`
+        : null;
     const head = o.stream
       ? { bytes: Buffer.concat(this.head), fileSize: this.bytesIn }
       : await readHead(o.path!);
@@ -130,7 +145,7 @@ class DecodeSession {
       streamSeen: this.watcher.stream !== null,
       prefixLike: o.stream !== null || o.prefix,
       gpu: this.gpu !== 'none',
-      lastErrorLine: this.watcher.lastErrorLine(),
+      lastErrorLine: spawnError ?? this.watcher.lastErrorLine(),
       head: head.bytes,
       inputBytes: head.fileSize,
       label: o.label,
