@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildFfmpegArgs, buildFilterChain, parseVideoStreamLine } from '../../src/pipeline/decode/index.js';
 import { letterbox } from '../../src/pipeline/letterbox.js';
+import { classifyExit } from '../../src/pipeline/decode/classify.js';
 
 describe('parseVideoStreamLine', () => {
   it('reads codec, size and fps from ffmpeg 4 and 5 stream lines', () => {
@@ -56,5 +57,46 @@ describe('buildFfmpegArgs', () => {
     const gpu = buildFfmpegArgs({ path: '/v.mp4', filter: 'x', gpu: 'hwdownload', threads: 2 });
     expect(gpu.join(' ')).toContain('-threads 2 -hwaccel cuda -hwaccel_output_format cuda -noautorotate -i /v.mp4');
     expect(gpu.join(' ')).toContain('-filter_threads 2 -vsync passthrough -f rawvideo -pix_fmt rgb24 pipe:1');
+  });
+});
+
+describe('classifyExit', () => {
+  const base = {
+    framesOut: 0,
+    exitCode: 1,
+    stopped: null,
+    moovNotFound: false,
+    partialFile: false,
+    invalidData: false,
+    streamSeen: true,
+    prefixLike: true,
+    gpu: false,
+    lastErrorLine: null,
+    head: null,
+    inputBytes: 1000,
+    label: 'clip.mp4',
+  } as const;
+
+  it('keeps frames produced before a failing exit (a cut input)', () => {
+    expect(classifyExit({ ...base, framesOut: 12, exitCode: 1, partialFile: true }).error).toBeNull();
+  });
+
+  it('never fails a stopped decode', () => {
+    expect(classifyExit({ ...base, stopped: 'stop', moovNotFound: true }).error).toBeNull();
+  });
+
+  it('names a missing moov for a stream or prefix, and a decode failure for a whole file', () => {
+    expect(classifyExit({ ...base, moovNotFound: true }).error?.reason).toBe('moov-not-in-prefix');
+    const whole = classifyExit({ ...base, moovNotFound: true, prefixLike: false });
+    expect(whole).toMatchObject({ moovMissing: true, error: { reason: 'decode' } });
+  });
+
+  it('blames NVDEC for a GPU decode that failed on the device', () => {
+    const r = classifyExit({ ...base, gpu: true, lastErrorLine: 'Device creation failed: -542398533.' });
+    expect(r.error?.reason).toBe('nvdec-unavailable');
+  });
+
+  it('says when the input ended before a whole frame', () => {
+    expect(classifyExit({ ...base, exitCode: 0 }).error?.message).toBe('clip.mp4 (1000 bytes) ended before its first whole frame');
   });
 });
