@@ -9,7 +9,9 @@ import { emitCommand } from './emit.js';
 import { runCommand } from './run.js';
 import { showCommand } from './show.js';
 import { trialsCommand } from './trials.js';
+import { modelCommand } from './model.js';
+import { inferCommand } from './infer.js';
 
 // One module per command; each is a thin layer over the library code.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [doctorCommand, samplesCommand, labCommand, applyCommand, netCommand, runCommand, trialsCommand, showCommand, emitCommand, reportCommand];
+export const commands: CommandModule<any, any>[] = [doctorCommand, samplesCommand, labCommand, applyCommand, netCommand, runCommand, trialsCommand, showCommand, emitCommand, reportCommand, modelCommand, inferCommand];

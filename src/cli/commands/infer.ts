@@ -1,0 +1,67 @@
+import type { CommandModule } from 'yargs';
+import { AutotuneError } from '../../errors.js';
+import { DEFAULT_CONF, DEFAULT_IOU, DEVICES, type Device } from '../../pipeline/infer/index.js';
+import { inferClip } from '../../pipeline/infer/clip.js';
+import { percent, printJson } from '../output.js';
+
+interface InferArgs {
+  clip: string;
+  model: string;
+  'img-size': number;
+  conf: number;
+  iou: number;
+  batch: number;
+  device: string;
+  truth?: string;
+  json: boolean;
+}
+
+export const inferCommand: CommandModule<object, InferArgs> = {
+  command: 'infer <clip>',
+  describe: 'run a YOLO ONNX model on every frame of a local clip: frames/s, provider, F1 against a truth file',
+  builder: (y) =>
+    y
+      .positional('clip', { type: 'string', demandOption: true, describe: 'a local .mp4' })
+      .option('model', { type: 'string', demandOption: true, describe: 'ONNX detector (e.g. models/lab-detector.onnx)' })
+      .option('img-size', { type: 'number', default: 640, describe: 'model input size S (multiple of 32)' })
+      .option('conf', { type: 'number', default: DEFAULT_CONF, describe: 'confidence threshold' })
+      .option('iou', { type: 'number', default: DEFAULT_IOU, describe: 'NMS IoU threshold' })
+      .option('batch', { type: 'number', default: 16, describe: 'frames per inference batch' })
+      .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'execution provider' })
+      .option('truth', { type: 'string', describe: 'ground-truth file (<clip>.truth.json) to score against' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
+  handler: async (argv) => {
+    if (!(argv.batch >= 1 && Number.isInteger(argv.batch))) {
+      throw new AutotuneError('E_USAGE', `--batch ${argv.batch} is not a positive integer`);
+    }
+    if (!(argv.conf >= 0 && argv.conf <= 1)) throw new AutotuneError('E_USAGE', `--conf ${argv.conf} is not between 0 and 1`);
+    const r = await inferClip({
+      clipPath: argv.clip,
+      modelPath: argv.model,
+      imgSize: argv['img-size'],
+      conf: argv.conf,
+      iou: argv.iou,
+      batch: argv.batch,
+      device: argv.device as Device,
+      truthPath: argv.truth,
+    });
+    if (r.providerNote) process.stderr.write(`autotune: ${r.providerNote}\n`);
+    const acc = r.accuracy;
+    if (argv.json) {
+      const { answer: _answer, accuracy: _accuracy, ...rest } = r;
+      return printJson({
+        ...rest,
+        ...(acc ? { f1: acc.f1, precision: acc.precision, recall: acc.recall, tp: acc.tp, fp: acc.fp, fn: acc.fn } : {}),
+      });
+    }
+    const lines = [
+      `${r.frames} frames of ${r.clip} at ${r.imgSize}x${r.imgSize}, batch ${r.batch}: ${r.framesPerSecond.toFixed(1)} frames/s end to end (model alone ${r.inferenceFramesPerSecond.toFixed(1)} frames/s)`,
+      `provider ${r.provider}${r.providerNote ? ` (${r.providerNote})` : ''}; decoder ${r.decoder ?? '-'}; layout ${r.layout ? `${r.layout.kind}, ${r.layout.classes} classes, ${r.layout.anchors} anchors` : '-'}`,
+      `preprocessing ${r.preprocessMsPerFrame.toFixed(2)} ms/frame, decoding and NMS ${r.postprocessMsPerFrame.toFixed(2)} ms/frame`,
+    ];
+    if (acc) {
+      lines.push(`F1 ${acc.f1.toFixed(3)}  precision ${percent(acc.precision)}  recall ${percent(acc.recall)}  (TP ${acc.tp}, FP ${acc.fp}, FN ${acc.fn}; IoU >= 0.5)`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  },
+};
