@@ -94,7 +94,8 @@ async function probeClip(bin: FfmpegBinary): Promise<string> {
 }
 
 async function decodeOneFrame(bin: FfmpegBinary, clip: string, chain: Exclude<GpuChain, 'none'>) {
-  const filter = buildFilterChain({ size: OUT, stride: 1, letterbox: letterbox(CLIP_W, CLIP_H, OUT), gpu: chain });
+  // stride 2 puts select in front of the GPU filters, as a strided decode does.
+  const filter = buildFilterChain({ size: OUT, stride: 2, letterbox: letterbox(CLIP_W, CLIP_H, OUT), gpu: chain });
   const args = buildFfmpegArgs({ path: clip, filter, gpu: chain });
   args.splice(args.indexOf('-vsync'), 0, '-frames:v', '1');
   const run = await execa(bin.path, args, { reject: false, encoding: 'buffer', timeout: 30_000 });
