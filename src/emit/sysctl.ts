@@ -128,3 +128,27 @@ function assertSafe(s: SysctlSetting): void {
     });
   }
 }
+
+/** A stored study's net probe, if it looks like one (older studies have none). */
+function storedProbe(value: unknown): SysctlProbe | null {
+  const p = value as Partial<SysctlProbe> | null;
+  if (!p || typeof p !== 'object' || typeof p.rttMs !== 'number' || !p.throughput || !p.tcp) return null;
+  return p as SysctlProbe;
+}
+
+/**
+ * The emitter `autotune emit` runs for sysctl.conf + scripts: from the probe stored with the study
+ * and the winner's params. Writes nothing (and says why on stderr) when the study has no probe.
+ */
+export const sysctlEmitter = {
+  name: 'sysctl',
+  async emit(context: { study: { netProbe?: unknown }; winner: { params: Config }; outDir: string }): Promise<string[]> {
+    const probe = storedProbe(context.study.netProbe);
+    if (!probe) {
+      process.stderr.write('sysctl: the study has no network probe, so no sysctl.conf (run autotune net probe URL)\n');
+      return [];
+    }
+    const plan = await writeSysctlFiles(context.outDir, { probe, winner: context.winner.params });
+    return Object.keys(plan.files).map((name) => join(context.outDir, name));
+  },
+};

@@ -201,3 +201,23 @@ describe('planSysctl rules', () => {
     ).toThrow(/unexpected characters/);
   });
 });
+
+describe('sysctlEmitter', () => {
+  it('writes the three files from the study probe and the winner, executable scripts; nothing without a probe', async () => {
+    const { mkdtempSync, readFileSync: read, rmSync, statSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { sysctlEmitter } = await import('../../src/emit/sysctl.js');
+    const outDir = mkdtempSync(join(tmpdir(), 'emit-sysctl-'));
+    try {
+      const winner = { params: { USE_CONNECTION_POOL: 1 } };
+      const written = await sysctlEmitter.emit({ study: { netProbe: probe('bbr-absent') }, winner, outDir });
+      expect(written.map((p) => p.slice(outDir.length + 1))).toEqual(['sysctl.conf', 'apply-sysctl.sh', 'revert-sysctl.sh']);
+      expect(read(join(outDir, 'sysctl.conf'), 'utf8')).toBe(planSysctl({ probe: probe('bbr-absent'), winner: winner.params }).files['sysctl.conf']);
+      expect(statSync(join(outDir, 'apply-sysctl.sh')).mode & 0o111).not.toBe(0);
+      expect(await sysctlEmitter.emit({ study: { netProbe: null }, winner, outDir: join(outDir, 'none') })).toEqual([]);
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  });
+});
