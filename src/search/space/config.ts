@@ -45,6 +45,7 @@ export function orderedParams(space: Space): ParamSpec[] {
     if (visiting.has(p.name)) {
       throw new AutotuneError('E_SPACE_INVALID', `${space.file}: params.${p.name}.when: the conditions form a cycle`, {
         hint: 'make sure no knob depends on itself through its "when" conditions',
+        context: { space: space.name, file: space.file, key: `params.${p.name}.when` },
       });
     }
     visiting.add(p.name);

@@ -86,13 +86,6 @@ export function parseSpace(text: string, file: string): Space {
     reference: {},
     baselines: [],
   };
-  try {
-    orderedParams(space);
-  } catch (err) {
-    if (isAutotuneError(err)) fail(['params'], err.message.replace(`${file}: `, ''), err.hint ?? '');
-    throw err;
-  }
-
   const withLine = (err: unknown): never => {
     if (isAutotuneError(err, 'E_SPACE_INVALID') && typeof err.context.key === 'string') {
       const path = err.context.key.split('.');
@@ -103,6 +96,11 @@ export function parseSpace(text: string, file: string): Space {
     }
     throw err;
   };
+  try {
+    orderedParams(space);
+  } catch (err) {
+    withLine(err);
+  }
   try {
     space.reference = completeConfig(space, top.reference, { label: 'reference', allowOutside: true });
   } catch (err) {
@@ -199,6 +197,8 @@ function checkConditions(params: ParamSpec[], fixed: Config, fail: Fail): void {
           const problem = valueProblem(target, v);
           if (problem) fail(path, `${knob} can never be ${quote(v)}: ${problem}`, `use values of params.${knob}`);
         });
+      } else if (!list.includes(fixed[knob])) {
+        fail(path, `${knob} is fixed to ${quote(fixed[knob])}, so ${p.name} would never be searched`, `match the fixed value or move ${p.name} to fixed`);
       }
       p.when![knob] = Array.isArray(allowed) ? list : list[0];
     }
