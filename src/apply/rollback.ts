@@ -33,6 +33,8 @@ export async function rollbackLast(o: RollbackOptions): Promise<void> {
     });
   }
   const oldValues = envValues(parseEditableEnv(restored ?? '', last.env.backup ?? last.env.path));
+  const current = await readOptional(last.env.path);
+  const added = current === null ? [] : Object.keys(envValues(parseEditableEnv(current, last.env.path))).filter((k) => !(k in oldValues));
 
   if (last.env.backup) await copyFile(last.env.backup, last.env.path);
   else await rm(last.env.path, { force: true });
@@ -59,6 +61,14 @@ export async function rollbackLast(o: RollbackOptions): Promise<void> {
       await pm2Restart(pm2.bin, pm2.name, oldValues);
       const proc = await waitOnline(pm2.bin, pm2.name, oldValues, o.wait);
       o.log(`pm2: ${pm2.name} is online (pid ${proc.pid}) with the restored values`);
+      // pm2 --update-env merges into the stored environment: a variable cannot be unset that way.
+      const stale = added.filter((k) => proc.env[k] !== undefined);
+      if (stale.length > 0) {
+        o.log(
+          `pm2: ${pm2.name} still carries ${stale.map((k) => `${k}=${String(proc.env[k])}`).join(' ')} from the apply (pm2 restart --update-env cannot unset variables); ` +
+            `to drop them: pm2 delete ${pm2.name}, then start it again from its ecosystem file or start command`,
+        );
+      }
     } catch (err) {
       throw new AutotuneError('E_PM2_RESTART', `restored the files, but ${messageOf(err)}`, {
         hint: `check pm2 logs ${pm2.name}`,

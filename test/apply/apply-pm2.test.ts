@@ -66,6 +66,8 @@ describe('autotune apply with a real pm2', () => {
     expect(back.exitCode).toBe(0);
     expect(readFileSync(join(m.minerDir, '.env'), 'utf8')).toBe(MINER_ENV);
     const restored = lab.report(m.report).env;
+    // pm2 --update-env cannot unset a variable: the key apply added is reported, not silently kept.
+    expect(back.stdout).toContain('miner-a still carries USE_CONNECTION_POOL=1 from the apply (pm2 restart --update-env cannot unset variables)');
     expect({ IMG_SIZE: restored.IMG_SIZE, BATCH_SIZE: restored.BATCH_SIZE, FRAME_STRIDE: restored.FRAME_STRIDE }).toEqual({
       IMG_SIZE: OLD.IMG_SIZE,
       BATCH_SIZE: OLD.BATCH_SIZE,
