@@ -4,7 +4,7 @@
 //
 // FAILURE RULES
 // - 'stall': the stream went silent. Streaming: no byte for STREAM_BUFFER_TIMEOUT_S while the decoder
-//   had consumed every byte it was given. Download-then-decode: no byte for the run's idle timeout.
+//   had consumed every byte it was given (or had not started, waiting for STREAM_MIN_START_BYTES). Download-then-decode: no byte for the run's idle timeout.
 //   Either way the input is ended there and the frames decoded so far are answered (the fork's
 //   behaviour); the error is recorded so the study sees the truncation.
 // - 'moov-not-in-prefix': the mp4's moov is not before its mdat (seen in the first bytes) while
@@ -95,6 +95,7 @@ class Challenge {
   private budgetSpent = false;
   private stopped = false;
   private timers: NodeJS.Timeout[] = [];
+  private stallTimer: NodeJS.Timeout | undefined;
   private decoderNote: string | null = null;
   private decoderName: string | null = null;
 
@@ -111,6 +112,7 @@ class Challenge {
     this.input = this.s.chunkedStreaming ? new PassThrough() : null;
     this.filePath = this.s.chunkedStreaming ? null : join(run.tmpDir, `challenge-${randomBytes(6).toString('hex')}.mp4`);
     this.file = this.filePath ? createWriteStream(this.filePath) : null;
+    this.file?.on('error', (err) => this.fail({ reason: 'internal', message: `cannot write the download: ${err.message}` }));
     this.download = startDownload({
       url: run.url,
       dispatcher: this.agent.agent,
@@ -124,7 +126,7 @@ class Challenge {
 
   async run(): Promise<ChallengeDetail> {
     const safety = setTimeout(() => {
-      this.fail({ reason: 'internal', message: `the challenge passed the safety timeout of ${this.spec.timeoutS ?? 60}s` });
+      this.fail({ reason: 'internal', message: `the challenge passed the safety timeout of ${this.spec.timeoutS ?? 240}s` });
       this.stopAll();
     }, (this.spec.timeoutS ?? 240) * 1000);
     this.timers.push(safety);
@@ -143,8 +145,9 @@ class Challenge {
       return this.result(outcome);
     } finally {
       for (const t of this.timers) clearTimeout(t);
+      clearTimeout(this.stallTimer);
       this.input?.destroy();
-      if (this.file && !this.file.closed) this.file.destroy();
+      if (this.file && !this.file.closed) await new Promise<void>((resolve) => this.file!.end(() => resolve()));
       if (this.filePath) await rm(this.filePath, { force: true });
       if (this.ownAgent) await this.agent.close();
     }
@@ -163,7 +166,7 @@ class Challenge {
 
   private onChunk(chunk: Buffer): void {
     this.head.push(chunk);
-    if (this.head.state === 'moov-after-mdat' && (this.s.chunkedStreaming || this.s.partialDownload)) {
+    if (this.head.state === 'moov-after-mdat' && (this.s.chunkedStreaming || !this.prefixIsWholeFile())) {
       this.fail({
         reason: 'moov-not-in-prefix',
         message: `the mp4's moov atom comes after its media data, so it cannot be decoded from a ${this.s.chunkedStreaming ? 'stream' : 'prefix'}`,
@@ -177,6 +180,13 @@ class Challenge {
     } else {
       this.file!.write(chunk);
     }
+  }
+
+  /** Without a Range cut (or when the prefix covers the file) the download is the whole file. */
+  private prefixIsWholeFile(): boolean {
+    if (!this.s.partialDownload) return true;
+    const size = this.download.fileSize;
+    return size !== null && size <= this.s.partialDownloadBytes;
   }
 
   private async afterDownload(outcome: DownloadOutcome): Promise<void> {
@@ -193,7 +203,7 @@ class Challenge {
     }
     await new Promise<void>((resolve, reject) => this.file!.end((err?: Error | null) => (err ? reject(err) : resolve())));
     if (outcome.bytes > 0 && !this.stopped) {
-      this.startDecoding({ path: this.filePath! }, this.s.partialDownload || truncated);
+      this.startDecoding({ path: this.filePath! }, !this.prefixIsWholeFile() || truncated);
     }
   }
 
@@ -283,12 +293,18 @@ class Challenge {
     let starvedSince: number | null = null;
     const tick = () => {
       if (this.download.finished || this.stopped) return;
-      const starved = this.decoding !== null && this.input!.readableLength === 0 && this.input!.writableLength === 0;
+      if (this.download.lastByteAt === null) {
+        // Before the first byte the wait is connection and server latency: the idle timeout covers it.
+        this.stallTimer = setTimeout(tick, pollMs);
+        return;
+      }
+      // Waiting for STREAM_MIN_START_BYTES counts as starved too: the wait is for the network.
+      const starved = this.decoding === null || (this.input!.readableLength === 0 && this.input!.writableLength === 0);
       if (!starved) starvedSince = null;
       else {
         const now = performance.now();
         starvedSince ??= now;
-        const silentSince = Math.max(starvedSince, this.download.lastByteAt ?? 0);
+        const silentSince = Math.max(starvedSince, this.download.lastByteAt);
         if (now - silentSince >= timeoutMs) {
           this.fail({
             reason: 'stall',
@@ -298,16 +314,17 @@ class Challenge {
           return;
         }
       }
-      this.timers.push(setTimeout(tick, pollMs));
+      this.stallTimer = setTimeout(tick, pollMs);
     };
-    this.timers.push(setTimeout(tick, pollMs));
+    this.stallTimer = setTimeout(tick, pollMs);
   }
 
+  /** When the connection that carried the download was ready: t0 for a warm pooled one. */
   private connectedAt(): number | null {
-    const fresh = this.agent.connections.slice(this.connectionsBefore);
-    if (fresh.length === 0) return this.ownAgent ? null : this.clock.t0; // a warm pooled connection: ready at t0
-    const ok = fresh.find((c) => c.error === null && c.readyAt !== null);
-    return ok?.readyAt ?? null;
+    const used = this.agent.lastUsed;
+    if (used && used.readyAt !== null && this.agent.connections.indexOf(used) >= this.connectionsBefore) return used.readyAt;
+    if (used && this.connectionsBefore > 0 && this.agent.connections.indexOf(used) < this.connectionsBefore) return this.clock.t0;
+    return null;
   }
 
   private async result(outcome: DownloadOutcome | null): Promise<ChallengeDetail> {
@@ -320,7 +337,7 @@ class Challenge {
     if (this.decoder) this.clock.mark('decoderStart', this.decoder.marks.started ?? this.decoder.marks.requested);
     if (this.decoder?.marks.firstFrame) this.clock.mark('firstFrame', this.decoder.marks.firstFrame);
     let framesInVideo = this.head.info?.frameCount ?? null;
-    if (framesInVideo === null && this.filePath && outcome?.complete && !this.s.partialDownload) {
+    if (framesInVideo === null && this.filePath && outcome?.complete && this.prefixIsWholeFile()) {
       framesInVideo = await inspectMp4(this.filePath).then((i) => i.frameCount, () => null);
     }
     this.clock.mark('total');
@@ -331,7 +348,7 @@ class Challenge {
       config: this.spec.config,
       timeline: t,
       bytes: outcome?.bytes ?? this.download.bytes,
-      protocol: this.agent.protocol,
+      protocol: this.agent.lastUsed?.protocol ?? null,
       framesDecoded: this.framesDecoded,
       framesAnswered: answer.length,
       framesInVideo,

@@ -2,6 +2,7 @@
 // (TCP + TLS done), the protocol ALPN settled on, and how many are open now. The challenge timeline
 // and the pool's "keep warm" rule read these records.
 
+import { subscribe } from 'node:diagnostics_channel';
 import { Agent, buildConnector } from 'undici';
 import type { Protocol } from '../types.js';
 
@@ -21,6 +22,8 @@ export interface TrackedAgent {
   readonly openSockets: number;
   /** Protocol of the most recent successful connection. */
   readonly protocol: Protocol | null;
+  /** The connection that carried the most recent request sent through this agent. */
+  readonly lastUsed: ConnectionRecord | null;
   close(): Promise<void>;
 }
 
@@ -33,9 +36,27 @@ export interface TrackedAgentOptions {
   connectTimeoutMs?: number;
 }
 
+// Which connection sends a request is decided inside undici; its diagnostics channel tells us.
+const owners = new WeakMap<object, { record: ConnectionRecord; use(record: ConnectionRecord): void }>();
+let subscribed = false;
+function watchRequests(): void {
+  if (subscribed) return;
+  subscribed = true;
+  subscribe('undici:client:sendHeaders', (message) => {
+    const socket = (message as { socket?: object }).socket;
+    const owner = socket ? owners.get(socket) : undefined;
+    owner?.use(owner.record);
+  });
+}
+
 export function openTrackedAgent(options: TrackedAgentOptions): TrackedAgent {
   const connections: ConnectionRecord[] = [];
-  let openSockets = 0;
+  const sockets = new Set<{ destroyed: boolean }>();
+  let lastUsed: ConnectionRecord | null = null;
+  const use = (record: ConnectionRecord) => {
+    lastUsed = record;
+  };
+  watchRequests();
   const base = buildConnector({
     allowH2: options.allowH2,
     timeout: options.connectTimeoutMs ?? 10_000,
@@ -53,10 +74,9 @@ export function openTrackedAgent(options: TrackedAgentOptions): TrackedAgent {
       // Plain http has no ALPN: it is always HTTP/1.1 here (h2c is not offered).
       const alpn = (socket as { alpnProtocol?: string | false }).alpnProtocol;
       record.protocol = alpn === 'h2' ? 'h2' : 'http/1.1';
-      openSockets += 1;
-      socket.once('close', () => {
-        openSockets -= 1;
-      });
+      sockets.add(socket);
+      owners.set(socket, { record, use });
+      socket.once('close', () => sockets.delete(socket));
       return callback(null, socket);
     });
   };
@@ -73,7 +93,13 @@ export function openTrackedAgent(options: TrackedAgentOptions): TrackedAgent {
     allowH2: options.allowH2,
     connections,
     get openSockets() {
-      return openSockets;
+      // A socket being torn down (an aborted request) counts as closed at once, not at its 'close' event.
+      let open = 0;
+      for (const socket of sockets) if (!socket.destroyed) open += 1;
+      return open;
+    },
+    get lastUsed() {
+      return lastUsed;
     },
     get protocol() {
       for (let i = connections.length - 1; i >= 0; i--) if (connections[i]!.protocol) return connections[i]!.protocol;

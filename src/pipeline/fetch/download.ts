@@ -37,6 +37,8 @@ export interface Download {
   readonly bytes: number;
   readonly lastByteAt: number | null;
   readonly finished: boolean;
+  /** Size of the whole file once the response headers said it (Content-Range / Content-Length). */
+  readonly fileSize: number | null;
   /** Ends the download early; `error` becomes the outcome's error (null: a deliberate, clean stop). */
   stop(error: ChallengeError | null): void;
 }
@@ -141,6 +143,9 @@ export function startDownload(req: DownloadRequest): Download {
     },
     get finished() {
       return finished;
+    },
+    get fileSize() {
+      return outcome.fileSize;
     },
     stop,
   };

@@ -1,6 +1,6 @@
 // USE_CONNECTION_POOL=1: one tracked agent per (origin, HTTP/2 on/off), opened before a challenge's
-// clock starts and kept across challenges. A connection the server closed while idle is reopened
-// before t0 too, so a pooled challenge never pays for the handshake (like a miner's warm session).
+// clock starts and kept across challenges, so a pooled challenge never pays for the handshake (like a
+// miner's warm session).
 
 import { request } from 'undici';
 import { openTrackedAgent, type TrackedAgent } from './connections.js';
@@ -27,22 +27,31 @@ export class ConnectionPool {
   }
 
   /**
-   * Makes sure the agent for `url` holds an open connection (a one-byte GET when none is open: some
-   * servers close the connection after a HEAD).
-   * A failure is left for the challenge to meet and report; warming never throws.
+   * Makes sure the agent for `url` holds a live connection right now: a one-byte GET on it (a HEAD
+   * would do, but some servers close the connection after one). Sent before every challenge, since a
+   * connection can die while idle (server keep-alive limits, or an aborted request, after which undici
+   * reconnects by itself and the server may drop that spare connection). A failure is left for the
+   * challenge to meet and report; warming never throws.
    */
   async warm(url: string, allowH2: boolean): Promise<TrackedAgent> {
     const tracked = this.agentFor(url, allowH2);
-    if (tracked.openSockets > 0) return tracked;
-    try {
-      const res = await request(url, {
-        dispatcher: tracked.agent,
-        headers: { range: 'bytes=0-0', 'accept-encoding': 'identity' },
-        headersTimeout: 10_000,
-      });
-      await res.body.dump({ limit: 64 * 1024 });
-    } catch {
-      // the challenge will connect itself and record what went wrong
+    // Up to three tries: right after an aborted request the connection undici reopens by itself can be
+    // dropped just after it served the warm-up, and the challenge would then pay for a new one.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let keepAlive = true;
+      try {
+        const res = await request(url, {
+          dispatcher: tracked.agent,
+          headers: { range: 'bytes=0-0', 'accept-encoding': 'identity' },
+          headersTimeout: 10_000,
+        });
+        keepAlive = res.headers.connection !== 'close';
+        await res.body.dump({ limit: 64 * 1024 });
+      } catch {
+        return tracked; // the challenge will connect itself and record what went wrong
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (keepAlive && tracked.openSockets > 0) break;
     }
     return tracked;
   }
