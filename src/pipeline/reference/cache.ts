@@ -27,8 +27,9 @@ export class FileReferenceCache implements ReferenceCache {
   constructor(readonly dir: string) {}
 
   async get(key: string): Promise<ReferenceAnswer | null> {
+    const path = this.pathOf(key);
     try {
-      const parsed = JSON.parse(await readFile(this.pathOf(key), 'utf8')) as ReferenceAnswer;
+      const parsed = JSON.parse(await readFile(path, 'utf8')) as ReferenceAnswer;
       return parsed.key === key && Array.isArray(parsed.answer) ? parsed : null;
     } catch {
       return null; // missing or unreadable: computed again
