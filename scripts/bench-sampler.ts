@@ -4,8 +4,9 @@
 import { performance } from 'node:perf_hooks';
 import { createRng, createSampler, loadSpace, restrictToCapabilities, type Space } from '../src/search/index.js';
 import { randomConfig } from '../src/search/samplers/random.js';
+import type { Config } from '../src/pipeline/types.js';
 import type { TrialSummary } from '../src/study/types.js';
-import { bestSoFar, runStudy, syntheticObjective, syntheticSpace } from '../test/search/synthetic.js';
+import { bestSoFar, runStudy, syntheticObjective, syntheticSpace, type Outcome } from '../test/search/synthetic.js';
 
 function fakeHistory(space: Space, n: number): TrialSummary[] {
   const rng = createRng(99);
@@ -61,4 +62,25 @@ for (const name of ['random', 'tpe']) {
     `  ${name.padEnd(6)} mean best after 20/40/60 trials: ${at(20).toFixed(3)} / ${at(40).toFixed(3)} / ${at(60).toFixed(3)}` +
       `  median best ${sorted[10].toFixed(3)}  mean value of trials 31-60: ${late.toFixed(3)}`,
   );
+}
+
+console.log('\nconstraints: share of feasible trials among trials 31-60, and mean best feasible value:');
+const constrained: Record<string, (c: Config) => Outcome> = {
+  'X <= 3 and Y <= 10 (optimum inside)': (c) => {
+    const v = Math.max(0, (c.X as number) - 3) + Math.max(0, Math.log10(c.Y as number) - 1);
+    return { value: syntheticObjective(c), feasible: v === 0, violation: v };
+  },
+  'N <= 40 (infeasible N > 40 looks 2 better)': (c) => {
+    const n = c.N as number;
+    return { value: syntheticObjective(c) - (n > 40 ? 2 : 0), feasible: n <= 40, violation: Math.max(0, n - 40) };
+  },
+};
+for (const [label, evaluate] of Object.entries(constrained)) {
+  const parts = ['random', 'tpe'].map((name) => {
+    const studies = seeds.map((seed) => runStudy(createSampler(name), synthetic, evaluate, seed, 60));
+    const feasible = studies.reduce((s, h) => s + h.slice(30).filter((t) => t.feasible).length / 30, 0) / studies.length;
+    const best = studies.reduce((s, h) => s + bestSoFar(h), 0) / studies.length;
+    return `${name} ${(100 * feasible).toFixed(0)}% feasible, best ${best.toFixed(3)}`;
+  });
+  console.log(`  ${label}: ${parts.join('; ')}`);
 }

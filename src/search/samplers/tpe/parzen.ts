@@ -3,7 +3,7 @@
 //  - numeric: truncated Gaussian kernels in the param's internal space (log space for log params);
 //    bandwidth by a Scott-like rule, clipped; discrete params (ints, floats with a step) get the
 //    probability mass of each value's bin, so every grid value is weighed fairly.
-//  - categorical/bool: smoothed counts.
+//  - categorical/bool: counts smoothed per observation, plus a uniform prior.
 import type { KnobValue } from '../../../pipeline/types.js';
 import type { Rng } from '../../rng.js';
 import type { ParamSpec } from '../../space/types.js';
@@ -27,10 +27,15 @@ export function createParzen(param: ParamSpec, observations: KnobValue[]): Parze
 
 function categoricalParzen(choices: KnobValue[], observations: KnobValue[]): Parzen {
   const k = choices.length;
-  const weights = choices.map(() => PRIOR_WEIGHT / k);
+  // Each observation is a kernel that keeps prior/kernels of mass on every choice (as Optuna does),
+  // so a choice the group never took keeps a fair chance; the prior kernel is uniform.
+  const kernels = observations.length + 1;
+  const smooth = PRIOR_WEIGHT / kernels;
+  const rowSum = k * smooth + 1;
+  const weights = choices.map(() => PRIOR_WEIGHT / k + (observations.length * smooth) / rowSum);
   for (const v of observations) {
     const i = choices.indexOf(v);
-    if (i >= 0) weights[i] += 1;
+    if (i >= 0) weights[i] += 1 / rowSum;
   }
   const total = weights.reduce((a, b) => a + b, 0);
   const logProbs = weights.map((w) => Math.log(w / total));
