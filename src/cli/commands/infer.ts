@@ -45,7 +45,8 @@ export const inferCommand: CommandModule<object, InferArgs> = {
       device: argv.device as Device,
       truthPath: argv.truth,
     });
-    if (r.providerNote) process.stderr.write(`autotune: ${r.providerNote}\n`);
+    // The human summary names the fallback on its provider line; JSON output keeps stdout clean, so say it here.
+    if (r.providerNote && argv.json) process.stderr.write(`autotune: ${r.providerNote}\n`);
     const acc = r.accuracy;
     if (argv.json) {
       const { answer: _answer, accuracy: _accuracy, ...rest } = r;
