@@ -145,6 +145,18 @@ describe('configs against a space', () => {
     expect(contains(space, { ...ok, OTHER: 1 })).toContain('OTHER is not a knob');
   });
 
+  it('reads YAML booleans as 0/1 everywhere', () => {
+    const s = parseSpace(
+      'params:\n  B: { type: bool, default: true }\n  C: { type: int, low: 1, high: 2, when: { B: true } }\nfixed: { P: true }\nreference: { C: 1 }\nbaselines:\n  off: { B: false }\n',
+      'bools.yaml',
+    );
+    expect(s.params[0].default).toBe(1);
+    expect(s.params[1].when).toEqual({ B: 1 });
+    expect(s.fixed).toEqual({ P: 1 });
+    expect(s.reference).toEqual({ P: 1, B: 1, C: 1 });
+    expect(s.baselines[0].config).toEqual({ P: 1, B: 0 });
+  });
+
   it('keys configs canonically', () => {
     expect(configKey({ B: 1, A: 'x' })).toBe(configKey({ A: 'x', B: true }));
     expect(configKey({ A: 1 })).not.toBe(configKey({ A: 2 }));
