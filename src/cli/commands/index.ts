@@ -11,7 +11,8 @@ import { showCommand } from './show.js';
 import { trialsCommand } from './trials.js';
 import { modelCommand } from './model.js';
 import { inferCommand } from './infer.js';
+import { diagnoseCommand } from './diagnose.js';
 
 // One module per command; each is a thin layer over the library code.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [doctorCommand, samplesCommand, labCommand, applyCommand, netCommand, runCommand, trialsCommand, showCommand, emitCommand, reportCommand, modelCommand, inferCommand];
+export const commands: CommandModule<any, any>[] = [doctorCommand, samplesCommand, labCommand, applyCommand, netCommand, runCommand, trialsCommand, showCommand, emitCommand, reportCommand, modelCommand, inferCommand, diagnoseCommand];

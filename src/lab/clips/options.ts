@@ -1,6 +1,7 @@
 // Clip options, normalised once at the boundary (CLI or API) into a complete, checked shape.
 
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { AutotuneError } from '../../errors.js';
 
 export interface ClipOptions {
@@ -78,7 +79,8 @@ function checkDimensions(width: number, height: number): void {
 
 function requireInt(flag: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new AutotuneError('E_USAGE', `${flag} ${value} is not a whole number from ${min} to ${max}`, {
+    const shown = Number.isNaN(value) ? '(not a number)' : String(value);
+    throw new AutotuneError('E_USAGE', `${flag} ${shown} is not a whole number from ${min} to ${max}`, {
       hint: `pass ${flag} ${min} or more`,
     });
   }
@@ -87,7 +89,7 @@ function requireInt(flag: string, value: number, min: number, max: number): void
 /** Creates the output folder and checks it can be written, before any encoding starts. */
 export function ensureWritableDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(resolve(dir));
     accessSync(dir, constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
@@ -96,4 +98,18 @@ export function ensureWritableDir(dir: string): void {
       cause: err,
     });
   }
+}
+
+// Node's recursive mkdir loops forever where the kernel answers ENOENT for a parent that exists
+// (e.g. /proc/x), so folders are made one level at a time.
+function makeDirs(dir: string): void {
+  try {
+    if (statSync(dir).isDirectory()) return;
+    throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ENOTDIR' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  mkdirSync(dir);
 }
