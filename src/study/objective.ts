@@ -54,7 +54,8 @@ export function directionOf(objective: ObjectiveSpec): Direction {
 
 const finite = (values: (number | null)[]) => values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
 
-export function evaluateObjective(observations: readonly Observation[], objective: ObjectiveSpec, seed = 1): TrialFigures {
+/** `seed` seeds the bootstrap interval; null skips it (the runner only needs value and feasibility). */
+export function evaluateObjective(observations: readonly Observation[], objective: ObjectiveSpec, seed: number | null = 1): TrialFigures {
   const ok = observations.filter((o) => o.error === null);
   const failureReasons: Record<string, number> = {};
   for (const o of observations) if (o.error) failureReasons[o.error.reason] = (failureReasons[o.error.reason] ?? 0) + 1;
@@ -77,7 +78,7 @@ export function evaluateObjective(observations: readonly Observation[], objectiv
     firstError: observations.find((o) => o.error)?.error ? describeError(observations.find((o) => o.error)!.error!) : null,
     median: median(totals),
     p90: p90(totals),
-    interval: bootstrapMedianInterval(totals, { seed }),
+    interval: seed === null ? null : bootstrapMedianInterval(totals, { seed }),
     accuracy,
     coverage: median(finite(ok.map((o) => o.coverage))),
     truthF1: median(finite(ok.map((o) => o.truthF1))),

@@ -80,6 +80,7 @@ export async function runStudy<S>(options: RunStudyOptions<S>): Promise<StudyRun
   const stopped = () => options.stop?.aborted === true || options.abort?.aborted === true;
   const outOfTime = () => options.timeLimitMs !== null && now() - started >= options.timeLimitMs;
   let trialsRun = 0;
+  let best = storage.listTrials(study.id).reduce<Best | null>((b, t) => betterOf(b, t, direction), null);
   let stopReason: StopReason = 'trials';
 
   const pendingBaselines = () => {
@@ -113,7 +114,7 @@ export async function runStudy<S>(options: RunStudyOptions<S>): Promise<StudyRun
           events.challenge?.({ trial, video, repeat, phase: 'search', result });
         }
       }
-      const figures = evaluateObjective(observations, study.objective, trial.number + 1);
+      const figures = evaluateObjective(observations, study.objective, null);
       const allFailed = figures.failed === figures.challenges;
       const done = storage.setTrialState(trial.id, {
         state: allFailed ? 'FAIL' : 'COMPLETE',
@@ -123,7 +124,8 @@ export async function runStudy<S>(options: RunStudyOptions<S>): Promise<StudyRun
         violation: figures.violation,
       });
       finished = true;
-      events.trialEnd?.({ trial: done, figures, best: bestSoFar(storage.listTrials(study.id), direction) });
+      best = betterOf(best, done, direction);
+      events.trialEnd?.({ trial: done, figures, best });
       return true;
     } finally {
       if (!finished) {
@@ -231,12 +233,11 @@ async function askNew<S>(
   return config;
 }
 
-function bestSoFar(trials: readonly TrialRecord[], direction: Direction): { number: number; value: number } | null {
-  let best: { number: number; value: number } | null = null;
-  for (const t of trials) {
-    if (t.state !== 'COMPLETE' || !t.feasible || t.value === null) continue;
-    if (!best || (direction === 'minimize' ? t.value < best.value : t.value > best.value)) best = { number: t.number, value: t.value };
-  }
+type Best = { number: number; value: number };
+
+function betterOf(best: Best | null, t: TrialRecord, direction: Direction): Best | null {
+  if (t.state !== 'COMPLETE' || !t.feasible || t.value === null) return best;
+  if (!best || (direction === 'minimize' ? t.value < best.value : t.value > best.value)) return { number: t.number, value: t.value };
   return best;
 }
 

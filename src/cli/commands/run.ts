@@ -7,7 +7,8 @@ import { AutotuneError } from '../../errors.js';
 import type { Evaluator, VideoRef } from '../../pipeline/types.js';
 import { configKey, createSampler, loadSpace, restrictToCapabilities, SAMPLER_NAMES, type Space } from '../../search/index.js';
 import { DEFAULT_DB_PATH, openStorage } from '../../store/index.js';
-import type { ObjectiveSpec } from '../../store/types.js';
+import type { ObjectiveSpec, Storage } from '../../store/types.js';
+import type { ReferenceAnswer } from '../../pipeline/reference/index.js';
 import { snapshotHost, type HostSnapshot } from '../../study/host.js';
 import { describeObjective, openStudy } from '../../study/open.js';
 import { createProgress } from '../../study/progress.js';
@@ -124,18 +125,23 @@ async function probeCapabilities(device: RunSettings['device']): Promise<HostSna
   return { nvdec: { usable: nvdec.usable, reason: nvdec.usable ? null : nvdec.reason }, cuda };
 }
 
-async function createEvaluator(settings: RunSettings, space: Space, ca: string | undefined): Promise<Evaluator> {
+async function createEvaluator(settings: RunSettings, space: Space, ca: string | undefined, storage: Storage): Promise<Evaluator> {
   // Loaded on demand so the other commands start without onnxruntime.
-  const module = (await import('../../pipeline/evaluator.js')) as unknown as {
-    createPipelineEvaluator(options: Record<string, unknown>): Evaluator | Promise<Evaluator>;
-  };
-  return module.createPipelineEvaluator({
+  const { createPipelineEvaluator } = await import('../../pipeline/evaluator.js');
+  const numberOr = (v: unknown, fallback: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+  return createPipelineEvaluator({
     modelPath: settings.model,
     device: settings.device,
     ca,
-    reference: space.reference,
-    referenceImgSize: Number(space.reference.IMG_SIZE ?? 640),
+    referenceImgSize: numberOr(space.reference.IMG_SIZE, 640),
+    referenceConf: numberOr(space.reference.CONF_THRESHOLD, undefined),
     tMin: settings.objective.tMin,
+    // Reference answers live in the results database next to the study.
+    referenceCache: {
+      get: async (key) => storage.getReference(key) as ReferenceAnswer | null,
+      put: async (key, reference) => storage.putReference(key, reference),
+    },
+    log: (line) => process.stdout.write(`${line}\n`),
   });
 }
 
@@ -230,7 +236,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         say(`resuming study ${name} (${count} trials so far${recovered.length ? `; trial(s) ${recovered.join(', ')} marked FAIL: interrupted` : ''})`);
       } else say(`study ${name}: ${describeObjective(study.objective)}, sampler ${settings.sampler}, ${videos.length} video(s) x ${settings.repeats} repeats`);
 
-      evaluator = await createEvaluator(settings, space, ca);
+      evaluator = await createEvaluator(settings, space, ca, storage);
       const result = await runStudy({
         storage,
         study,

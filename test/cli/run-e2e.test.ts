@@ -1,0 +1,70 @@
+// The whole loop against the real pipeline: lab server (in-process, --samples), real ffmpeg and
+// onnxruntime, the SQLite store, then trials and emit.
+import { execa } from 'execa';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { contains, loadSpace } from '../../src/search/index.js';
+import { runCli } from '../helpers/cli.js';
+import { labClip } from '../helpers/lab-fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'autotune-e2e-'));
+const samples = join(dir, 'samples');
+const db = join(dir, 'results.db');
+const model = 'models/lab-detector.onnx';
+
+beforeAll(async () => {
+  mkdirSync(samples);
+  for (const seed of [1, 2]) {
+    const clip = await labClip({ frames: 25, width: 320, height: 180, seed });
+    copyFileSync(clip.path, join(samples, `clip-${seed}.mp4`));
+    copyFileSync(clip.truthPath, join(samples, `clip-${seed}.truth.json`));
+  }
+  if (!existsSync(model)) {
+    const made = await runCli(['model', 'make']);
+    if (made.exitCode !== 0) throw new Error(`autotune model make failed: ${made.stderr}`);
+  }
+});
+
+describe('autotune run end to end (lab server, real pipeline)', () => {
+  it('runs quick.yaml for 8 trials, ranks them with the baselines, and emits a feasible best.env inside the space', async () => {
+    const run = await runCli([
+      'run', '--samples', samples, '--space', 'search-spaces/quick.yaml', '--db', db, '--model', model,
+      '--trials', '8', '--repeats', '1', '--confirm-top', '2', '--confirm-repeats', '1', '--device', 'cpu', '--seed', '3',
+    ]);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('serving 2 sample(s)');
+    expect(run.stdout).toMatch(/winner: trial \d+/);
+
+    const trials = await runCli(['trials', '--db', db, '--json']);
+    expect(trials.exitCode).toBe(0);
+    const rows = JSON.parse(trials.stdout) as { number: number; baseline: string | null; feasible: boolean; state: string; median: number; params: Record<string, number> }[];
+    expect(rows).toHaveLength(11);
+    expect(rows.filter((r) => r.baseline).map((r) => r.baseline).sort()).toEqual(['QUICK', 'ULTRA', 'fork-default']);
+    expect(rows[0]!.feasible).toBe(true);
+    expect(rows.every((r) => r.state !== 'RUNNING')).toBe(true);
+    const feasible = rows.map((r) => r.feasible);
+    expect(feasible).toEqual([...feasible].sort((a, b) => Number(b) - Number(a)));
+
+    const out = join(dir, 'out');
+    const emit = await runCli(['emit', '--db', db, '--out', out]);
+    expect(emit.exitCode, emit.stderr).toBe(0);
+    const envPath = join(out, 'best.env');
+    const env = readFileSync(envPath, 'utf8');
+    expect(env).toMatch(/# vs fork-default/);
+    const sourced = await execa('bash', ['-c', `set -eu; source ${JSON.stringify(envPath)}; echo "$IMG_SIZE $FRAME_STRIDE"`]);
+    expect(sourced.stdout).toBe(`${rows[0]!.params.IMG_SIZE} ${rows[0]!.params.FRAME_STRIDE}`);
+    const config = Object.fromEntries(
+      env.split('\n').filter((l) => l.startsWith('export ')).map((l) => {
+        const [k, v] = l.slice('export '.length).split('=');
+        return [k!, Number.isNaN(Number(v)) ? v! : Number(v)];
+      }),
+    );
+    expect(contains(loadSpace('search-spaces/quick.yaml'), config)).toBeNull();
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.winner.feasible).toBe(true);
+    expect(summary.winner.number).toBe(rows[0]!.number);
+  }, 900_000);
+});

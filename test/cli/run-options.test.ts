@@ -1,0 +1,54 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStorage } from '../../src/store/index.js';
+import { runCli } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'autotune-run-opts-'));
+
+describe('autotune run: options and failing studies', () => {
+  it('rejects a bad command line with one line and exit code 2', async () => {
+    const empty = join(dir, 'empty.txt');
+    writeFileSync(empty, '# nothing here\n');
+    const cases: [string[], RegExp][] = [
+      [['run', '--space', 'search-spaces/quick.yaml'], /no sample videos given/],
+      [['run', '--url', 'https://a/b.mp4', '--samples', dir], /use only one of --url, --samples/],
+      [['run', '--urls-file', empty], /lists no URL/],
+      [['run', '--url', 'ftp://a/b.mp4'], /not an http\(s\) URL/],
+      [['run', '--url', 'https://a/b.mp4', '--repeats', '0'], /--repeats must be an integer >= 1/],
+      [['run', '--url', 'https://a/b.mp4', '--accuracy-floor', '1.5'], /--accuracy-floor must be in/],
+      [['run', '--url', 'https://a/b.mp4', '--time-limit', 'soon'], /--time-limit "soon" is not a duration/],
+    ];
+    for (const [args, pattern] of cases) {
+      const run = await runCli(args);
+      expect(run.exitCode, args.join(' ')).toBe(2);
+      expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(run.stderr).toMatch(pattern);
+    }
+  });
+
+  it('names a missing --samples folder', async () => {
+    const run = await runCli(['run', '--samples', join(dir, 'missing')]);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/--samples .*missing is not a folder/);
+  });
+
+  it('a study whose every challenge fails ends with a counted report and a non-zero exit, no stack trace', async () => {
+    const db = join(dir, 'fail.db');
+    // Nothing listens on port 9 of the loopback: every download fails to connect.
+    const run = await runCli([
+      'run', '--url', 'http://127.0.0.1:9/clip.mp4', '--space', 'search-spaces/quick.yaml', '--db', db,
+      '--trials', '1', '--repeats', '1', '--confirm-repeats', '0', '--device', 'cpu',
+    ]);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.stderr).toMatch(/found no usable config: every trial failed \(4 trials, 4\/4 challenges failed\)/);
+    expect(run.stderr).toMatch(/failure reasons: connect x4/);
+    const storage = openStorage(db);
+    const study = storage.getStudy('quick')!;
+    expect(storage.listTrials(study.id).map((t) => t.state)).toEqual(['FAIL', 'FAIL', 'FAIL', 'FAIL']);
+    storage.close();
+  });
+});
