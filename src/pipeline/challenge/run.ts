@@ -92,6 +92,8 @@ class Challenge {
   private batches: BatchRunner | null = null;
   private framesDecoded = 0;
   private lastDecodedAt: number | null = null;
+  /** Time the decode loop waited for room in the inference queue (not decoding's own cost). */
+  private blockedMs = 0;
   private budgetSpent = false;
   private stopped = false;
   private timers: NodeJS.Timeout[] = [];
@@ -263,7 +265,9 @@ class Challenge {
         this.lastDecodedAt = now;
         if (this.budgetSpent || this.stopped) break;
         batches.add(frame);
+        const waitFrom = performance.now();
         await batches.whenRoom();
+        this.blockedMs += performance.now() - waitFrom;
         if (batches.error) break;
       }
       if (this.budgetSpent || this.stopped || batches.error) {
@@ -364,7 +368,10 @@ class Challenge {
         connect: t.connected,
         wait: diff(t.firstByte, t.connected ?? 0),
         download: diff(t.downloadEnd, t.firstByte),
-        decode: this.lastDecodedAt !== null && t.decoderStart !== null ? diff(this.clock.elapsed(this.lastDecodedAt), t.decoderStart) : null,
+        decode:
+          this.lastDecodedAt !== null && t.decoderStart !== null
+            ? diff(this.clock.elapsed(this.lastDecodedAt) - this.blockedMs / 1000, t.decoderStart)
+            : null,
         infer: this.batches ? this.batches.busyMs / 1000 : null,
       },
       decoderNote: this.decoderNote,

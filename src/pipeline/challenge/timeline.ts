@@ -60,7 +60,7 @@ export interface StageDurations {
   wait: number | null;
   /** First byte -> download end. */
   download: number | null;
-  /** Decoder start -> last decoded frame. */
+  /** Decoder start -> last decoded frame, less the time decoding waited for the model (back-pressure). */
   decode: number | null;
   /** Sum of the model's batch times (busy, not span). */
   infer: number | null;

@@ -1,0 +1,227 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { CommandModule } from 'yargs';
+import { AutotuneError } from '../../errors.js';
+import { bottleneck, STAGES, type StageDurations } from '../../pipeline/challenge/timeline.js';
+import { KNOB_NAMES, normaliseSettings, settingsToConfig } from '../../pipeline/challenge/settings.js';
+import type { ChallengeDetail } from '../../pipeline/challenge/run.js';
+import { createPipelineEvaluator } from '../../pipeline/evaluator.js';
+import { DEVICES, type Device } from '../../pipeline/infer/index.js';
+import type { Config } from '../../pipeline/types.js';
+import { readEnvFile } from '../../util/envfile.js';
+import { bytes, formatTable, percent, printJson, seconds } from '../output.js';
+
+interface DiagnoseArgs {
+  url: string;
+  env?: string;
+  set?: string[];
+  model: string;
+  ca?: string;
+  repeats: number;
+  truth?: string;
+  't-min': number;
+  'reference-img-size': number;
+  device: string;
+  'pass-through'?: string[];
+  json: boolean;
+}
+
+export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
+  command: 'diagnose <url>',
+  describe: 'run one challenge on a video URL with a miner config: stage timeline, bottleneck, frames, accuracy, SN44 estimate',
+  builder: (y) =>
+    y
+      .positional('url', { type: 'string', demandOption: true, describe: 'video URL (http or https)' })
+      .option('env', { type: 'string', describe: "a miner's env file (KEY=VALUE / export KEY=VALUE); its knob lines are used" })
+      .option('set', { type: 'string', array: true, describe: 'KEY=VALUE knob, repeatable; wins over --env' })
+      .option('model', { type: 'string', default: 'models/lab-detector.onnx', describe: 'ONNX detector' })
+      .option('ca', { type: 'string', describe: "PEM file of a CA to trust (the lab server's certificate)" })
+      .option('repeats', { type: 'number', default: 1, describe: 'run the challenge R times; the median run is shown' })
+      .option('truth', { type: 'string', describe: 'ground-truth file of a lab clip, for F1 against truth' })
+      .option('t-min', { type: 'number', default: 2.0, describe: 'fastest answer of the batch (s), for the SN44 speed score' })
+      .option('reference-img-size', { type: 'number', default: 640, describe: 'IMG_SIZE of the reference run' })
+      .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'execution provider' })
+      .option('pass-through', { type: 'string', array: true, describe: 'extra knob names allowed in --set' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
+  handler: async (argv) => {
+    const options = await normaliseArgs(argv);
+    const log = (line: string) => process.stderr.write(`autotune: ${line}\n`);
+    for (const note of options.notes) log(note);
+    const evaluator = createPipelineEvaluator({
+      modelPath: options.model,
+      device: options.device,
+      ca: options.ca,
+      referenceImgSize: options.referenceImgSize,
+      tMin: options.tMin,
+      passThrough: options.passThrough,
+      log,
+    });
+    const runs: ChallengeDetail[] = [];
+    try {
+      for (let i = 0; i < options.repeats; i++) {
+        runs.push(await evaluator.evaluate(options.config, { url: options.url, ...(options.truth ? { truthPath: options.truth } : {}) }));
+      }
+    } finally {
+      await evaluator.close();
+    }
+    const median = medianRun(runs);
+    if (argv.json) {
+      printJson({ ...summary(median, options.effective), ...(runs.length > 1 ? { runs: runs.map((r) => summary(r, options.effective)) } : {}) });
+      return;
+    }
+    process.stdout.write(`${render(median, runs, options)}\n`);
+  },
+};
+
+interface DiagnoseOptions {
+  url: string;
+  config: Config;
+  effective: Config;
+  model: string;
+  ca: string | undefined;
+  device: Device;
+  repeats: number;
+  truth: string | undefined;
+  tMin: number;
+  referenceImgSize: number;
+  passThrough: string[];
+  notes: string[];
+}
+
+async function normaliseArgs(argv: DiagnoseArgs): Promise<DiagnoseOptions> {
+  if (!/^https?:\/\//.test(argv.url)) {
+    throw new AutotuneError('E_USAGE', `${argv.url} is not an http(s) URL`, { hint: 'pass the video URL, e.g. https://127.0.0.1:8443/clip.mp4' });
+  }
+  if (!(Number.isInteger(argv.repeats) && argv.repeats >= 1)) {
+    throw new AutotuneError('E_USAGE', `--repeats ${argv.repeats} is not a positive integer`);
+  }
+  if (!(argv['t-min'] > 0 && argv['t-min'] < 15)) throw new AutotuneError('E_USAGE', `--t-min ${argv['t-min']} must be between 0 and 15 seconds`);
+  const passThrough = argv['pass-through'] ?? [];
+  const notes: string[] = [];
+  const config: Config = {};
+  if (argv.env) {
+    const env = await readEnvFile(argv.env);
+    const ignored: string[] = [];
+    for (const [key, value] of Object.entries(env.values)) {
+      if ((KNOB_NAMES as readonly string[]).includes(key) || passThrough.includes(key)) config[key] = value;
+      else ignored.push(key);
+    }
+    if (ignored.length) notes.push(`${argv.env}: ignored ${ignored.length} variable(s) that are not knobs: ${ignored.join(', ')}`);
+  }
+  for (const pair of argv.set ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new AutotuneError('E_USAGE', `--set ${pair} is not KEY=VALUE`, { hint: 'e.g. --set FRAME_STRIDE=1' });
+    config[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  const effective = settingsToConfig(normaliseSettings(config, { passThrough }));
+  if (!existsSync(argv.model)) {
+    throw new AutotuneError('E_NOT_FOUND', `model file ${argv.model} not found`, {
+      hint: 'run `autotune model make` to build the lab detector, or pass --model PATH',
+    });
+  }
+  let ca: string | undefined;
+  if (argv.ca) {
+    ca = await readFile(argv.ca, 'utf8').catch((err: Error) => {
+      throw new AutotuneError('E_INPUT', `cannot read --ca ${argv.ca}: ${err.message}`, { hint: 'pass a PEM certificate file' });
+    });
+  }
+  if (argv.truth && !existsSync(argv.truth)) {
+    throw new AutotuneError('E_NOT_FOUND', `truth file ${argv.truth} not found`, { hint: 'pass the <clip>.truth.json beside the lab clip' });
+  }
+  return {
+    url: argv.url,
+    config,
+    effective,
+    model: argv.model,
+    ca,
+    device: argv.device as Device,
+    repeats: argv.repeats,
+    truth: argv.truth,
+    tMin: argv['t-min'],
+    referenceImgSize: argv['reference-img-size'],
+    passThrough,
+    notes,
+  };
+}
+
+/** The run with the median total time (failed runs without a total sort last). */
+export function medianRun<T extends { timeline: { total: number | null } }>(runs: readonly T[]): T {
+  const sorted = [...runs].sort((a, b) => (a.timeline.total ?? Infinity) - (b.timeline.total ?? Infinity));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+function summary(r: ChallengeDetail, effective: Config) {
+  const slowest = bottleneck(r.stages);
+  return {
+    url: r.url,
+    config: effective,
+    timeline: r.timeline,
+    stages: r.stages,
+    bottleneck: slowest?.stage ?? null,
+    bytes: r.bytes,
+    protocol: r.protocol,
+    framesDecoded: r.framesDecoded,
+    framesAnswered: r.framesAnswered,
+    framesInVideo: r.framesInVideo,
+    accuracy: r.accuracy,
+    coverage: r.coverage,
+    truthF1: r.truthF1,
+    sn44: r.sn44,
+    provider: r.provider,
+    decoder: r.decoder,
+    decoderNote: r.decoderNote,
+    error: r.error,
+  };
+}
+
+const BAR_WIDTH = 40;
+
+function bar(from: number, to: number, scale: number): string {
+  if (!(scale > 0)) return '';
+  const start = Math.round((from / scale) * BAR_WIDTH);
+  const end = Math.max(start + (to > from ? 1 : 0), Math.round((to / scale) * BAR_WIDTH));
+  return `${' '.repeat(start)}${'█'.repeat(end - start)}`.padEnd(BAR_WIDTH, ' ').replace(/ +$/, '');
+}
+
+function render(r: ChallengeDetail, runs: readonly ChallengeDetail[], o: DiagnoseOptions): string {
+  const t = r.timeline;
+  const scale = t.total ?? 0;
+  const marks = STAGES.map((stage) => ({ stage, at: t[stage] }));
+  const timeline = formatTable(marks, [
+    { header: 'mark', value: (m) => m.stage },
+    { header: 'at', value: (m) => seconds(m.at), align: 'right' },
+    { header: `0 .. ${seconds(scale)}`, value: (m) => (m.at === null ? '' : `|${bar(0, m.at, scale)}`) },
+  ]);
+  const stages = Object.entries(r.stages) as [keyof StageDurations, number | null][];
+  const longest = Math.max(0, ...stages.map(([, s]) => s ?? 0));
+  const durations = formatTable(stages, [
+    { header: 'stage', value: ([name]) => name },
+    { header: 'seconds', value: ([, s]) => seconds(s), align: 'right' },
+    { header: '', value: ([, s]) => (s === null ? '' : bar(0, s, longest)) },
+  ]);
+  const slowest = bottleneck(r.stages);
+  const lines = [
+    `challenge ${r.url}${runs.length > 1 ? ` (median of ${runs.length} runs by total time)` : ''}`,
+    `config ${Object.entries(o.effective).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    '',
+    timeline,
+    '',
+    durations,
+    '',
+    `bottleneck   ${slowest ? `${slowest.stage} (${seconds(slowest.seconds)})` : '-'}`,
+    `download     ${bytes(r.bytes)} over ${r.protocol ?? '-'}`,
+    `frames       decoded ${r.framesDecoded}, answered ${r.framesAnswered}, in video ${r.framesInVideo ?? '-'}`,
+    `accuracy     F1 ${fixed(r.accuracy)} vs reference; coverage ${percent(r.coverage)}${r.truthF1 !== null ? `; F1 ${fixed(r.truthF1)} vs truth` : ''}`,
+    `SN44         ${fixed(r.sn44)} estimated (t_min ${o.tMin} s)`,
+    `runtime      provider ${r.provider ?? '-'}; decoder ${r.decoder ?? '-'}${r.decoderNote ? ` (${r.decoderNote})` : ''}`,
+    `error        ${r.error ? `${r.error.reason}: ${r.error.message}` : 'none'}`,
+  ];
+  if (runs.length > 1) {
+    lines.push(`totals       ${runs.map((x) => seconds(x.timeline.total)).join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+function fixed(value: number | null): string {
+  return value === null ? '-' : value.toFixed(3);
+}

@@ -1,0 +1,101 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildLabDetector } from '../../src/lab/model/lab-detector.js';
+import { startLabServer, type LabServer } from '../../src/lab/server/index.js';
+import { medianRun } from '../../src/cli/commands/diagnose.js';
+import { runCli } from '../helpers/cli.js';
+import { labClip } from '../helpers/lab-fixtures.js';
+
+let dir: string;
+let modelPath: string;
+let clip: Awaited<ReturnType<typeof labClip>>;
+let server: LabServer;
+let failing: LabServer;
+let url: string;
+
+// Small and quick: IMG_SIZE 224 and a reference at 224, software decode.
+const FAST = ['--set', 'IMG_SIZE=224', '--set', 'USE_NVDEC=0', '--reference-img-size', '224', '--device', 'cpu'];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'diagnose-'));
+  modelPath = join(dir, 'lab-detector.onnx');
+  await writeFile(modelPath, buildLabDetector().bytes);
+  clip = await labClip();
+  server = await startLabServer({ dir: dirname(clip.path), port: 0, httpPort: 0 });
+  failing = await startLabServer({ dir: dirname(clip.path), port: 0, httpPort: 0, fault: 'status=503' });
+  url = `${server.httpsUrl}${basename(clip.path)}`;
+});
+afterAll(async () => {
+  await server?.close();
+  await failing?.close();
+});
+
+describe('autotune diagnose', () => {
+  it('prints the timeline, bars, bottleneck and figures, taking knobs from an env file', async () => {
+    const env = join(dir, 'miner.env');
+    await writeFile(env, '# miner\nexport FRAME_STRIDE=1\nBATCH_SIZE="16"\nWALLET_NAME=default\n');
+    const run = await runCli(['diagnose', url, '--ca', server.caPath, '--model', modelPath, '--env', env, '--truth', clip.truthPath, ...FAST]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toContain('ignored 1 variable(s) that are not knobs: WALLET_NAME');
+    const out = run.stdout;
+    for (const mark of ['connected', 'firstByte', 'downloadEnd', 'decoderStart', 'firstFrame', 'firstBatch', 'lastFrame', 'total']) {
+      expect(out).toMatch(new RegExp(`^${mark} +\\d+\\.\\d{3}s +\\|`, 'm'));
+    }
+    expect(out).toMatch(/^infer +\d+\.\d{3}s +█+/m);
+    expect(out).toMatch(/^bottleneck +(connect|wait|download|decode|infer) \(/m);
+    expect(out).toContain('FRAME_STRIDE=1 ');
+    expect(out).toContain('BATCH_SIZE=16 ');
+    expect(out).toMatch(/frames +decoded 50, answered 50, in video 50/);
+    expect(out).toMatch(/accuracy +F1 \d\.\d{3} vs reference; coverage 100\.0%; F1 \d\.\d{3} vs truth/);
+    expect(out).toMatch(/SN44 +\d\.\d{3} estimated/);
+    expect(out).toMatch(/error +none/);
+  });
+
+  it('--json gives one object with the median run and every run under runs', async () => {
+    const run = await runCli(['diagnose', url, '--ca', server.caPath, '--model', modelPath, '--json', '--repeats', '2', '--set', 'ENABLE_HTTP2=1', ...FAST]);
+    expect(run.exitCode).toBe(0);
+    const o = JSON.parse(run.stdout);
+    expect(Object.keys(o.timeline)).toEqual(['connected', 'firstByte', 'downloadEnd', 'decoderStart', 'firstFrame', 'firstBatch', 'lastFrame', 'total']);
+    expect(o).toMatchObject({ protocol: 'h2', framesInVideo: 50, framesAnswered: 25, coverage: 0.5, provider: 'cpu', error: null });
+    expect(o.bytes).toBe(clip.bytes);
+    for (const key of ['framesDecoded', 'accuracy', 'sn44', 'decoder', 'bottleneck']) expect(o[key]).not.toBeUndefined();
+    expect(o.accuracy).toBeGreaterThan(0);
+    expect(o.runs).toHaveLength(2);
+    expect(o.runs.map((r: { timeline: { total: number } }) => r.timeline.total)).toContain(o.timeline.total);
+  });
+
+  it('prints a failed challenge and exits 0', async () => {
+    const run = await runCli(['diagnose', `${failing.httpsUrl}${basename(clip.path)}`, '--ca', failing.caPath, '--model', modelPath, '--json', ...FAST]);
+    expect(run.exitCode).toBe(0);
+    const o = JSON.parse(run.stdout);
+    expect(o.error.reason).toBe('http-status');
+    expect(o.framesAnswered).toBe(0);
+    expect(o.accuracy).toBeNull(); // no reference can be made from a server that answers 503
+  });
+
+  it.each([
+    [['--set', 'FRAME_STRIDE'], /--set FRAME_STRIDE is not KEY=VALUE/],
+    [['--set', 'NOT_A_KNOB=1'], /unknown knob NOT_A_KNOB/],
+    [['--set', 'IMG_SIZE=500'], /IMG_SIZE=500 is not a multiple of 32/],
+    [['--env', '/nonexistent/miner.env'], /cannot read env file \/nonexistent\/miner.env/],
+    [['--model', '/nonexistent/model.onnx'], /model file \/nonexistent\/model.onnx not found \(run `autotune model make`/],
+    [['--ca', '/nonexistent/ca.pem'], /cannot read --ca \/nonexistent\/ca.pem/],
+  ])('rejects %j with one line and a non-zero exit', async (args, pattern) => {
+    const model = args.includes('--model') ? [] : ['--model', modelPath];
+    const run = await runCli(['diagnose', 'https://127.0.0.1:1/x.mp4', ...model, ...args]);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(pattern);
+  });
+});
+
+describe('medianRun', () => {
+  it('picks the median by total time and sorts failed runs last', () => {
+    const r = (total: number | null) => ({ timeline: { total } });
+    expect(medianRun([r(3), r(1), r(2)]).timeline.total).toBe(2);
+    expect(medianRun([r(null), r(1), r(5)]).timeline.total).toBe(5);
+    expect(medianRun([r(4), r(2)]).timeline.total).toBe(2);
+  });
+});
