@@ -55,6 +55,5 @@ describe('autotune model make / autotune infer', () => {
     expect(notImage.exitCode).not.toBe(0);
     expect(notImage.stderr.trim().split('\n')).toHaveLength(1);
     expect(notImage.stderr).toContain(`model ${vector}: input images has shape [batch, 10]`);
-
   });
 });
