@@ -148,6 +148,32 @@ describe('study runner', () => {
     expect(lucky.pVsBest).toBeLessThan(0.05);
   });
 
+  it('flags trials indistinguishable from the best as tied, and clearly slower ones as not', async () => {
+    const { storage, study, options } = setup({
+      // Same spread for TWIN and BEST; SLOWER is 50% slower.
+      time: (c, _v, call) => (c.NAME === 'SLOWER' ? 1.5 : 1) + (call % 3) * 0.01,
+    });
+    await runStudy({
+      ...options,
+      baselines: [],
+      repeats: 3,
+      sampler: listSampler([
+        { NAME: 'BEST', ACC: 1 },
+        { NAME: 'TWIN', ACC: 1 },
+        { NAME: 'SLOWER', ACC: 1 },
+      ]),
+    });
+    const ranking = rankTrials(storage.listTrials(study.id), storage.listMeasurements({ studyId: study.id }), study.objective);
+    const byName = (n: string) => ranking.find((r) => r.params.NAME === n)!;
+    expect(byName('BEST').rank).toBe(1);
+    expect(byName('BEST').tiedWithBest).toBe(true);
+    expect(byName('TWIN').tiedWithBest).toBe(true);
+    expect(byName('TWIN').pVsBest).toBeGreaterThanOrEqual(0.05);
+    expect(byName('SLOWER').tiedWithBest).toBe(false);
+    expect(byName('SLOWER').rank).toBe(3);
+    expect(byName('BEST').interval).not.toBeNull();
+  });
+
   it('a study whose every trial fails ends with a report of the reasons, not an exception', async () => {
     const { storage, study, options } = setup({ fail: () => 'connection reset by peer' });
     const result = await runStudy({ ...options, trials: 2, confirmRepeats: 3 });

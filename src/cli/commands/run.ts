@@ -3,7 +3,8 @@
 
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { AutotuneError } from '../../errors.js';
+import { AutotuneError, messageOf } from '../../errors.js';
+import type { NetProbe } from '../../net/types.js';
 import type { Evaluator, VideoRef } from '../../pipeline/types.js';
 import { configKey, createSampler, loadSpace, restrictToCapabilities, SAMPLER_NAMES, type Space } from '../../search/index.js';
 import { DEFAULT_DB_PATH, openStorage } from '../../store/index.js';
@@ -221,6 +222,18 @@ export const runCommand: CommandModule<object, RunArgs> = {
         });
       }
       const host = snapshotHost(capabilities);
+      const netProbe = await probeFirstVideo(videos[0]!.url, ca, say);
+      if (netProbe?.video && !netProbe.video.error) {
+        const known = storage.getVideo(videos[0]!.url);
+        storage.putVideo({
+          url: videos[0]!.url,
+          size: known?.size ?? netProbe.video.size,
+          etag: known?.etag ?? null,
+          sha256: known?.sha256 ?? null,
+          frames: netProbe.video.frameCount,
+          faststart: netProbe.video.faststart,
+        });
+      }
       const name = settings.study ?? space.name;
       const { study, resumed, recovered } = openStudy(storage, {
         name,
@@ -229,7 +242,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         objective: settings.objective,
         settings: { ...settings, videos: videos.map((v) => v.url), caFile: settings.caFile ?? null },
         host,
-        netProbe: null,
+        netProbe,
       });
       if (resumed) {
         const count = storage.listTrials(study.id).length;
@@ -298,6 +311,19 @@ async function isFaststartFile(path: string): Promise<boolean | null> {
     const { isFaststart } = await import('../../lab/clips/index.js');
     return await isFaststart(path);
   } catch {
+    return null;
+  }
+}
+
+/** The network as the study saw it at the start (stored with the study); a failed probe is only a note. */
+async function probeFirstVideo(url: string, ca: string | undefined, say: (line: string) => void): Promise<NetProbe | null> {
+  try {
+    const { probeNetwork } = await import('../../net/probe.js');
+    const probe = await probeNetwork(url, { ca, samples: 3, throughputBytes: 1024 * 1024 });
+    say(`network: rtt ${probe.rttMs.toFixed(1)} ms, first byte ${probe.ttfbMs.toFixed(1)} ms (${probe.host})`);
+    return probe;
+  } catch (err) {
+    say(`note: network probe of ${url} failed (${messageOf(err)}); the study goes on without it`);
     return null;
   }
 }
