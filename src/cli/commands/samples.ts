@@ -25,13 +25,13 @@ const make: CommandModule<object, MakeArgs> = {
       .option('moov-end', { type: 'boolean', default: false, describe: 'also write <name>.moov-end.mp4 (moov after mdat)' }) as Argv<MakeArgs>,
   handler: async (args) => {
     const clips = await makeClips({
-      count: args.count,
-      frames: args.frames,
-      size: args.size,
-      fps: args.fps,
-      seed: args.seed,
-      outDir: args.out,
-      moovEnd: args['moov-end'],
+      count: last(args.count),
+      frames: last(args.frames),
+      size: last(args.size),
+      fps: last(args.fps),
+      seed: last(args.seed),
+      outDir: last(args.out),
+      moovEnd: last(args['moov-end']),
     });
     for (const c of clips) {
       const extra = c.moovEndPath ? `  (+ ${c.moovEndPath})` : '';
@@ -39,6 +39,11 @@ const make: CommandModule<object, MakeArgs> = {
     }
   },
 };
+
+// A flag given twice arrives as an array; the last one wins, as in most command-line tools.
+function last<T>(value: T | T[]): T {
+  return Array.isArray(value) ? (value[value.length - 1] as T) : value;
+}
 
 export const samplesCommand: CommandModule = {
   command: 'samples <command>',
