@@ -95,6 +95,16 @@ describe('a challenge on the lab server', () => {
     expect(indices(r)).toEqual(range(r.framesAnswered));
   });
 
+  it('counts the budget from t0 or from the first decoded frame as START_BUDGET_AFTER_FIRST_FRAME says', async () => {
+    const s = await server({ rttMs: 80 }); // the first frame cannot come before 80 ms
+    const fromT0 = await evaluate(s, { TIME_BUDGET_S: 0.05, START_BUDGET_AFTER_FIRST_FRAME: 0, USE_CONNECTION_POOL: 0 });
+    expect(fromT0.framesAnswered).toBe(0);
+    expect(fromT0.error).toBeNull();
+    const fromFirstFrame = await evaluate(s, { TIME_BUDGET_S: 0.05, START_BUDGET_AFTER_FIRST_FRAME: 1, RAMP_UP_FIRST_BATCH: 1, USE_CONNECTION_POOL: 0 });
+    expect(fromFirstFrame.framesAnswered).toBeGreaterThanOrEqual(1); // the first batch (one frame) was in flight
+    expect(fromFirstFrame.framesAnswered).toBeLessThan(50);
+  });
+
   it('negotiates HTTP/2 only when ENABLE_HTTP2=1, and HTTP/1.1 on plain http', async () => {
     const s = await server();
     expect((await evaluate(s, { ENABLE_HTTP2: 1, FRAME_STRIDE: 10 })).protocol).toBe('h2');

@@ -132,6 +132,7 @@ class Challenge {
       this.stopAll();
     }, (this.spec.timeoutS ?? 240) * 1000);
     this.timers.push(safety);
+    if (!this.s.startBudgetAfterFirstFrame) this.startBudget();
     if (this.input) this.watchForStall();
     let outcome: DownloadOutcome | null = null;
     try {
@@ -210,7 +211,7 @@ class Challenge {
   }
 
   private startDecoding(input: DecodeInput, prefix: boolean): void {
-    if (this.stopped) return;
+    if (this.stopped || this.budgetSpent) return;
     const decoder = startDecoder({
       input,
       prefix,
@@ -221,16 +222,14 @@ class Challenge {
       label: this.spec.url,
     });
     this.decoder = decoder;
-    if (!this.s.startBudgetAfterFirstFrame) this.startBudget();
     this.decoding = this.decodeAndInfer(decoder);
   }
 
+  /** Starts the TIME_BUDGET_S clock: at t0, or at the first decoded frame (START_BUDGET_AFTER_FIRST_FRAME=1). */
   private startBudget(): void {
     const budget = this.s.timeBudgetS;
     if (budget === null) return;
-    const elapsed = this.s.startBudgetAfterFirstFrame ? 0 : this.clock.elapsed();
-    const timer = setTimeout(() => this.spendBudget(), Math.max(0, budget - elapsed) * 1000);
-    this.timers.push(timer);
+    this.timers.push(setTimeout(() => this.spendBudget(), budget * 1000));
   }
 
   private spendBudget(): void {
