@@ -1,12 +1,13 @@
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isFaststart, makeClip, simulateTruth, topLevelBoxes } from '../../src/lab/clips/index.js';
+import { isAutotuneError } from '../../src/errors.js';
+import { isFaststart, makeClip, readTruth, simulateTruth, topLevelBoxes } from '../../src/lab/clips/index.js';
 import { labClip } from '../helpers/lab-fixtures.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -68,6 +69,27 @@ describe('determinism', () => {
     expect(file.frames.map((f: { objects: unknown }) => f.objects)).toEqual(
       simulateTruth({ frames: 50, width: 320, height: 180, fps: 25, seed: 1 }).map((f) => f.objects),
     );
+  });
+});
+
+describe('readTruth', () => {
+  it('rejects a truth file whose frames are not numbered 0..n-1, naming the file and the field', async () => {
+    const clip = await labClip();
+    const truth = JSON.parse(await readFile(clip.truthPath, 'utf8'));
+    truth.frames[3].frameNumber = 7;
+    const dir = await mkdtemp(join(tmpdir(), 'truth-'));
+    try {
+      const bad = join(dir, 'bad.truth.json');
+      await writeFile(bad, JSON.stringify(truth));
+      const err = await readTruth(bad).catch((e: unknown) => e);
+      expect(isAutotuneError(err, 'E_INPUT')).toBe(true);
+      expect((err as Error).message).toContain(bad);
+      expect((err as Error).message).toContain('frames[3].frameNumber');
+      await writeFile(bad, '{"version":1');
+      expect(isAutotuneError(await readTruth(bad).catch((e: unknown) => e), 'E_INPUT')).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
