@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,8 +35,15 @@ describe('autotune run: options and failing studies', () => {
     expect(run.stderr).toMatch(/--samples .*missing is not a folder/);
   });
 
+  it('names a missing model', async () => {
+    const run = await runCli(['run', '--url', 'https://a/b.mp4', '--model', join(dir, 'none.onnx')]);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toMatch(/model .*none\.onnx does not exist \(make the lab model with `autotune model make`/);
+  });
+
   it('a study whose every challenge fails ends with a counted report and a non-zero exit, no stack trace', async () => {
     const db = join(dir, 'fail.db');
+    if (!existsSync('models/lab-detector.onnx')) expect((await runCli(['model', 'make'])).exitCode).toBe(0);
     // Nothing listens on port 9 of the loopback: every download fails to connect.
     const run = await runCli([
       'run', '--url', 'http://127.0.0.1:9/clip.mp4', '--space', 'search-spaces/quick.yaml', '--db', db,

@@ -1,7 +1,7 @@
 // autotune run: a study against sample videos. Options are normalised once here; the search loop is
 // src/study/runner.ts.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { AutotuneError, messageOf } from '../../errors.js';
 import type { NetProbe } from '../../net/types.js';
@@ -173,6 +173,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('device', { type: 'string', default: 'auto', choices: ['auto', 'cpu', 'cuda'], describe: 'inference device' }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
     const settings = normalizeRunArgs(args);
+    if (!existsSync(settings.model)) {
+      throw new AutotuneError('E_NOT_FOUND', `model ${settings.model} does not exist`, {
+        hint: 'make the lab model with `autotune model make`, or pass --model with an ONNX detection model',
+      });
+    }
     const say = (line: string) => process.stdout.write(`${line}\n`);
     const loaded = await loadSpace(settings.space);
     const capabilities = await probeCapabilities(settings.device);
