@@ -7,6 +7,7 @@ import { AutotuneError } from '../../src/errors.js';
 import { TensorType } from '../../src/lab/model/index.js';
 import { letterbox } from '../../src/pipeline/letterbox.js';
 import { detectLayout, nms, openDetector, preprocessModel, probeProviders, releaseSessions } from '../../src/pipeline/infer/index.js';
+import { halfToFloat } from '../../src/pipeline/infer/half.js';
 import { constantModel, yolov5Model, yolov8Model } from './infer-models.js';
 
 afterAll(() => releaseSessions());
@@ -163,6 +164,22 @@ describe('execution providers (this machine has no CUDA libraries)', () => {
     const cuda = probes.find((p) => p.name === 'cuda')!;
     expect(cuda.usable).toBe(false);
     expect(cuda.reason).toMatch(/Failed to load shared library/);
+  });
+});
+
+describe('half-precision models', () => {
+  it('feeds a float16 input through the preprocessing graph', async () => {
+    const values = new Array<number>(6 * 16).fill(0);
+    [32, 32, 16, 16, 0.9].forEach((v, f) => (values[f * 16] = v));
+    const model = constantModel({ rows: 6, cols: 16, values, inputType: TensorType.FLOAT16 }, 'fp16-input');
+    const detector = await openDetector({ modelPath: model, device: 'cpu', imgSize: 64 });
+    const [frame] = await detector.detect(grey(64), letterbox(64, 64, 64));
+    expect(frame!.map((d) => d.bbox)).toEqual([[24, 24, 40, 40]]);
+  });
+
+  it('converts float16 output bits exactly', () => {
+    const bits = Uint16Array.from([0x3c00, 0xc000, 0x3800, 0x7bff, 0x0001, 0x0000, 0x7c00]);
+    expect(Array.from(halfToFloat(bits))).toEqual([1, -2, 0.5, 65504, 2 ** -24, 0, Infinity]);
   });
 });
 
