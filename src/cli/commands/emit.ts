@@ -7,12 +7,13 @@ import type { EmitContext, Emitter } from '../../emit/emitter.js';
 import { envEmitter } from '../../emit/env.js';
 import { summaryEmitter } from '../../emit/summary.js';
 import { reportEmitter } from '../../emit/report.js';
+import { sysctlEmitter } from '../../emit/sysctl.js';
 import { DEFAULT_DB_PATH, openStorage } from '../../store/index.js';
 import { noWinnerReport } from '../../study/report.js';
 import { loadRanking, requireTrials, selectStudy } from '../../study/select.js';
 
 /** Every emitter `autotune emit` runs, in order; append new ones here. */
-export const EMITTERS: Emitter[] = [envEmitter, summaryEmitter, reportEmitter];
+export const EMITTERS: Emitter[] = [envEmitter, summaryEmitter, sysctlEmitter, reportEmitter];
 
 interface EmitArgs {
   study?: string;
