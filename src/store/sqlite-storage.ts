@@ -98,7 +98,6 @@ class SqliteStorage implements Storage {
            @framesInVideo, @accuracy, @coverage, @truthF1, @sn44, @provider, @decoder, @errorReason,
            @errorMessage, @createdAt)`,
       ),
-      measurementById: db.prepare('SELECT * FROM measurements WHERE id = ?'),
       measurementsOfTrial: db.prepare('SELECT * FROM measurements WHERE trial_id = ? ORDER BY id'),
       measurementsOfTrialPhase: db.prepare('SELECT * FROM measurements WHERE trial_id = ? AND phase = ? ORDER BY id'),
       measurementsOfStudy: db.prepare(
@@ -254,6 +253,7 @@ class SqliteStorage implements Storage {
       const trial = trialFromRow(row);
       const allowed = m.phase === 'search' ? trial.state === 'RUNNING' : trial.state === 'COMPLETE';
       if (!allowed) throw finishedTrial(trial, `add a ${m.phase} measurement`);
+      const createdAt = now();
       const info = this.stmt.insertMeasurement.run({
         trialId,
         videoUrl: m.videoUrl,
@@ -273,9 +273,18 @@ class SqliteStorage implements Storage {
         decoder: m.decoder,
         errorReason: m.error?.reason ?? null,
         errorMessage: m.error?.message ?? null,
-        createdAt: now(),
+        createdAt,
       });
-      return measurementFromRow(this.stmt.measurementById.get(info.lastInsertRowid) as Row);
+      return {
+        ...m,
+        accuracy: finiteOrNull(m.accuracy),
+        coverage: finiteOrNull(m.coverage),
+        truthF1: finiteOrNull(m.truthF1),
+        sn44: finiteOrNull(m.sn44),
+        id: Number(info.lastInsertRowid),
+        trialId,
+        createdAt,
+      };
     });
   }
 

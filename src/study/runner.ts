@@ -75,7 +75,14 @@ export async function runStudy<S>(options: RunStudyOptions<S>): Promise<StudyRun
   const { storage, study, evaluator, videos, events = {} } = options;
   const now = options.now ?? Date.now;
   const started = now();
-  const key = options.configKey ?? defaultConfigKey;
+  const configKeyOf = options.configKey ?? defaultConfigKey;
+  // Params of a trial never change, so each trial's key is computed once.
+  const keys = new Map<number, string>();
+  const key = (trial: TrialRecord) => {
+    let k = keys.get(trial.id);
+    if (k === undefined) keys.set(trial.id, (k = configKeyOf(trial.params)));
+    return k;
+  };
   const direction = directionOf(study.objective);
   const stopped = () => options.stop?.aborted === true || options.abort?.aborted === true;
   const outOfTime = () => options.timeLimitMs !== null && now() - started >= options.timeLimitMs;
@@ -162,7 +169,7 @@ export async function runStudy<S>(options: RunStudyOptions<S>): Promise<StudyRun
         stopReason = 'time-limit';
         break loop;
       }
-      const params = await askNew(options, storage.listTrials(study.id), direction, key);
+      const params = await askNew(options, storage.listTrials(study.id), direction, key, configKeyOf);
       if (params === null) {
         stopReason = 'exhausted';
         events.message?.(`the search space is exhausted after ${sampled} sampled trials`);
@@ -213,10 +220,11 @@ async function askNew<S>(
   options: RunStudyOptions<S>,
   trials: TrialRecord[],
   direction: Direction,
+  trialKey: (t: TrialRecord) => string,
   key: (c: Config) => string,
 ): Promise<Config | null> {
   const history = historyOf(trials);
-  const seen = new Set(trials.filter((t) => t.state === 'COMPLETE').map((t) => key(t.params)));
+  const seen = new Set(trials.filter((t) => t.state === 'COMPLETE').map(trialKey));
   const trialNumber = trials.length === 0 ? 0 : trials[trials.length - 1]!.number + 1;
   let config: Config | null = null;
   // A sampler may propose a config already measured; ask again with another seed a few times.
