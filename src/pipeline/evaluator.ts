@@ -13,7 +13,8 @@ import { runChallenge, type ChallengeDetail, type ChallengeDetector } from './ch
 import { normaliseSettings, type ChallengeSettings } from './challenge/settings.js';
 import { probeNvdec } from './decode/index.js';
 import { ConnectionPool } from './fetch/index.js';
-import { openDetector, type Detector, type Device } from './infer/index.js';
+import { openDetector, type Device } from './infer/index.js';
+import { openThreadedDetector } from './challenge/threaded-detector.js';
 import {
   FileReferenceCache,
   fileHash,
@@ -50,6 +51,11 @@ export interface PipelineEvaluatorOptions {
   referenceTimeoutS?: number;
   /** USE_NVDEC=1 without NVDEC: decode in software with a note (default) or fail 'nvdec-unavailable'. */
   nvdecFallback?: boolean;
+  /**
+   * Run the model in a worker thread (default true). onnxruntime-node blocks the thread it runs on;
+   * on the main thread that would stall the download, the decoder's pipes and the stall watch.
+   */
+  inferenceThread?: boolean;
   /** Score accuracy against a reference (default true); false skips the reference run. */
   reference?: boolean;
   log?: (line: string) => void;
@@ -68,7 +74,7 @@ export function createPipelineEvaluator(options: PipelineEvaluatorOptions): Pipe
 
 class BuiltInEvaluator implements PipelineEvaluator {
   private readonly pool: ConnectionPool;
-  private readonly detectors = new Map<string, Promise<Detector>>();
+  private readonly detectors = new Map<string, Promise<ClosableDetector>>();
   private readonly references = new Map<string, Promise<ReferenceAnswer | null>>();
   private readonly cache: ReferenceCache;
   private readonly log: (line: string) => void;
@@ -136,11 +142,12 @@ class BuiltInEvaluator implements PipelineEvaluator {
     });
   }
 
-  private detectorFor(imgSize: number, conf: number): Promise<Detector> {
+  private detectorFor(imgSize: number, conf: number): Promise<ClosableDetector> {
     const key = `${imgSize}|${conf}`;
     let detector = this.detectors.get(key);
     if (!detector) {
-      detector = openDetector({ modelPath: this.options.modelPath, device: this.options.device ?? 'auto', imgSize, conf });
+      const options = { modelPath: this.options.modelPath, device: this.options.device ?? 'auto', imgSize, conf };
+      detector = this.options.inferenceThread === false ? openDetector(options) : openThreadedDetector(options);
       this.detectors.set(key, detector);
       detector.catch(() => this.detectors.delete(key));
     }
@@ -220,6 +227,8 @@ class BuiltInEvaluator implements PipelineEvaluator {
     return this.tmpReady;
   }
 }
+
+type ClosableDetector = ChallengeDetector & { close(): Promise<void> };
 
 function failedBeforeStart(url: string, config: Config, error: ChallengeResult['error']): ChallengeDetail {
   return {

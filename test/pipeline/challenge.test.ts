@@ -241,6 +241,21 @@ describe('failure reasons', () => {
     expect(r.error?.reason).toBe('model');
   });
 
+  it('internal: aborted from outside mid-challenge, returned as a result', async () => {
+    const s = await server();
+    const evaluator = createPipelineEvaluator({ modelPath, device: 'cpu', ca: s.ca, reference: false });
+    try {
+      const controller = new AbortController();
+      const pending = evaluator.evaluate({ ...BASE, PARTIAL_DOWNLOAD: 0 }, { url: `${s.httpsUrl}${basename(clip.path)}` }, controller.signal);
+      setTimeout(() => controller.abort(), 300);
+      const r = await pending;
+      expect(r.error).toEqual({ reason: 'internal', message: 'the challenge was aborted' });
+      expect(r.framesAnswered).toBeLessThan(50);
+    } finally {
+      await evaluator.close();
+    }
+  });
+
   it('rejects an unknown knob before running anything', async () => {
     const s = await server();
     await expect(evaluate(s, { NOT_A_KNOB: 1 })).rejects.toThrow(/unknown knob NOT_A_KNOB/);

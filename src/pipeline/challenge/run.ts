@@ -94,6 +94,9 @@ class Challenge {
   private lastDecodedAt: number | null = null;
   /** Time the decode loop waited for room in the inference queue (not decoding's own cost). */
   private blockedMs = 0;
+  /** Streaming: chunks held until STREAM_MIN_START_BYTES have arrived, and when the gate opened. */
+  private held: Buffer[] = [];
+  private inputOpenedAt: number | null = null;
   private budgetSpent = false;
   private stopped = false;
   private timers: NodeJS.Timeout[] = [];
@@ -127,13 +130,24 @@ class Challenge {
   }
 
   async run(): Promise<ChallengeDetail> {
+    const onAbort = () => {
+      this.fail({ reason: 'internal', message: 'the challenge was aborted' });
+      this.stopAll();
+    };
+    if (this.spec.signal?.aborted) onAbort();
+    this.spec.signal?.addEventListener('abort', onAbort, { once: true });
     const safety = setTimeout(() => {
       this.fail({ reason: 'internal', message: `the challenge passed the safety timeout of ${this.spec.timeoutS ?? 240}s` });
       this.stopAll();
     }, (this.spec.timeoutS ?? 240) * 1000);
     this.timers.push(safety);
     if (!this.s.startBudgetAfterFirstFrame) this.startBudget();
-    if (this.input) this.watchForStall();
+    if (this.input) {
+      // Streaming: ffmpeg is started at t0 and waits on its stdin, so its start-up overlaps the wait
+      // for STREAM_MIN_START_BYTES; decoding itself starts when the gate opens (the decoderStart mark).
+      this.startDecoding({ stream: this.input }, false);
+      this.watchForStall();
+    }
     let outcome: DownloadOutcome | null = null;
     try {
       outcome = await this.download.done;
@@ -147,6 +161,7 @@ class Challenge {
       if (this.decoding) await this.decoding.catch(() => {});
       return this.result(outcome);
     } finally {
+      this.spec.signal?.removeEventListener('abort', onAbort);
       for (const t of this.timers) clearTimeout(t);
       clearTimeout(this.stallTimer);
       this.input?.destroy();
@@ -178,8 +193,11 @@ class Challenge {
       return;
     }
     if (this.input) {
-      this.input.write(chunk);
-      if (!this.decoding && this.download.bytes >= this.s.streamMinStartBytes) this.startDecoding({ stream: this.input }, false);
+      if (this.inputOpenedAt !== null) this.input.write(chunk);
+      else {
+        this.held.push(chunk);
+        if (this.download.bytes >= this.s.streamMinStartBytes) this.openInput();
+      }
     } else {
       this.file!.write(chunk);
     }
@@ -200,14 +218,21 @@ class Challenge {
     }
     const truncated = !outcome.complete;
     if (this.input) {
+      if (this.inputOpenedAt === null && outcome.bytes > 0) this.openInput();
       this.input.end();
-      if (!this.decoding && outcome.bytes > 0) this.startDecoding({ stream: this.input }, false);
       return;
     }
     await new Promise<void>((resolve, reject) => this.file!.end((err?: Error | null) => (err ? reject(err) : resolve())));
     if (outcome.bytes > 0 && !this.stopped) {
       this.startDecoding({ path: this.filePath! }, !this.prefixIsWholeFile() || truncated);
     }
+  }
+
+  /** Streaming: hands the bytes held so far to the decoder; later chunks go straight through. */
+  private openInput(): void {
+    this.inputOpenedAt = performance.now();
+    for (const chunk of this.held) this.input!.write(chunk);
+    this.held = [];
   }
 
   private startDecoding(input: DecodeInput, prefix: boolean): void {
@@ -302,7 +327,7 @@ class Challenge {
         return;
       }
       // Waiting for STREAM_MIN_START_BYTES counts as starved too: the wait is for the network.
-      const starved = this.decoding === null || (this.input!.readableLength === 0 && this.input!.writableLength === 0);
+      const starved = this.inputOpenedAt === null || (this.input!.readableLength === 0 && this.input!.writableLength === 0);
       if (!starved) starvedSince = null;
       else {
         const now = performance.now();
@@ -337,7 +362,11 @@ class Challenge {
     if (outcome?.firstByteAt) this.clock.mark('firstByte', outcome.firstByteAt);
     const downloadUsable = outcome && outcome.bytes > 0 && (outcome.complete || outcome.error?.reason === 'stall' || (outcome.error === null));
     if (downloadUsable && outcome.endAt) this.clock.mark('downloadEnd', outcome.endAt);
-    if (this.decoder) this.clock.mark('decoderStart', this.decoder.marks.started ?? this.decoder.marks.requested);
+    if (this.input) {
+      if (this.inputOpenedAt !== null) this.clock.mark('decoderStart', this.inputOpenedAt);
+    } else if (this.decoder) {
+      this.clock.mark('decoderStart', this.decoder.marks.started ?? this.decoder.marks.requested);
+    }
     if (this.decoder?.marks.firstFrame) this.clock.mark('firstFrame', this.decoder.marks.firstFrame);
     let framesInVideo = this.head.info?.frameCount ?? null;
     if (framesInVideo === null && this.filePath && outcome?.complete && this.prefixIsWholeFile()) {
