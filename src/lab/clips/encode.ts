@@ -29,8 +29,9 @@ export function encoderArgs(path: string, s: EncodeSettings): string[] {
     '-vf', 'noise=alls=8:allf=t',
     '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p',
     '-b:v', `${kbps}k`, '-maxrate', `${Math.round(kbps * 1.125)}k`, '-bufsize', `${kbps * 2}k`,
-    // A fixed thread count keeps x264's output identical on machines with different core counts.
-    '-threads', '4',
+    // Same seed, same bytes: x264's frame threads make ABR output vary from run to run (measured),
+    // slice threads with a fixed count do not, on any number of cores.
+    '-x264-params', 'threads=2:sliced-threads=1',
     '-movflags', '+faststart',
     path,
   ];
