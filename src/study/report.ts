@@ -25,6 +25,15 @@ export function noWinnerReport(ranking: readonly RankedTrial[]): string | null {
   const whys = new Map<string, number>();
   for (const r of ranking) if (r.why) whys.set(r.why, (whys.get(r.why) ?? 0) + 1);
   for (const [why, count] of [...whys].sort((a, b) => b[1] - a[1]).slice(0, 5)) lines.push(`  ${count} x ${why}`);
+  const accurate = ranking
+    .filter((r) => r.accuracy !== null)
+    .reduce<RankedTrial | null>((best, r) => (best === null || r.accuracy! > best.accuracy! ? r : best), null);
+  if (accurate) {
+    lines.push(
+      `highest accuracy reached: ${accurate.accuracy!.toFixed(3)} (trial ${accurate.number}); ` +
+        'if that is close enough, lower --accuracy-floor, or widen the space toward the reference config',
+    );
+  }
   const example = ranking.find((r) => r.firstError)?.firstError;
   if (example) lines.push(`example failure: ${example}`);
   return lines.join('\n');

@@ -188,6 +188,15 @@ describe('study runner', () => {
     expect(report).toContain('example failure: stall: connection reset by peer');
   });
 
+  it('a study with no accurate enough trial says how close it came', async () => {
+    const { options } = setup({ accuracy: () => 0.9 });
+    const result = await runStudy({ ...options, trials: 1 });
+    const report = noWinnerReport(result.ranking)!;
+    expect(report).toContain('no feasible trial among 3 (0/12 challenges failed)');
+    expect(report).toMatch(/3 x accuracy 0\.900 < floor 0\.98/);
+    expect(report).toMatch(/highest accuracy reached: 0\.900 \(trial \d+\); .*lower --accuracy-floor/);
+  });
+
   it('an evaluator that throws yields a failed measurement, not a crashed study', async () => {
     const { storage, study, options } = setup();
     const evaluator = { evaluate: async () => Promise.reject(new Error('boom')), close: async () => {} };
