@@ -48,6 +48,7 @@ export async function makeClips(options: ClipOptions = {}): Promise<ClipInfo[]> 
 }
 
 export async function makeClip(o: OneClipOptions): Promise<ClipInfo> {
+  normalizeClipOptions({ frames: o.frames, width: o.width, height: o.height, fps: o.fps, seed: o.seed });
   ensureWritableDir(o.outDir);
   const name = o.name ?? `match-${o.seed}`;
   const path = join(o.outDir, `${name}.mp4`);
