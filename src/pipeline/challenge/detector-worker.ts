@@ -4,6 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDetector, type DetectorOptions } from '../infer/index.js';
+import type { Detection } from '../types.js';
 import type { Letterbox } from '../letterbox.js';
 
 interface DetectMessage {
@@ -16,8 +17,17 @@ interface DetectMessage {
 }
 
 const port = parentPort!;
+const { options, cpuModelBatch } = workerData as { options: DetectorOptions; cpuModelBatch: number | null };
 try {
-  const detector = await openDetector(workerData as DetectorOptions);
+  const detector = await openDetector(options);
+  // On the CPU provider onnxruntime's memory grows with the batch (every activation of every frame is
+  // live at once) while its throughput does not, so a large batch goes to the model in slices.
+  const slice = detector.provider === 'cpu' && cpuModelBatch ? cpuModelBatch : Infinity;
+  const detect = async (frames: Uint8Array[], lb: Letterbox): Promise<Detection[][]> => {
+    const out: Detection[][] = [];
+    for (let i = 0; i < frames.length; i += slice) out.push(...(await detector.detect(frames.slice(i, i + slice), lb)));
+    return out;
+  };
   port.postMessage({ type: 'ready', provider: detector.provider, providerNote: detector.providerNote });
   port.on('message', (message: DetectMessage | { type: 'close' }) => {
     if (message.type === 'close') {
@@ -25,7 +35,7 @@ try {
       return;
     }
     const frames = Array.from({ length: message.count }, (_, i) => new Uint8Array(message.buffer, i * message.frameBytes, message.frameBytes));
-    detector.detect(frames, message.letterbox).then(
+    detect(frames, message.letterbox).then(
       (detections) => port.postMessage({ type: 'result', id: message.id, detections }),
       (err: Error) => port.postMessage({ type: 'error', id: message.id, message: err.message }),
     );

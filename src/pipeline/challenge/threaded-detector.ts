@@ -19,16 +19,21 @@ type Reply =
   | { type: 'result'; id: number; detections: Detection[][] }
   | { type: 'error'; id: number; message: string };
 
-export async function openThreadedDetector(options: DetectorOptions): Promise<ThreadedDetector> {
+/**
+ * `cpuModelBatch`: on the CPU provider, the most frames given to the model at once (a batch is split);
+ * null gives every batch whole.
+ */
+export async function openThreadedDetector(options: DetectorOptions, cpuModelBatch: number | null = null): Promise<ThreadedDetector> {
+  const workerData = { options, cpuModelBatch };
   const entry = new URL(`./detector-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
   // From source (tests, tsx) the worker registers the TypeScript loader itself before loading its entry:
   // a loader given in a worker's execArgv is not applied to its first module on Node 20.
   const worker = entry.pathname.endsWith('.ts')
     ? new Worker(
         `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,
-        { eval: true, workerData: options },
+        { eval: true, workerData },
       )
-    : new Worker(fileURLToPath(entry), { workerData: options });
+    : new Worker(fileURLToPath(entry), { workerData });
   const pending = new Map<number, { resolve(d: Detection[][]): void; reject(e: Error): void }>();
   let nextId = 0;
   let exited: Error | null = null;
