@@ -68,7 +68,8 @@ describe('autotune trials / show / emit', () => {
   it('emit writes a sourceable best.env with a header, and summary.json', async () => {
     const out = join(dir, 'out');
     const run = await runCli(['emit', '--db', db, '--study', 'demo', '--out', out]);
-    expect(run.stderr).toBe('');
+    // Other emitters may add notes (e.g. no network probe for sysctl); no error line.
+    expect(run.stderr).not.toMatch(/^autotune:/m);
     expect(run.exitCode).toBe(0);
     const env = readFileSync(join(out, 'best.env'), 'utf8');
     expect(env).toMatch(/^# sn44-autotune: best config of study "demo"/);
