@@ -83,13 +83,17 @@ export class BatchRunner {
       for (let batch = this.waiting.shift(); batch; batch = this.waiting.shift()) {
         this.wakeRoom();
         const started = performance.now();
-        const detections = await this.options.detector.detect(
+        const indices = batch.map((f) => f.index);
+        // Only the detector holds the pixels from here on (a threaded one copies them at once).
+        const pending = this.options.detector.detect(
           batch.map((f) => f.data),
           this.options.letterbox,
         );
+        batch.length = 0;
+        const detections = await pending;
         const ended = performance.now();
         this.busyMs += ended - started;
-        batch.forEach((f, i) => this.answers.push({ frameNumber: f.index, objects: detections[i] ?? [] }));
+        indices.forEach((frameNumber, i) => this.answers.push({ frameNumber, objects: detections[i] ?? [] }));
         this.options.onBatch?.(ended, batch.length);
       }
     } catch (err) {
