@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { applyCommand } from './apply.js';
+import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
 import { reportCommand } from './report.js';
 import { labCommand } from './lab.js';
@@ -15,4 +16,4 @@ import { diagnoseCommand } from './diagnose.js';
 
 // One module per command; each is a thin layer over the library code.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [doctorCommand, samplesCommand, labCommand, applyCommand, netCommand, runCommand, trialsCommand, showCommand, emitCommand, reportCommand, modelCommand, inferCommand, diagnoseCommand];
+export const commands: CommandModule<any, any>[] = [doctorCommand, samplesCommand, labCommand, applyCommand, netCommand, runCommand, trialsCommand, showCommand, emitCommand, reportCommand, demoCommand, modelCommand, inferCommand, diagnoseCommand];

@@ -1,0 +1,79 @@
+// autotune demo: the whole loop on the built-in lab, from nothing to emitted files.
+
+import type { Argv, CommandModule } from 'yargs';
+import { AutotuneError } from '../../errors.js';
+import { DEMO_DEFAULTS, runDemo, type DemoOptions } from '../../demo/run-demo.js';
+import { parseDuration } from '../../study/sources.js';
+import { formatRanking } from './trials.js';
+
+interface DemoArgs {
+  out: string;
+  samples: string;
+  frames: number;
+  trials: number;
+  repeats: number;
+  profile: string;
+  timeLimit: string;
+}
+
+function normalize(args: DemoArgs): DemoOptions {
+  for (const [name, value] of [['frames', args.frames], ['trials', args.trials], ['repeats', args.repeats]] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new AutotuneError('E_USAGE', `--${name} must be an integer >= 1, got ${value}`, { hint: 'see autotune demo --help' });
+    }
+  }
+  return {
+    ...DEMO_DEFAULTS,
+    outDir: args.out,
+    samplesDir: args.samples,
+    frames: args.frames,
+    trials: args.trials,
+    repeats: args.repeats,
+    profile: args.profile,
+    timeLimitMs: parseDuration(args.timeLimit),
+  };
+}
+
+export const demoCommand: CommandModule<object, DemoArgs> = {
+  command: 'demo',
+  describe: 'Run the whole loop on the built-in lab: clips, model, lab server, a short study, emitted files',
+  builder: (y) =>
+    y
+      .option('out', { type: 'string', default: DEMO_DEFAULTS.outDir, describe: 'folder for the study and emitted files' })
+      .option('samples', { type: 'string', default: DEMO_DEFAULTS.samplesDir, describe: 'folder for the lab clips (made if missing)' })
+      .option('frames', { type: 'number', default: DEMO_DEFAULTS.frames, describe: 'frames per lab clip' })
+      .option('trials', { type: 'number', default: DEMO_DEFAULTS.trials, describe: 'sampled trials (baselines not counted)' })
+      .option('repeats', { type: 'number', default: DEMO_DEFAULTS.repeats, describe: 'challenges per clip per trial' })
+      .option('profile', { type: 'string', default: DEMO_DEFAULTS.profile, describe: 'lab link profile: lan, fork, seed-slow' })
+      .option('time-limit', { type: 'string', default: '3m', describe: 'stop starting trials after this long' }) as unknown as Argv<DemoArgs>,
+  handler: async (args) => {
+    const options = normalize(args);
+    const say = (line: string) => process.stdout.write(`${line}\n`);
+    const started = Date.now();
+    const demo = await runDemo(options, { say, warn: (line) => process.stderr.write(`${line}\n`), tty: process.stdout.isTTY === true });
+    if (demo.interrupted) {
+      say(`interrupted: every finished challenge is saved in ${demo.db}`);
+      process.exitCode = 130;
+      return;
+    }
+    say('');
+    say('top trials:');
+    say(formatRanking(demo.ranking.slice(0, 5), demo.ranking));
+    say('');
+    if (demo.winner) {
+      const w = demo.winner;
+      say(`winner: trial ${w.number}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3)} s, accuracy ${w.accuracy?.toFixed(3) ?? '-'}`);
+    } else {
+      say(`no config met the accuracy floor: ${demo.noWinner ?? 'see the report'}`);
+    }
+    say(`files (in ${((Date.now() - started) / 1000).toFixed(0)} s):`);
+    for (const file of demo.files) say(`  ${file}`);
+    say('');
+    say('next:');
+    say(`  open ${options.outDir}/report.html`);
+    say(`  autotune trials --db ${demo.db}`);
+    if (demo.winner) say(`  autotune apply --miner-dir ~/sn44-miner --env ${options.outDir}/best.env --pm2 sn44-miner   (dry run; add --yes to apply)`);
+    say('  on your miner host: autotune run --url https://.../chunk.mp4 --model your-yolo.onnx');
+    if (!demo.winner) process.exitCode = 1;
+  },
+};

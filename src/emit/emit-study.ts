@@ -1,0 +1,46 @@
+// Emits a study's files: the winner's env, sysctl tweaks, summary and report. Shared by
+// `autotune emit` and `autotune demo`.
+
+import { mkdir } from 'node:fs/promises';
+import { AutotuneError } from '../errors.js';
+import { openStorage } from '../store/index.js';
+import { noWinnerReport } from '../study/report.js';
+import { loadRanking, requireTrials, selectStudy } from '../study/select.js';
+import type { RankedTrial } from '../study/ranking.js';
+import type { EmitContext, Emitter } from './emitter.js';
+import { envEmitter } from './env.js';
+import { reportEmitter } from './report.js';
+import { summaryEmitter } from './summary.js';
+import { sysctlEmitter } from './sysctl.js';
+
+/** Every emitter, in order; append new ones here. */
+export const EMITTERS: Emitter[] = [envEmitter, summaryEmitter, sysctlEmitter, reportEmitter];
+
+export interface EmitResult {
+  winner: RankedTrial;
+  paths: string[];
+}
+
+/** Writes every emitter's files for the study's winner; E_STUDY when no trial is feasible. */
+export async function emitStudy(options: { db: string; study?: string; outDir: string }): Promise<EmitResult> {
+  const storage = openStorage(options.db);
+  let context: EmitContext;
+  try {
+    const loaded = loadRanking(storage, selectStudy(storage, options.study));
+    requireTrials(loaded);
+    const winner = loaded.ranking[0]!;
+    if (!winner.feasible) {
+      const report = noWinnerReport(loaded.ranking) ?? 'no feasible trial';
+      throw new AutotuneError('E_STUDY', `study "${loaded.study.name}" has no feasible trial to emit: ${report.replace(/\n\s*/g, '; ')}`, {
+        hint: 'see `autotune trials` for why each trial is infeasible; relax --accuracy-floor or fix the failures and run more trials',
+      });
+    }
+    context = { ...loaded, winner, outDir: options.outDir, date: new Date() };
+  } finally {
+    storage.close();
+  }
+  await mkdir(options.outDir, { recursive: true });
+  const paths: string[] = [];
+  for (const emitter of EMITTERS) paths.push(...(await emitter.emit(context)));
+  return { winner: context.winner, paths };
+}
