@@ -69,7 +69,7 @@ describe('search-spaces/quick.yaml', () => {
 
   it('is small, conditional, and has adapted baselines and a cheap reference', () => {
     expect(space.name).toBe('quick');
-    expect(gridSize(space)).toBe(72);
+    expect(gridSize(space)).toBe(324);
     expect(space.baselines.map((b) => b.name)).toEqual(['fork-default', 'QUICK', 'ULTRA']);
     for (const b of space.baselines) expect(contains(space, b.config)).toBeNull();
     expect(space.reference).toMatchObject({ IMG_SIZE: 640, FRAME_STRIDE: 1, CONF_THRESHOLD: 0.25, PARTIAL_DOWNLOAD: 0 });
