@@ -6,7 +6,7 @@
 //  3. memory: peak RSS of a challenge at IMG_SIZE 640, BATCH_SIZE 64 in a fresh process; target < 600 MB.
 //
 //   npx tsx scripts/bench-pipeline.ts [--frames 750] [--size 1280x720] [--profile fork] [--img-size 640]
-//        [--stride 1] [--batch 32] [--rss-stride 1] [--first-frame-repeats 5] [--cpu-model-batch 4]
+//        [--stride 1] [--batch 32] [--rss-stride 1] [--first-frame-repeats 5] [--cpu-model-batch 1]
 //        [--model models/lab-detector.onnx]
 //        [--device auto]
 //
@@ -141,7 +141,7 @@ async function rssChild(url: string, caPath: string, model: string): Promise<voi
     device,
     ca: await readFile(caPath, 'utf8'),
     reference: false,
-    cpuModelBatch: Number(flag('cpu-model-batch', '4')),
+    cpuModelBatch: Number(flag('cpu-model-batch', '1')),
   });
   const r = await evaluator.evaluate(
     { IMG_SIZE: 640, BATCH_SIZE: 64, FRAME_STRIDE: rssStride, PARTIAL_DOWNLOAD: 0, CHUNKED_STREAMING: 1, TIME_BUDGET_S: 0, USE_NVDEC: 0 },
@@ -220,7 +220,7 @@ async function main(): Promise<void> {
     );
 
     const self = fileURLToPath(import.meta.url);
-    const childArgs = ['--rss-child', url, server.caPath, model, '--rss-stride', String(rssStride), '--cpu-model-batch', flag('cpu-model-batch', '4')];
+    const childArgs = ['--rss-child', url, server.caPath, model, '--rss-stride', String(rssStride), '--cpu-model-batch', flag('cpu-model-batch', '1')];
     const child = await execa('node', ['--import', 'tsx', self, ...childArgs], {
       reject: false,
     });

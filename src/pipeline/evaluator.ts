@@ -58,8 +58,9 @@ export interface PipelineEvaluatorOptions {
   inferenceThread?: boolean;
   /**
    * CPU provider only: the most frames the model gets in one call; a larger BATCH_SIZE batch is split
-   * (default 4). onnxruntime on CPU keeps every frame's activations live at once, so memory grows with
-   * the batch while throughput does not. null passes batches whole.
+   * (default 1). onnxruntime on CPU keeps every frame's activations live at once, so memory grows with
+   * the batch while throughput does not (lab model at 640: 60-100 ms/frame at slices of 1-4, 320 at 8).
+   * null passes batches whole.
    */
   cpuModelBatch?: number | null;
   /** Score accuracy against a reference (default true); false skips the reference run. */
@@ -153,7 +154,7 @@ class BuiltInEvaluator implements PipelineEvaluator {
     let detector = this.detectors.get(key);
     if (!detector) {
       const options = { modelPath: this.options.modelPath, device: this.options.device ?? 'auto', imgSize, conf };
-      detector = this.options.inferenceThread === false ? openDetector(options) : openThreadedDetector(options, this.options.cpuModelBatch === undefined ? 4 : this.options.cpuModelBatch);
+      detector = this.options.inferenceThread === false ? openDetector(options) : openThreadedDetector(options, this.options.cpuModelBatch === undefined ? 1 : this.options.cpuModelBatch);
       this.detectors.set(key, detector);
       detector.catch(() => this.detectors.delete(key));
     }
