@@ -37,7 +37,7 @@ export const DEMO_DEFAULTS: DemoOptions = {
   profile: 'fork',
   trials: 10,
   repeats: 2,
-  timeLimitMs: 3 * 60_000,
+  timeLimitMs: 150_000,
   seed: 1,
 };
 
@@ -80,7 +80,7 @@ export async function runDemo(options: DemoOptions, io: SessionIo): Promise<Demo
     repeats: options.repeats,
     objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 },
     confirmTop: 2,
-    confirmRepeats: 3,
+    confirmRepeats: 2,
     device: 'auto',
     source: { kind: 'samples', dir: options.samplesDir, profile: options.profile },
     caFile: undefined,

@@ -35,6 +35,11 @@ export interface RunSettings {
   caFile: string | undefined;
 }
 
+const FALLBACK_NOTES: Record<string, string> = {
+  nvdec: 'NVDEC unavailable, decoding on the CPU',
+  cuda: 'CUDA execution provider unavailable, inference on the CPU',
+};
+
 export interface SessionIo {
   say(line: string): void;
   warn(line: string): void;
@@ -61,7 +66,7 @@ export async function runSession(settings: RunSettings, io: SessionIo): Promise<
   const capabilities = await probeCapabilities(settings.device);
   const { space, dropped } = restrictToCapabilities(loaded, Object.fromEntries(Object.entries(capabilities).map(([k, v]) => [k, v.usable])));
   for (const d of dropped) say(`note: ${d.reason}`);
-  for (const [name, cap] of Object.entries(capabilities)) if (!cap.usable) say(`note: ${name} unavailable (${cap.reason})`);
+  for (const [name, cap] of Object.entries(capabilities)) if (!cap.usable) say(`note: ${FALLBACK_NOTES[name] ?? `${name} unavailable`} (${cap.reason})`);
 
   let ca = settings.caFile ? readCa(settings.caFile) : undefined;
   let videos: VideoRef[];

@@ -45,7 +45,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('trials', { type: 'number', default: DEMO_DEFAULTS.trials, describe: 'sampled trials (baselines not counted)' })
       .option('repeats', { type: 'number', default: DEMO_DEFAULTS.repeats, describe: 'challenges per clip per trial' })
       .option('profile', { type: 'string', default: DEMO_DEFAULTS.profile, describe: 'lab link profile: lan, fork, seed-slow' })
-      .option('time-limit', { type: 'string', default: '3m', describe: 'stop starting trials after this long' }) as unknown as Argv<DemoArgs>,
+      .option('time-limit', { type: 'string', default: '150s', describe: 'stop starting trials after this long' }) as unknown as Argv<DemoArgs>,
   handler: async (args) => {
     const options = normalize(args);
     const say = (line: string) => process.stdout.write(`${line}\n`);
