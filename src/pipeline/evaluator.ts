@@ -10,6 +10,7 @@ import { readTruth } from '../lab/clips/index.js';
 import { compareAnswers } from '../score/accuracy.js';
 import { DEFAULT_T_MIN_S, estimateSn44 } from '../score/sn44.js';
 import { runChallenge, type ChallengeDetail, type ChallengeDetector } from './challenge/run.js';
+import { failedResult } from './result.js';
 import { normaliseSettings, type ChallengeSettings } from './challenge/settings.js';
 import { probeNvdec } from './decode/index.js';
 import { ConnectionPool } from './fetch/index.js';
@@ -25,7 +26,7 @@ import {
   type ReferenceAnswer,
   type ReferenceCache,
 } from './reference/index.js';
-import type { ChallengeResult, Config, Evaluator, VideoRef } from './types.js';
+import type { ChallengeError, ChallengeResult, Config, Evaluator, VideoRef } from './types.js';
 
 export interface PipelineEvaluatorOptions {
   modelPath: string;
@@ -237,33 +238,9 @@ class BuiltInEvaluator implements PipelineEvaluator {
 
 type ClosableDetector = ChallengeDetector & { close(): Promise<void> };
 
-function failedBeforeStart(url: string, config: Config, error: ChallengeResult['error']): ChallengeDetail {
+function failedBeforeStart(url: string, config: Config, error: ChallengeError): ChallengeDetail {
   return {
-    url,
-    config,
-    timeline: {
-      connected: null,
-      firstByte: null,
-      downloadEnd: null,
-      decoderStart: null,
-      firstFrame: null,
-      firstBatch: null,
-      lastFrame: null,
-      total: null,
-    },
-    bytes: 0,
-    protocol: null,
-    framesDecoded: 0,
-    framesAnswered: 0,
-    framesInVideo: null,
-    provider: null,
-    decoder: null,
-    answer: [],
-    accuracy: null,
-    coverage: null,
-    truthF1: null,
-    sn44: null,
-    error,
+    ...failedResult(url, config, error),
     stages: { connect: null, wait: null, download: null, decode: null, infer: null },
     decoderNote: null,
     etag: null,

@@ -4,14 +4,13 @@
 // approximation is named right where it is made. Pure functions, no I/O.
 
 import type { Detection, FrameAnswer } from '../pipeline/types.js';
+import { matchFrame } from './match.js';
 
 export const SAMPLE_FRAMES = 100;
 export const BOX_COVERAGE_FLOOR = 0.7;
 export const KEYPOINT_VALID_FLOOR = 0.4;
 export const SPEED_LIMIT_S = 15;
 export const DEFAULT_T_MIN_S = 2.0;
-/** IoU at which an answer box counts as agreeing with a reference box of the same class. */
-export const MATCH_IOU = 0.5;
 
 export interface Sn44Input {
   answer: readonly FrameAnswer[];
@@ -141,34 +140,8 @@ export function speedScore(seconds: number | null, bbox: number, tMin = DEFAULT_
 export function frameAgreement(answer: readonly Detection[], reference: readonly Detection[]): number {
   if (answer.length === 0 && reference.length === 0) return 1;
   if (answer.length === 0 || reference.length === 0) return 0;
-  const taken = new Array<boolean>(reference.length).fill(false);
-  let matched = 0;
-  for (const box of [...answer].sort((a, b) => b.score - a.score)) {
-    let best = -1;
-    let bestIou = MATCH_IOU;
-    reference.forEach((ref, i) => {
-      if (taken[i] || ref.classId !== box.classId) return;
-      const overlap = iou(box.bbox, ref.bbox);
-      if (overlap >= bestIou) {
-        bestIou = overlap;
-        best = i;
-      }
-    });
-    if (best >= 0) {
-      taken[best] = true;
-      matched += 1;
-    }
-  }
-  return (2 * matched) / (answer.length + reference.length);
-}
-
-export function iou(a: readonly number[], b: readonly number[]): number {
-  const w = Math.min(a[2]!, b[2]!) - Math.max(a[0]!, b[0]!);
-  const h = Math.min(a[3]!, b[3]!) - Math.max(a[1]!, b[1]!);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  const area = (r: readonly number[]) => (r[2]! - r[0]!) * (r[3]! - r[1]!);
-  return inter / (area(a) + area(b) - inter);
+  const { tp } = matchFrame(answer, reference);
+  return (2 * tp) / (answer.length + reference.length);
 }
 
 function clip(value: number): number {

@@ -1,5 +1,6 @@
 // ChallengeResult -> stored measurement; an evaluator that throws still yields a failed result.
 
+import { failedResult } from '../pipeline/result.js';
 import type { ChallengeResult, Config, VideoRef } from '../pipeline/types.js';
 import type { NewMeasurement, Phase } from '../store/types.js';
 import { messageOf } from '../errors.js';
@@ -27,31 +28,5 @@ export function measurementOf(result: ChallengeResult, repeat: number, phase: Ph
 
 /** The result recorded when an evaluator throws instead of returning a failure. */
 export function thrownResult(config: Config, video: VideoRef, err: unknown): ChallengeResult {
-  return {
-    url: video.url,
-    config,
-    timeline: {
-      connected: null,
-      firstByte: null,
-      downloadEnd: null,
-      decoderStart: null,
-      firstFrame: null,
-      firstBatch: null,
-      lastFrame: null,
-      total: null,
-    },
-    bytes: 0,
-    protocol: null,
-    framesDecoded: 0,
-    framesAnswered: 0,
-    framesInVideo: null,
-    provider: null,
-    decoder: null,
-    answer: [],
-    accuracy: null,
-    coverage: null,
-    truthF1: null,
-    sn44: null,
-    error: { reason: 'internal', message: messageOf(err) },
-  };
+  return failedResult(video.url, config, { reason: 'internal', message: messageOf(err) });
 }
