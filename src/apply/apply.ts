@@ -9,7 +9,7 @@ import { AutotuneError, messageOf } from '../errors.js';
 import { envValues, parseEditableEnv, setEnvValues } from './env-editor.js';
 import { readRecords, stampedName, writeRecords, type ApplyRecord } from './manifest.js';
 import { checkMinerDir, envPathOf, readOptional } from './miner-dir.js';
-import { findPm2Process, pm2Restart, resolvePm2, waitOnline, type WaitOptions } from './pm2.js';
+import { findPm2Process, pm2Restart, pm2Stop, resolvePm2, waitOnline, type WaitOptions } from './pm2.js';
 import {
   currentSysctl,
   installedSysctlPath,
@@ -92,6 +92,9 @@ export async function applyTuned(o: ApplyOptions): Promise<ApplyOutcome> {
       const oldExpected = Object.fromEntries(tuned.filter((t) => t.key in oldValues).map((t) => [t.key, oldValues[t.key]!]));
       let again: string;
       try {
+        // A process that crashes with the tuned values may be in pm2's respawn loop, and pm2 refuses a
+        // restart while it respawns ("Process with pid N already exists"): stop it first.
+        await pm2Stop(pm2.bin, pm2.name);
         await pm2Restart(pm2.bin, pm2.name, oldValues);
         await waitOnline(pm2.bin, pm2.name, oldExpected, o.wait);
         again = `restarted ${pm2.name} with the previous values`;

@@ -91,6 +91,11 @@ export async function pm2Restart(bin: string, name: string, env: Record<string, 
   }
 }
 
+/** `pm2 stop NAME`: ends a crash loop so the next restart is not refused mid-respawn. */
+export async function pm2Stop(bin: string, name: string): Promise<void> {
+  await execa(bin, ['stop', name], { reject: false, stdin: 'ignore' });
+}
+
 export interface WaitOptions {
   timeoutMs?: number;
   /** How long the process must stay online with the same pid before it counts as up. */
