@@ -3,6 +3,9 @@ import { fileURLToPath } from 'node:url';
 
 const entry = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
+// `npm test` builds dist/ first and sets AUTOTUNE_TEST_DIST=1: the tests then run the compiled CLI a
+// user runs (and skip tsx's start-up cost). A bare `vitest run` runs the sources through tsx.
+const command = process.env.AUTOTUNE_TEST_DIST === '1' ? [fileURLToPath(new URL('../../bin/autotune.js', import.meta.url))] : ['--import', 'tsx', entry];
 
 export interface CliRun {
   exitCode: number;
@@ -10,9 +13,9 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `autotune ARGS` in a child process (from source, through tsx) and never throws. */
+/** Runs `autotune ARGS` in a child process and never throws. */
 export async function runCli(args: string[], options: Options = {}): Promise<CliRun> {
-  const result = await execa('node', ['--import', 'tsx', entry, ...args], {
+  const result = await execa('node', [...command, ...args], {
     cwd: root,
     reject: false,
     stdin: 'ignore',

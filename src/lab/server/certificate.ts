@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { generate } from 'selfsigned';
 import { AutotuneError } from '../../errors.js';
 
 /** A self-signed certificate for 127.0.0.1 / localhost; the certificate is its own trust anchor. */
@@ -14,6 +13,8 @@ export interface LabCertificate {
 }
 
 export async function createLabCertificate(certDir: string | undefined): Promise<LabCertificate> {
+  // Loaded here: the certificate library takes a noticeable part of a second to import.
+  const { generate } = await import('selfsigned');
   const now = new Date();
   const pems = await generate([{ name: 'commonName', value: 'autotune lab' }], {
     keyType: 'ec',
