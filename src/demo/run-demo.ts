@@ -25,6 +25,7 @@ export interface DemoOptions {
   repeats: number;
   timeLimitMs: number | null;
   seed: number;
+  accuracyFloor: number;
 }
 
 export const DEMO_DEFAULTS: DemoOptions = {
@@ -39,6 +40,7 @@ export const DEMO_DEFAULTS: DemoOptions = {
   repeats: 2,
   timeLimitMs: 150_000,
   seed: 1,
+  accuracyFloor: 0.98,
 };
 
 export interface DemoResult {
@@ -78,7 +80,7 @@ export async function runDemo(options: DemoOptions, io: SessionIo): Promise<Demo
     trials: options.trials,
     timeLimitMs: options.timeLimitMs,
     repeats: options.repeats,
-    objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 },
+    objective: { kind: 'fastest-safe', accuracyFloor: options.accuracyFloor, tMin: 2 },
     confirmTop: 2,
     confirmRepeats: 2,
     device: 'auto',

@@ -14,6 +14,8 @@ interface DemoArgs {
   repeats: number;
   profile: string;
   timeLimit: string;
+  seed: number;
+  accuracyFloor: number;
 }
 
 function normalize(args: DemoArgs): DemoOptions {
@@ -22,8 +24,16 @@ function normalize(args: DemoArgs): DemoOptions {
       throw new AutotuneError('E_USAGE', `--${name} must be an integer >= 1, got ${value}`, { hint: 'see autotune demo --help' });
     }
   }
+  if (!Number.isInteger(args.seed) || args.seed < 0) {
+    throw new AutotuneError('E_USAGE', `--seed must be an integer >= 0, got ${args.seed}`, { hint: 'e.g. --seed 1' });
+  }
+  if (!(args.accuracyFloor > 0 && args.accuracyFloor <= 1)) {
+    throw new AutotuneError('E_USAGE', `--accuracy-floor must be in (0, 1], got ${args.accuracyFloor}`, { hint: 'e.g. 0.98' });
+  }
   return {
     ...DEMO_DEFAULTS,
+    seed: args.seed,
+    accuracyFloor: args.accuracyFloor,
     outDir: args.out,
     samplesDir: args.samples,
     frames: args.frames,
@@ -45,7 +55,9 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('trials', { type: 'number', default: DEMO_DEFAULTS.trials, describe: 'sampled trials (baselines not counted)' })
       .option('repeats', { type: 'number', default: DEMO_DEFAULTS.repeats, describe: 'challenges per clip per trial' })
       .option('profile', { type: 'string', default: DEMO_DEFAULTS.profile, describe: 'lab link profile: lan, fork, seed-slow' })
-      .option('time-limit', { type: 'string', default: '150s', describe: 'stop starting trials after this long' }) as unknown as Argv<DemoArgs>,
+      .option('time-limit', { type: 'string', default: '150s', describe: 'stop starting trials after this long' })
+      .option('seed', { type: 'number', default: DEMO_DEFAULTS.seed, describe: 'seed of the clips and the sampler' })
+      .option('accuracy-floor', { type: 'number', default: DEMO_DEFAULTS.accuracyFloor, describe: "minimum F1 against the reference's answers" }) as unknown as Argv<DemoArgs>,
   handler: async (args) => {
     const options = normalize(args);
     const say = (line: string) => process.stdout.write(`${line}\n`);
