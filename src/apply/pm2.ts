@@ -1,10 +1,9 @@
 // pm2 through its CLI (execa): find the binary, list processes, restart with a new environment and
 // wait until the process is online and carries the expected values.
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { AutotuneError } from '../errors.js';
+import { findOnPath, isExecutable } from '../util/executable.js';
 
 export interface Pm2Process {
   name: string;
@@ -25,23 +24,14 @@ export function resolvePm2(env: NodeJS.ProcessEnv = process.env): string {
       hint: 'install pm2 (npm install -g pm2) or point PM2_BIN at it',
     });
   }
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, 'pm2'))) return join(dir, 'pm2');
-  }
+  const onPath = findOnPath('pm2', env.PATH);
+  if (onPath) return onPath;
   if (isExecutable(PACKAGE_PM2)) return PACKAGE_PM2;
   throw new AutotuneError('E_PM2', 'pm2 not installed (not on PATH, PM2_BIN unset); nothing was changed', {
     hint: 'install pm2 (npm install -g pm2) or point PM2_BIN at it',
   });
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `pm2 jlist`, parsed. */
 export async function pm2List(bin: string): Promise<Pm2Process[]> {

@@ -5,6 +5,7 @@
 
 import type { Detection, FrameAnswer } from '../pipeline/types.js';
 import { matchFrame } from './match.js';
+import { mulberry32 } from '../util/prng.js';
 
 export const SAMPLE_FRAMES = 100;
 export const BOX_COVERAGE_FLOOR = 0.7;
@@ -155,14 +156,4 @@ function hash32(text: string): number {
     h = Math.imul(h, 16777619);
   }
   return h >>> 0;
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

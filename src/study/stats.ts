@@ -1,6 +1,7 @@
 // Small-sample statistics for trial timings: median, p90, a seeded bootstrap interval of the median,
 // and a two-sided Mann-Whitney U test to tell which trials cannot be told apart from the best.
 
+import { mulberry32 } from '../util/prng.js';
 import { median as ssMedian, quantile } from 'simple-statistics';
 
 /** Significance level of the rank test: p >= ALPHA means "indistinguishable". */
@@ -16,17 +17,6 @@ export function p90(values: readonly number[]): number | null {
   return values.length === 0 ? null : quantile([...values], 0.9);
 }
 
-/** Deterministic PRNG (mulberry32) so intervals are reproducible for a seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Interval {
   low: number;

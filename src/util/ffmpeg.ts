@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { createRequire } from 'node:module';
-import { accessSync, constants } from 'node:fs';
 import { AutotuneError } from '../errors.js';
+import { findOnPath, isExecutable } from './executable.js';
 
 export type FfmpegSource = 'FFMPEG_PATH' | 'PATH' | 'npm';
 
@@ -31,11 +31,8 @@ function findFfmpeg(env: NodeJS.ProcessEnv): FfmpegBinary {
     }
     return { path: explicit, source: 'FFMPEG_PATH' };
   }
-  for (const dir of (env.PATH ?? '').split(':')) {
-    if (!dir) continue;
-    const candidate = `${dir}/ffmpeg`;
-    if (isExecutable(candidate)) return { path: candidate, source: 'PATH' };
-  }
+  const onPath = findOnPath('ffmpeg', env.PATH);
+  if (onPath) return { path: onPath, source: 'PATH' };
   try {
     const require = createRequire(import.meta.url);
     const shipped = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
@@ -48,14 +45,6 @@ function findFfmpeg(env: NodeJS.ProcessEnv): FfmpegBinary {
   });
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface FfmpegInfo extends FfmpegBinary {
   version: string;

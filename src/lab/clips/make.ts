@@ -7,7 +7,7 @@ import { createCamera, stepCamera } from './camera.js';
 import { bitrateFor, encodeFrames, remuxMoovAtEnd } from './encode.js';
 import { ensureWritableDir, normalizeClipOptions, type ClipOptions } from './options.js';
 import { paintPanorama } from './pitch.js';
-import { createRng } from './prng.js';
+import { createRng } from '../../util/prng.js';
 import { createRenderer } from './render.js';
 import { createScene, stepScene } from './scene.js';
 import { truthPathFor, writeTruth, type Truth, type TruthFrame } from './truth.js';

@@ -2,7 +2,7 @@
 // Frames are then cut out of it by the camera, so no frame redraws the pitch.
 
 import { PITCH, type Rgb } from '../scene/palette.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../../util/prng.js';
 import { PITCH_LENGTH_M, PITCH_WIDTH_M, toPanoX, toPanoY, type World } from './world.js';
 
 export interface Panorama {

@@ -4,7 +4,7 @@
 // smooth from frame to frame; overlaps happen naturally around the ball.
 
 import { KITS, type Kit } from '../scene/palette.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../../util/prng.js';
 import { PITCH_LENGTH_M, PITCH_WIDTH_M } from './world.js';
 
 export interface Actor {
