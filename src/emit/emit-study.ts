@@ -23,7 +23,7 @@ export interface EmitResult {
 
 /** Writes every emitter's files for the study's winner; E_STUDY when no trial is feasible. */
 export async function emitStudy(options: { db: string; study?: string; outDir: string }): Promise<EmitResult> {
-  const storage = openStorage(options.db);
+  const storage = openStorage(options.db, { mustExist: true });
   let context: EmitContext;
   try {
     const loaded = loadRanking(storage, selectStudy(storage, options.study));

@@ -2,7 +2,7 @@
 // so two processes take turns, statements prepared once, every write committed at once.
 
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { AutotuneError } from '../errors.js';
@@ -27,11 +27,18 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 export interface OpenStorageOptions {
   busyTimeoutMs?: number;
   readonly?: boolean;
+  /** For commands that only read results: a missing file is an error, not a new empty store. */
+  mustExist?: boolean;
 }
 
 /** Opens (creating the folder and the schema when needed) the store at `path`. */
 export function openStorage(path: string = DEFAULT_DB_PATH, options: OpenStorageOptions = {}): Storage {
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  if (options.mustExist && path !== ':memory:' && !existsSync(path)) {
+    throw new AutotuneError('E_NOT_FOUND', `no results database at ${path}`, {
+      hint: 'run `autotune run ...` first, or pass --db with the file a study wrote',
+    });
+  }
   return withStoreErrors(path, busyTimeoutMs, () => {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path, { readonly: options.readonly ?? false, timeout: busyTimeoutMs });

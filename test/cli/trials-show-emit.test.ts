@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,8 @@ describe('autotune trials / show / emit', () => {
       [['emit', '--db', db, '--study', 'empty', '--out', join(dir, 'e')], /no finished trial/],
       [['emit', '--db', db, '--study', 'broken', '--out', join(dir, 'b')], /no feasible trial to emit: every trial failed .*stall x/],
       [['show', '99', '--db', db, '--study', 'demo'], /has no trial 99/],
+      [['trials', '--db', join(dir, 'typo.db')], /no results database at .*typo\.db/],
+      [['report', '--db', join(dir, 'typo.db'), '--out', join(dir, 'r.html')], /no results database/],
     ];
     for (const [args, pattern] of cases) {
       const run = await runCli(args);
@@ -98,5 +100,7 @@ describe('autotune trials / show / emit', () => {
       expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(run.stderr).toMatch(pattern);
     }
+    // A mistyped --db is reported, not created as an empty store.
+    expect(existsSync(join(dir, 'typo.db'))).toBe(false);
   });
 });

@@ -22,7 +22,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' })
       .option('out', { type: 'string', default: 'results/report.html', describe: 'the HTML file to write' }),
   handler: async (args) => {
-    const storage = openStorage(args.db);
+    const storage = openStorage(args.db, { mustExist: true });
     let loaded: LoadedStudy;
     try {
       loaded = loadRanking(storage, selectStudy(storage, args.study));

@@ -28,7 +28,7 @@ export const showCommand: CommandModule<object, ShowArgs> = {
       .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
   handler: (args) => {
-    const storage = openStorage(args.db);
+    const storage = openStorage(args.db, { mustExist: true });
     try {
       const study = selectStudy(storage, args.study);
       const trial = Number.isInteger(args.number) ? storage.getTrial(study.id, args.number) : null;

@@ -55,7 +55,7 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
       .option('top', { type: 'number', describe: 'show only the first N' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON array in rank order' }),
   handler: (args) => {
-    const storage = openStorage(args.db);
+    const storage = openStorage(args.db, { mustExist: true });
     try {
       const loaded = loadRanking(storage, selectStudy(storage, args.study));
       const shown = args.top !== undefined && args.top >= 0 ? loaded.ranking.slice(0, Math.floor(args.top)) : loaded.ranking;
