@@ -1,7 +1,7 @@
 // `autotune apply`: merge the tuned values into the miner's .env (backup first), optionally restart it
 // under pm2 and check it came up with them, optionally install the sysctl file. Every check that can
 // refuse runs before anything is written; a failed restart puts the old .env back and restarts again.
-import { chmod, copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
@@ -20,6 +20,7 @@ import {
   writeSysctlValues,
 } from './sysctl-install.js';
 import { readTunedEnv } from './tuned-env.js';
+import { makeDirs } from '../util/fs.js';
 
 export interface ApplyOptions {
   minerDir: string;
@@ -133,7 +134,7 @@ async function installSysctl(
     for (const command of sudoCommands(o.sysctlFile!, target)) o.log(`  ${command}`);
     return { installed: target, backup, previous, loaded: false };
   }
-  await mkdir(dirname(target), { recursive: true });
+  makeDirs(dirname(target), 'the sysctl folder');
   await copyFile(o.sysctlFile!, target);
   await chmod(target, 0o644);
   if (!root) {

@@ -1,7 +1,6 @@
 // Emits a study's files: the winner's env, sysctl tweaks, summary and report. Shared by
 // `autotune emit` and `autotune demo`.
 
-import { mkdir } from 'node:fs/promises';
 import { AutotuneError } from '../errors.js';
 import { openStorage } from '../store/index.js';
 import { noWinnerReport } from '../study/report.js';
@@ -12,6 +11,7 @@ import { envEmitter } from './env.js';
 import { reportEmitter } from './report.js';
 import { summaryEmitter } from './summary.js';
 import { sysctlEmitter } from './sysctl.js';
+import { makeDirs } from '../util/fs.js';
 
 /** Every emitter, in order; append new ones here. */
 export const EMITTERS: Emitter[] = [envEmitter, summaryEmitter, sysctlEmitter, reportEmitter];
@@ -39,7 +39,7 @@ export async function emitStudy(options: { db: string; study?: string; outDir: s
   } finally {
     storage.close();
   }
-  await mkdir(options.outDir, { recursive: true });
+  makeDirs(options.outDir, 'the output folder');
   const paths: string[] = [];
   for (const emitter of EMITTERS) paths.push(...(await emitter.emit(context)));
   return { winner: context.winner, paths };

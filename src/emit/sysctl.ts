@@ -1,6 +1,6 @@
 // The sysctl part of `emit`: sysctl.conf (for /etc/sysctl.d/), apply-sysctl.sh and revert-sysctl.sh,
 // all pure text derived from a network probe and the winning config.
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AutotuneError } from '../errors.js';
 import type { Config } from '../pipeline/types.js';
@@ -12,6 +12,7 @@ import {
   type SysctlProbe,
   type SysctlSetting,
 } from './sysctl-rules.js';
+import { makeDirs } from '../util/fs.js';
 
 export type { SysctlPolicy, SysctlProbe, SysctlSetting } from './sysctl-rules.js';
 export { DEFAULT_SYSCTL_POLICY } from './sysctl-rules.js';
@@ -60,7 +61,7 @@ export const renderSysctl = planSysctl;
 /** Writes DIR/sysctl.conf, DIR/apply-sysctl.sh and DIR/revert-sysctl.sh (scripts executable). */
 export async function writeSysctlFiles(dir: string, input: SysctlInput): Promise<SysctlPlan> {
   const plan = planSysctl(input);
-  await mkdir(dir, { recursive: true });
+  makeDirs(dir, 'the output folder');
   for (const [name, text] of Object.entries(plan.files)) {
     const path = join(dir, name);
     await writeFile(path, text);

@@ -2,7 +2,7 @@
 // so two processes take turns, statements prepared once, every write committed at once.
 
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { AutotuneError } from '../errors.js';
@@ -20,6 +20,7 @@ import type {
   TrialRecord,
   VideoRecord,
 } from './types.js';
+import { makeDirs } from '../util/fs.js';
 
 export const DEFAULT_DB_PATH = 'results/autotune.db';
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -40,7 +41,7 @@ export function openStorage(path: string = DEFAULT_DB_PATH, options: OpenStorage
     });
   }
   return withStoreErrors(path, busyTimeoutMs, () => {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') makeDirs(dirname(path), 'the folder of the results database');
     const db = new Database(path, { readonly: options.readonly ?? false, timeout: busyTimeoutMs });
     try {
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);

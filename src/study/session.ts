@@ -86,7 +86,14 @@ export async function runSession(settings: RunSettings, io: SessionIo): Promise<
     videoFacts.push(...videos.map((v) => ({ url: v.url })));
   }
 
-  const storage = openStorage(settings.db);
+  let storage: Storage;
+  try {
+    storage = openStorage(settings.db);
+  } catch (err) {
+    // The lab server's sockets would keep the process alive after the error.
+    await closeServer().catch(() => {});
+    throw err;
+  }
   const stop = new AbortController();
   const abort = new AbortController();
   const onSigint = () => {

@@ -44,6 +44,13 @@ describe('SQLite storage', () => {
     expect(track(openStorage(path)).getStudy('s')?.name).toBe('s');
   });
 
+  it('names a database path whose folder cannot be made, and refuses a missing file where one must exist', () => {
+    // /proc answers ENOENT for new folders: Node's recursive mkdir never returns there.
+    expect(() => openStorage('/proc/no-such-folder/results.db')).toThrow(/cannot create the folder of the results database \/proc\/no-such-folder/);
+    const missing = join(mkdtempSync(join(tmpdir(), 'store-')), 'typo.db');
+    expect(() => openStorage(missing, { mustExist: true })).toThrow(/no results database at .*typo\.db/);
+  });
+
   it('refuses a file from a newer schema and a file that is not a database', () => {
     const path = tempDb();
     track(openStorage(path)).close();

@@ -1,11 +1,11 @@
 // autotune report: the study as one self-contained HTML file (also written by `autotune emit`).
 
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { writeReport } from '../../emit/report.js';
 import { DEFAULT_DB_PATH, openStorage } from '../../store/index.js';
 import { loadRanking, requireTrials, selectStudy, type LoadedStudy } from '../../study/select.js';
+import { makeDirs } from '../../util/fs.js';
 
 interface ReportArgs {
   study?: string;
@@ -30,7 +30,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     } finally {
       storage.close();
     }
-    await mkdir(dirname(args.out), { recursive: true });
+    makeDirs(dirname(args.out), 'the folder of --out');
     process.stdout.write(`wrote ${await writeReport({ ...loaded, date: new Date() }, args.out)}\n`);
   },
 };

@@ -1,8 +1,9 @@
 // Clip options, normalised once at the boundary (CLI or API) into a complete, checked shape.
 
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AutotuneError } from '../../errors.js';
+import { makeDirs } from '../../util/fs.js';
 
 export interface ClipOptions {
   count?: number;
@@ -92,24 +93,11 @@ export function ensureWritableDir(dir: string): void {
     makeDirs(resolve(dir));
     accessSync(dir, constants.W_OK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const cause = err instanceof AutotuneError ? err.cause : err;
+    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
     throw new AutotuneError('E_INPUT', `--out ${dir} is not a writable folder (${code})`, {
       hint: 'choose a folder you can write to, e.g. --out samples',
       cause: err,
     });
   }
-}
-
-// Node's recursive mkdir loops forever where the kernel answers ENOENT for a parent that exists
-// (e.g. /proc/x), so folders are made one level at a time.
-function makeDirs(dir: string): void {
-  try {
-    if (statSync(dir).isDirectory()) return;
-    throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ENOTDIR' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const parent = dirname(dir);
-  if (parent !== dir) makeDirs(parent);
-  mkdirSync(dir);
 }

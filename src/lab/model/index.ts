@@ -1,8 +1,9 @@
 // The lab detector: made by the project, written to models/lab-detector.onnx (not committed).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AutotuneError } from '../../errors.js';
 import { buildLabDetector } from './lab-detector.js';
+import { makeDirs } from '../../util/fs.js';
 
 export { buildLabDetector, INPUT_NAME, OUTPUT_NAME, type LabDetectorModel, type LabDetectorOptions } from './lab-detector.js';
 export { encodeModel, TensorType, type ModelSpec, type NodeSpec, type TensorSpec, type ValueSpec } from './onnx-proto.js';
@@ -28,7 +29,7 @@ export async function makeLabDetector(options: { out?: string; heavy?: number } 
   }
   const model = buildLabDetector({ heavy });
   try {
-    await mkdir(dirname(out), { recursive: true });
+    makeDirs(dirname(out), 'the folder of --out');
     await writeFile(out, model.bytes);
   } catch (err) {
     throw new AutotuneError('E_INPUT', `cannot write model to ${out}: ${(err as Error).message}`, {
