@@ -7,6 +7,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 // user runs (and skip tsx's start-up cost). A bare `vitest run` runs the sources through tsx.
 const command = process.env.AUTOTUNE_TEST_DIST === '1' ? [fileURLToPath(new URL('../../bin/autotune.js', import.meta.url))] : ['--import', 'tsx', entry];
 
+/** The node arguments that start the CLI (compiled or from source, as runCli does). */
+export function cliArgs(args: string[]): string[] {
+  return [...command, ...args];
+}
+
 export interface CliRun {
   exitCode: number;
   stdout: string;
@@ -15,7 +20,7 @@ export interface CliRun {
 
 /** Runs `autotune ARGS` in a child process and never throws. */
 export async function runCli(args: string[], options: Options = {}): Promise<CliRun> {
-  const result = await execa('node', [...command, ...args], {
+  const result = await execa('node', cliArgs(args), {
     cwd: root,
     reject: false,
     stdin: 'ignore',

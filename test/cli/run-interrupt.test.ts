@@ -1,0 +1,66 @@
+// Ctrl-C in the middle of `autotune run`: every finished challenge stays, the running trial is kept
+// as PRUNED, the exit code is 130, and the same command resumes with the numbering continued.
+import { execa } from 'execa';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cliArgs, runCli } from '../helpers/cli.js';
+import { labClip } from '../helpers/lab-fixtures.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'autotune-sigint-'));
+const samples = join(dir, 'samples');
+const db = join(dir, 'results.db');
+const model = 'models/lab-detector.onnx';
+const study = ['run', '--samples', samples, '--space', 'search-spaces/quick.yaml', '--db', db, '--model', model,
+  '--repeats', '3', '--confirm-repeats', '0', '--device', 'cpu', '--sampler', 'random', '--seed', '3', '--accuracy-floor', '0.5'];
+
+beforeAll(async () => {
+  mkdirSync(samples);
+  const clip = await labClip({ frames: 25, width: 320, height: 180, seed: 1 });
+  copyFileSync(clip.path, join(samples, 'clip-1.mp4'));
+  if (!existsSync(model)) {
+    const made = await runCli(['model', 'make']);
+    if (made.exitCode !== 0) throw new Error(`autotune model make failed: ${made.stderr}`);
+  }
+});
+
+describe('autotune run interrupted with Ctrl-C', () => {
+  it('keeps finished trials, marks the running one PRUNED, exits 130, and resumes', async () => {
+    const child = execa('node', cliArgs([...study, '--trials', '20']), { cwd: root, reject: false, stdin: 'ignore' });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no second trial finished:\n${out}`)), 240_000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        // Two trials done: the third (three challenges) is running when the signal arrives.
+        if (/trial 1 done/.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGINT');
+    const stopped = await child;
+    expect(stopped.exitCode, `${stopped.stdout}\n${stopped.stderr}`).toBe(130);
+    expect(stopped.stdout).toMatch(/interrupted: .*every finished challenge is saved/);
+    expect(stopped.stdout).toMatch(/resume with the same command/);
+
+    const before = JSON.parse((await runCli(['trials', '--db', db, '--json'])).stdout) as { number: number; state: string }[];
+    const numbers = before.map((t) => t.number).sort((a, b) => a - b);
+    expect(numbers.slice(0, 2)).toEqual([0, 1]);
+    expect(before.filter((t) => t.state === 'COMPLETE').length).toBeGreaterThanOrEqual(2);
+    expect(before.some((t) => t.state === 'PRUNED')).toBe(true);
+
+    const resumed = await runCli([...study, '--trials', '1']);
+    expect(resumed.exitCode, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+    expect(resumed.stdout).toMatch(/resuming study quick \(\d+ trials so far/);
+    const after = JSON.parse((await runCli(['trials', '--db', db, '--json'])).stdout) as { number: number }[];
+    const last = Math.max(...numbers);
+    // Nothing finished was lost, and new trials are numbered after the old ones.
+    for (const n of numbers) expect(after.map((t) => t.number)).toContain(n);
+    expect(Math.max(...after.map((t) => t.number))).toBeGreaterThan(last);
+  }, 600_000);
+});
