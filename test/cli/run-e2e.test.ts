@@ -41,6 +41,9 @@ describe('autotune run end to end (lab server, real pipeline)', () => {
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toContain('serving 2 sample(s)');
     expect(run.stdout).toMatch(/winner: trial \d+/);
+    // The ranking shows the knobs that vary between trials, not the space's fixed ones on every row.
+    expect(run.stdout).toMatch(/IMG_SIZE=\d+/);
+    expect(run.stdout).not.toMatch(/PARTIAL_DOWNLOAD=/);
 
     const trials = await runCli(['trials', '--db', db, '--json']);
     expect(trials.exitCode).toBe(0);

@@ -15,14 +15,23 @@ interface TrialsArgs {
   json: boolean;
 }
 
-export function formatParams(params: Record<string, unknown>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${k}=${v}`)
+export function formatParams(params: Record<string, unknown>, keys: readonly string[] = Object.keys(params)): string {
+  return keys
+    .filter((k) => k in params)
+    .map((k) => `${k}=${params[k]}`)
     .join(' ');
+}
+
+/** Knobs whose value differs between trials; the others (fixed by the space) would repeat on every row. */
+function varyingKeys(trials: readonly RankedTrial[]): string[] {
+  const keys = [...new Set(trials.flatMap((t) => Object.keys(t.params)))];
+  const varying = keys.filter((k) => new Set(trials.map((t) => JSON.stringify(t.params[k] ?? null))).size > 1);
+  return varying.length > 0 ? varying : keys;
 }
 
 export function formatRanking(ranking: readonly RankedTrial[], all: readonly RankedTrial[]): string {
   const bases = baselineRows(all).map((b) => b.baseline!);
+  const keys = varyingKeys(all);
   const f3 = (v: number | null) => (v === null ? '-' : v.toFixed(3));
   return formatTable(ranking, [
     { header: 'rank', value: (r) => `${r.rank}${r.tiedWithBest && r.rank > 1 ? '=' : ''}`, align: 'right' },
@@ -41,7 +50,7 @@ export function formatRanking(ranking: readonly RankedTrial[], all: readonly Ran
       value: (r: RankedTrial) => (r.speedup[name] ? `${r.speedup[name]!.toFixed(2)}x` : '-'),
       align: 'right' as const,
     })),
-    { header: 'params / why not', value: (r) => formatParams(r.params) + (r.why ? `  [${r.why}]` : '') },
+    { header: 'params that vary / why not', value: (r) => formatParams(r.params, keys) + (r.why ? `  [${r.why}]` : '') },
   ]);
 }
 
