@@ -63,6 +63,9 @@ describe('report building blocks', () => {
 });
 
 describe('report in headless Chromium', () => {
+  if (!existsSync(CHROMIUM)) {
+    console.log(`skipping the Chromium report test: no ${CHROMIUM} (run scripts/install-system-deps.sh as root, or set CHROMIUM_PATH)`);
+  }
   it.skipIf(!existsSync(CHROMIUM))('renders every chart with visible marks and saves a screenshot', async () => {
     const { chromium } = await import('playwright-core');
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
