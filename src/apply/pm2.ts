@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { AutotuneError } from '../errors.js';
+import { ENV_NAME } from '../util/env-names.js';
 import { findOnPath, isExecutable } from '../util/executable.js';
 
 export interface Pm2Process {
@@ -57,7 +58,7 @@ export async function pm2List(bin: string): Promise<Pm2Process[]> {
 }
 
 function pickStrings(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([k]) => /^[A-Z_][A-Z0-9_]*$/.test(k)));
+  return Object.fromEntries(Object.entries(record).filter(([k]) => ENV_NAME.test(k)));
 }
 
 /** The named process (name or pm id), or an E_PM2 error naming what pm2 knows. */

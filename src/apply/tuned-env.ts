@@ -3,6 +3,7 @@
 // file can inject shell or extra lines into the miner's .env.
 import { readFile } from 'node:fs/promises';
 import { AutotuneError } from '../errors.js';
+import { ENV_NAME, PLAIN_ENV_VALUE } from '../util/env-names.js';
 
 export interface TunedValue {
   key: string;
@@ -10,9 +11,6 @@ export interface TunedValue {
   line: number;
 }
 
-const KEY = /^[A-Z_][A-Z0-9_]*$/;
-/** Numbers, 0/1, simple tokens: no quotes, spaces, `$`, backticks, `;`, `&`, `|`, `<`, `>`, `\`... */
-const PLAIN_VALUE = /^[A-Za-z0-9_.,:+\-/@%]+$/;
 const LINE = /^(?:export\s+)?([^=\s]*)=(\S*)(?:\s+#.*)?$/;
 
 /** Validates tuned-env text; throws E_ENV_FILE naming the first offending line. */
@@ -32,8 +30,8 @@ export function parseTunedEnv(text: string, source: string): TunedValue[] {
     const match = LINE.exec(trimmed);
     if (!match) return refuse('not a plain KEY=VALUE line');
     const [, key, value] = match as unknown as [string, string, string];
-    if (!KEY.test(key)) return refuse(`invalid name "${key}"`);
-    if (!PLAIN_VALUE.test(value)) return refuse(`value of ${key} is not a plain value`);
+    if (!ENV_NAME.test(key)) return refuse(`invalid name "${key}"`);
+    if (!PLAIN_ENV_VALUE.test(value)) return refuse(`value of ${key} is not a plain value`);
     const previous = values.findIndex((v) => v.key === key);
     if (previous >= 0) return refuse(`${key} is set twice (first on line ${values[previous]!.line})`);
     values.push({ key, value, line });

@@ -5,17 +5,15 @@ import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AutotuneError } from '../errors.js';
+import { ENV_NAME, PLAIN_ENV_VALUE } from '../util/env-names.js';
 import type { Config, KnobValue } from '../pipeline/types.js';
 import { baselineRows, type RankedTrial } from '../study/ranking.js';
 import type { EmitContext, Emitter } from './emitter.js';
 
-const NAME = /^[A-Z_][A-Z0-9_]*$/;
-/** Plain words, numbers, paths and lists: nothing the shell would interpret. */
-const VALUE = /^[A-Za-z0-9_.,:/@%+=-]*$/;
 
 /** The value as it appears after `=`; throws E_ENV_FILE for a name or value that is not safe. */
 export function envValue(name: string, value: KnobValue): string {
-  if (!NAME.test(name)) {
+  if (!ENV_NAME.test(name)) {
     throw new AutotuneError('E_ENV_FILE', `knob name ${JSON.stringify(name)} is not a valid environment variable name`, {
       hint: 'names must match [A-Z_][A-Z0-9_]*; fix the search space',
       context: { name },
@@ -25,9 +23,9 @@ export function envValue(name: string, value: KnobValue): string {
   if (typeof value === 'number' && !Number.isFinite(value)) {
     throw new AutotuneError('E_ENV_FILE', `knob ${name} has a non-finite value ${text}`, { context: { name } });
   }
-  if (!VALUE.test(text)) {
+  if (!PLAIN_ENV_VALUE.test(text)) {
     throw new AutotuneError('E_ENV_FILE', `knob ${name} has a value with shell metacharacters: ${JSON.stringify(text)}`, {
-      hint: 'values may hold letters, digits and . , : / @ % + = - _ only; fix the search space',
+      hint: 'values are non-empty and hold letters, digits and . , : / @ % + - _ only; fix the search space',
       context: { name, value: text },
     });
   }

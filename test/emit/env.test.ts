@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { envLines, envValue } from '../../src/emit/env.js';
+import { parseTunedEnv } from '../../src/apply/tuned-env.js';
 import { AutotuneError } from '../../src/errors.js';
 
 describe('best.env lines', () => {
@@ -23,9 +24,13 @@ describe('best.env lines', () => {
       ['OK', '`id`'],
       ['OK', "it's"],
       ['OK', Number.NaN],
+      // What `autotune apply` would refuse, emit does not write either.
+      ['OK', ''],
+      ['OK', 'a=b'],
     ] as const) {
       expect(() => envValue(name, value), `${name}=${String(value)}`).toThrow(AutotuneError);
     }
     expect(envValue('STREAM_MIN_START_BYTES', 262144)).toBe('262144');
+    expect(() => parseTunedEnv(envLines({ IMG_SIZE: 640, CONF_THRESHOLD: 0.35, USE_NVDEC: false }).join('\n'), 'best.env')).not.toThrow();
   });
 });
