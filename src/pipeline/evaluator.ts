@@ -14,7 +14,7 @@ import { failedResult } from './result.js';
 import { normaliseSettings, type ChallengeSettings } from './challenge/settings.js';
 import { probeNvdec } from './decode/index.js';
 import { ConnectionPool } from './fetch/index.js';
-import { openDetector, type Device } from './infer/index.js';
+import { classMapKey, openDetector, type Device } from './infer/index.js';
 import { openThreadedDetector } from './challenge/threaded-detector.js';
 import {
   FileReferenceCache,
@@ -31,6 +31,8 @@ import type { ChallengeError, ChallengeResult, Config, Evaluator, VideoRef } fro
 export interface PipelineEvaluatorOptions {
   modelPath: string;
   device?: Device;
+  /** Model class id -> SN44 class id, for models trained with other class ids (see parseClassMap). */
+  classMap?: Record<number, number>;
   /** Extra trusted CA (PEM text), e.g. the lab server's certificate. */
   ca?: string | undefined;
   /** IMG_SIZE of the reference run: the largest of the search space (default 640). */
@@ -154,7 +156,7 @@ class BuiltInEvaluator implements PipelineEvaluator {
     const key = `${imgSize}|${conf}`;
     let detector = this.detectors.get(key);
     if (!detector) {
-      const options = { modelPath: this.options.modelPath, device: this.options.device ?? 'auto', imgSize, conf };
+      const options = { modelPath: this.options.modelPath, device: this.options.device ?? 'auto', imgSize, conf, classMap: this.options.classMap };
       detector = this.options.inferenceThread === false ? openDetector(options) : openThreadedDetector(options, this.options.cpuModelBatch === undefined ? 1 : this.options.cpuModelBatch);
       this.detectors.set(key, detector);
       detector.catch(() => this.detectors.delete(key));
@@ -166,7 +168,8 @@ class BuiltInEvaluator implements PipelineEvaluator {
     const config = referenceConfig(this.options.referenceImgSize ?? 640, this.options.referenceConf ?? REFERENCE_CONF);
     try {
       const [videoId, modelHash] = await Promise.all([videoIdentity(video.url, this.options.ca), fileHash(this.options.modelPath)]);
-      const key = referenceKey(videoId, modelHash, config);
+      // The class map changes the answers as much as the model file does.
+      const key = referenceKey(videoId, this.options.classMap ? `${modelHash}+${classMapKey(this.options.classMap)}` : modelHash, config);
       const cached = await this.cache.get(key);
       if (cached) return cached;
       this.log(`reference: computing for ${video.url} (IMG_SIZE ${config.IMG_SIZE}, conf ${config.CONF_THRESHOLD})`);

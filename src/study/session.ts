@@ -33,6 +33,8 @@ export interface RunSettings {
   device: 'auto' | 'cpu' | 'cuda';
   source: { kind: 'urls'; urls: string[] } | { kind: 'samples'; dir: string; profile: string | undefined };
   caFile: string | undefined;
+  /** Model class id -> SN44 class id, for models trained with other class ids. */
+  classMap?: Record<number, number>;
 }
 
 const FALLBACK_NOTES: Record<string, string> = {
@@ -194,6 +196,7 @@ async function createEvaluator(settings: RunSettings, space: Space, ca: string |
   return createPipelineEvaluator({
     modelPath: settings.model,
     device: settings.device,
+    classMap: settings.classMap,
     ca,
     referenceImgSize: numberOr(space.reference.IMG_SIZE, 640),
     referenceConf: numberOr(space.reference.CONF_THRESHOLD, undefined),

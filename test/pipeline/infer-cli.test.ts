@@ -33,6 +33,23 @@ describe('autotune model make / autotune infer', () => {
     expect(r.stderr).toMatch(/CUDA execution provider unavailable .*; using CPU/);
   });
 
+  it('maps model classes with --class-map: swapping player and referee costs the referees and players', async () => {
+    const clip = await labClip({ frames: 16 });
+    const run = (extra: string[]) =>
+      runCli(['infer', clip.path, '--model', model, '--truth', clip.truthPath, '--json', '--device', 'cpu', ...extra]);
+    const same = JSON.parse((await run(['--class-map', '0=ball,1=goalkeeper,2=player,3=referee'])).stdout);
+    const swapped = JSON.parse((await run(['--class-map', '0=ball,1=goalkeeper,2=referee,3=player'])).stdout);
+    const dropped = await run(['--class-map', '0=ball']);
+    expect(same.f1).toBeGreaterThanOrEqual(0.9);
+    expect(swapped.f1).toBeLessThan(same.f1 - 0.5);
+    // Only the ball is kept: precision stays, recall falls to the balls' share of the truth.
+    const onlyBall = JSON.parse(dropped.stdout);
+    expect(onlyBall.recall).toBeLessThan(0.2);
+    const bad = await run(['--class-map', '0=goalie']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/^autotune: --class-map entry "0=goalie": unknown SN44 class goalie/);
+  });
+
   it('prints a human summary', async () => {
     const clip = await labClip({ frames: 16 });
     const r = await runCli(['infer', clip.path, '--model', model, '--truth', clip.truthPath, '--img-size', '320', '--device', 'cpu']);

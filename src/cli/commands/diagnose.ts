@@ -6,7 +6,7 @@ import { bottleneck, STAGES, type StageDurations } from '../../pipeline/challeng
 import { KNOB_NAMES, normaliseSettings, settingsToConfig } from '../../pipeline/challenge/settings.js';
 import type { ChallengeDetail } from '../../pipeline/challenge/run.js';
 import { createPipelineEvaluator } from '../../pipeline/evaluator.js';
-import { DEVICES, type Device } from '../../pipeline/infer/index.js';
+import { DEVICES, parseClassMap, type Device } from '../../pipeline/infer/index.js';
 import type { Config } from '../../pipeline/types.js';
 import { readEnvFile } from '../../util/envfile.js';
 import { bytes, formatTable, percent, printJson, seconds } from '../output.js';
@@ -23,6 +23,7 @@ interface DiagnoseArgs {
   'reference-img-size': number;
   device: string;
   'pass-through'?: string[];
+  'class-map'?: string;
   json: boolean;
 }
 
@@ -42,6 +43,7 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
       .option('reference-img-size', { type: 'number', default: 640, describe: 'IMG_SIZE of the reference run' })
       .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'execution provider' })
       .option('pass-through', { type: 'string', array: true, describe: 'extra knob names allowed in --set' })
+      .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
   handler: async (argv) => {
     const options = await normaliseArgs(argv);
@@ -54,6 +56,7 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
       referenceImgSize: options.referenceImgSize,
       tMin: options.tMin,
       passThrough: options.passThrough,
+      classMap: options.classMap,
       log,
     });
     const runs: ChallengeDetail[] = [];
@@ -85,6 +88,7 @@ interface DiagnoseOptions {
   tMin: number;
   referenceImgSize: number;
   passThrough: string[];
+  classMap: Record<number, number> | undefined;
   notes: string[];
 }
 
@@ -140,6 +144,7 @@ async function normaliseArgs(argv: DiagnoseArgs): Promise<DiagnoseOptions> {
     tMin: argv['t-min'],
     referenceImgSize: argv['reference-img-size'],
     passThrough,
+    classMap: argv['class-map'] === undefined ? undefined : parseClassMap(argv['class-map']),
     notes,
   };
 }

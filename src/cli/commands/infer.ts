@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { AutotuneError } from '../../errors.js';
-import { DEFAULT_CONF, DEFAULT_IOU, DEVICES, type Device } from '../../pipeline/infer/index.js';
+import { DEFAULT_CONF, DEFAULT_IOU, DEVICES, parseClassMap, type Device } from '../../pipeline/infer/index.js';
 import { inferClip } from '../../pipeline/infer/clip.js';
 import { percent, printJson } from '../output.js';
 
@@ -13,6 +13,7 @@ interface InferArgs {
   batch: number;
   device: string;
   truth?: string;
+  'class-map'?: string;
   json: boolean;
 }
 
@@ -29,6 +30,7 @@ export const inferCommand: CommandModule<object, InferArgs> = {
       .option('batch', { type: 'number', default: 16, describe: 'frames per inference batch' })
       .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'execution provider' })
       .option('truth', { type: 'string', describe: 'ground-truth file (<clip>.truth.json) to score against' })
+      .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
   handler: async (argv) => {
     if (!(argv.batch >= 1 && Number.isInteger(argv.batch))) {
@@ -44,6 +46,7 @@ export const inferCommand: CommandModule<object, InferArgs> = {
       batch: argv.batch,
       device: argv.device as Device,
       truthPath: argv.truth,
+      classMap: argv['class-map'] === undefined ? undefined : parseClassMap(argv['class-map']),
     });
     // The human summary names the fallback on its provider line; JSON output keeps stdout clean, so say it here.
     if (r.providerNote && argv.json) process.stderr.write(`autotune: ${r.providerNote}\n`);

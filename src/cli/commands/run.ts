@@ -3,6 +3,7 @@
 
 import type { Argv, CommandModule } from 'yargs';
 import { AutotuneError } from '../../errors.js';
+import { parseClassMap } from '../../pipeline/infer/class-map.js';
 import { SAMPLER_NAMES } from '../../search/index.js';
 import { DEFAULT_DB_PATH } from '../../store/index.js';
 import { runSession, type RunSettings } from '../../study/session.js';
@@ -30,6 +31,7 @@ interface RunArgs {
   confirmTop: number;
   confirmRepeats: number;
   device: string;
+  classMap?: string;
 }
 
 
@@ -81,6 +83,7 @@ export function normalizeRunArgs(args: RunArgs): RunSettings {
     confirmTop: positiveInt('confirm-top', args.confirmTop, 0)!,
     confirmRepeats: positiveInt('confirm-repeats', args.confirmRepeats, 0)!,
     device: args.device as RunSettings['device'],
+    classMap: args.classMap === undefined ? undefined : parseClassMap(args.classMap),
     source: args.samples
       ? { kind: 'samples', dir: args.samples, profile: args.profile }
       : { kind: 'urls', urls: args.urlsFile ? readUrlsFile(args.urlsFile) : args.url!.map((u) => checkUrl(u, '--url')) },
@@ -112,7 +115,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('t-min', { type: 'number', default: 2, describe: "sn44: the batch's fastest valid answer, seconds" })
       .option('confirm-top', { type: 'number', default: 3, describe: 'feasible trials re-measured against the baselines at the end' })
       .option('confirm-repeats', { type: 'number', default: 5, describe: 'repeats per video in the confirmation race (0 skips it)' })
-      .option('device', { type: 'string', default: 'auto', choices: ['auto', 'cpu', 'cuda'], describe: 'inference device' }) as unknown as Argv<RunArgs>,
+      .option('device', { type: 'string', default: 'auto', choices: ['auto', 'cpu', 'cuda'], describe: 'inference device' })
+      .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
     const settings = normalizeRunArgs(args);
     const say = (line: string) => process.stdout.write(`${line}\n`);

@@ -21,6 +21,8 @@ export interface InferClipOptions {
   batch: number;
   device: Device;
   truthPath?: string;
+  /** Model class id -> SN44 class id (see parseClassMap). */
+  classMap?: Record<number, number>;
 }
 
 export interface InferClipResult {
@@ -49,7 +51,7 @@ export async function inferClip(o: InferClipOptions): Promise<InferClipResult> {
     throw new AutotuneError('E_INPUT', `clip ${o.clipPath} not found`, { hint: 'make one with `autotune samples make`' });
   }
   const truth = o.truthPath ? await readTruth(o.truthPath) : null;
-  const detector = await openDetector({ modelPath: o.modelPath, device: o.device, imgSize: o.imgSize, conf: o.conf, iou: o.iou });
+  const detector = await openDetector({ modelPath: o.modelPath, device: o.device, imgSize: o.imgSize, conf: o.conf, iou: o.iou, classMap: o.classMap });
   const t0 = performance.now();
   const decoder = startDecoder({ input: { path: o.clipPath }, size: o.imgSize, label: o.clipPath });
   const answer: FrameAnswer[] = [];

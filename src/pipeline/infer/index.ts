@@ -5,3 +5,4 @@ export { releaseSessions } from './model-session.js';
 export { detectLayout, frameCandidates, type YoloLayout, type Candidate, type ClassMap } from './yolo-output.js';
 export { nms } from './nms.js';
 export { preprocessModel } from './preprocess.js';
+export { parseClassMap, classMapKey } from './class-map.js';
