@@ -5,7 +5,8 @@
 import type { ChallengeDetail } from '../../src/pipeline/challenge/run.js';
 import type { PipelineEvaluator } from '../../src/pipeline/evaluator.js';
 import type { StageDurations } from '../../src/pipeline/challenge/timeline.js';
-import type { Config, VideoRef } from '../../src/pipeline/types.js';
+import { challengeFigures } from '../../src/pipeline/result.js';
+import type { ChallengeFigures, Config, VideoRef } from '../../src/pipeline/types.js';
 import type { ObjectiveSpec } from '../../src/store/types.js';
 import { thrownResult } from '../../src/study/measurement.js';
 import { evaluateObjective, type TrialFigures } from '../../src/study/objective.js';
@@ -21,26 +22,13 @@ export interface Contender {
 }
 
 /** One challenge of the run, as saved in the JSON file (the answer itself left out). */
-export interface ChallengeRecord {
+export interface ChallengeRecord extends ChallengeFigures {
   contender: string;
   video: string;
   repeat: number;
   /** Position in the run (0-based). */
   order: number;
-  timeline: ChallengeDetail['timeline'];
   stages: StageDurations | null;
-  bytes: number;
-  protocol: string | null;
-  framesDecoded: number;
-  framesAnswered: number;
-  framesInVideo: number | null;
-  accuracy: number | null;
-  coverage: number | null;
-  truthF1: number | null;
-  sn44: number | null;
-  provider: string | null;
-  decoder: string | null;
-  error: ChallengeDetail['error'];
 }
 
 export interface ContenderFigures {
@@ -130,24 +118,5 @@ function figuresOf(contenders: Contender[], records: ChallengeRecord[], objectiv
 }
 
 function recordOf(contender: string, video: string, repeat: number, order: number, r: ChallengeDetail): ChallengeRecord {
-  return {
-    contender,
-    video,
-    repeat,
-    order,
-    timeline: r.timeline,
-    stages: r.stages ?? null,
-    bytes: r.bytes,
-    protocol: r.protocol,
-    framesDecoded: r.framesDecoded,
-    framesAnswered: r.framesAnswered,
-    framesInVideo: r.framesInVideo,
-    accuracy: r.accuracy,
-    coverage: r.coverage,
-    truthF1: r.truthF1,
-    sn44: r.sn44,
-    provider: r.provider,
-    decoder: r.decoder,
-    error: r.error,
-  };
+  return { contender, video, repeat, order, stages: r.stages ?? null, ...challengeFigures(r) };
 }

@@ -1,4 +1,4 @@
-import type { ChallengeError, ChallengeResult, Config } from './types.js';
+import type { ChallengeError, ChallengeFigures, ChallengeResult, Config } from './types.js';
 
 /** A challenge that failed before any stage was reached: nothing measured, nothing answered. */
 export function failedResult(url: string, config: Config, error: ChallengeError): ChallengeResult {
@@ -28,5 +28,24 @@ export function failedResult(url: string, config: Config, error: ChallengeError)
     truthF1: null,
     sn44: null,
     error,
+  };
+}
+
+/** The figures of a result, and nothing else (a ChallengeDetail's extra fields are left out too). */
+export function challengeFigures(r: ChallengeResult): ChallengeFigures {
+  return {
+    timeline: r.timeline,
+    bytes: r.bytes,
+    protocol: r.protocol,
+    framesDecoded: r.framesDecoded,
+    framesAnswered: r.framesAnswered,
+    framesInVideo: r.framesInVideo,
+    provider: r.provider,
+    decoder: r.decoder,
+    accuracy: r.accuracy,
+    coverage: r.coverage,
+    truthF1: r.truthF1,
+    sn44: r.sn44,
+    error: r.error,
   };
 }

@@ -72,6 +72,9 @@ export interface ChallengeResult {
   error: ChallengeError | null;
 }
 
+/** What a challenge measured, without its identity (URL, config) and its answer: what gets stored. */
+export type ChallengeFigures = Omit<ChallengeResult, 'url' | 'config' | 'answer'>;
+
 /** A sample video as the study knows it. */
 export interface VideoRef {
   url: string;

@@ -1,6 +1,6 @@
 // The storage interface the study runner and the commands use. Finished trials are immutable.
 
-import type { Config, FailureReason, Protocol, Timeline } from '../pipeline/types.js';
+import type { ChallengeFigures, Config } from '../pipeline/types.js';
 import type { TrialState } from '../study/types.js';
 
 export type Phase = 'search' | 'confirm';
@@ -54,23 +54,10 @@ export interface TrialOutcome {
   violation?: number | null;
 }
 
-export interface NewMeasurement {
+export interface NewMeasurement extends ChallengeFigures {
   videoUrl: string;
   repeat: number;
   phase: Phase;
-  timeline: Timeline;
-  bytes: number;
-  protocol: Protocol | null;
-  framesDecoded: number;
-  framesAnswered: number;
-  framesInVideo: number | null;
-  accuracy: number | null;
-  coverage: number | null;
-  truthF1: number | null;
-  sn44: number | null;
-  provider: string | null;
-  decoder: string | null;
-  error: { reason: FailureReason; message: string } | null;
 }
 
 export interface MeasurementRecord extends NewMeasurement {
