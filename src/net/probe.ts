@@ -63,7 +63,7 @@ export async function probeNetwork(url: string, options: ProbeOptions = {}): Pro
       connect,
       requestRtt,
       rttMs: Math.max(connect.medianMs, requestRtt.medianMs),
-      tls: tls ? { handshakeMs: round(tls.handshakeMs), alpn: tls.alpn, h2Offered: tls.alpn === 'h2' } : null,
+      tls: tls ? { connectMs: round(tls.connectMs), handshakeMs: round(tls.handshakeMs), alpn: tls.alpn, h2Offered: tls.alpn === 'h2' } : null,
       ttfbMs: round(download.firstByteMs),
       throughput,
       range: { honoured: range.honoured, status: download.status, contentRange: download.contentRange, size: range.size },

@@ -42,6 +42,8 @@ export function tcpConnectMs(endpoint: Endpoint, timeoutMs = 10_000): Promise<nu
 }
 
 export interface TlsHandshake {
+  /** The TCP connect of the same connection. */
+  connectMs: number;
   handshakeMs: number;
   alpn: string | null;
 }
@@ -49,7 +51,8 @@ export interface TlsHandshake {
 /** TCP connect, then time the TLS handshake alone (connect -> secureConnect), offering h2 and http/1.1. */
 export function tlsHandshake(endpoint: Endpoint, ca: string | undefined, timeoutMs = 10_000): Promise<TlsHandshake> {
   return new Promise((resolve, reject) => {
-    let connectedAt = performance.now();
+    const startedAt = performance.now();
+    let connectedAt = startedAt;
     const socket = tls.connect({
       host: endpoint.address,
       port: endpoint.port,
@@ -65,7 +68,7 @@ export function tlsHandshake(endpoint: Endpoint, ca: string | undefined, timeout
       const handshakeMs = performance.now() - connectedAt;
       const alpn = socket.alpnProtocol || null;
       socket.destroy();
-      resolve({ handshakeMs, alpn });
+      resolve({ connectMs: connectedAt - startedAt, handshakeMs, alpn });
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code && /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS/.test(err.code)) {

@@ -22,6 +22,8 @@ export interface Samples {
 }
 
 export interface TlsFacts {
+  /** TCP connect of the connection the handshake was timed on. */
+  connectMs: number;
   handshakeMs: number;
   /** The protocol the server picked from our ALPN offer ['h2', 'http/1.1']; null when none. */
   alpn: string | null;
