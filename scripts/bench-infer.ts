@@ -16,7 +16,7 @@ import { makeLabDetector } from '../src/lab/model/index.js';
 import { openDetector, releaseSessions, type Device } from '../src/pipeline/infer/index.js';
 import { letterbox } from '../src/pipeline/letterbox.js';
 import { resolveFfmpeg } from '../src/util/ffmpeg.js';
-import { formatTable } from '../src/cli/output.js';
+import { formatTable } from '../src/util/format.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { createRng, createSampler, loadSpace, restrictToCapabilities, type Space } from '../src/search/index.js';
 import { randomConfig } from '../src/search/samplers/random.js';
 import type { Config } from '../src/pipeline/types.js';
-import type { TrialSummary } from '../src/study/types.js';
+import type { TrialSummary } from '../src/search/index.js';
 import { bestSoFar, runStudy, syntheticObjective, syntheticSpace, type Outcome } from '../test/search/synthetic.js';
 
 function fakeHistory(space: Space, n: number): TrialSummary[] {

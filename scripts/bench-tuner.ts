@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { challengeResult } from '../src/pipeline/result.js';
 import type { ChallengeResult, Config, Evaluator, VideoRef } from '../src/pipeline/types.js';
-import { configKey, createSampler, loadSpace } from '../src/search/index.js';
+import { createSampler, loadSpace } from '../src/search/index.js';
 import { openStorage } from '../src/store/index.js';
 import { openStudy } from '../src/study/open.js';
 import { runStudy } from '../src/study/runner.js';
@@ -24,9 +25,7 @@ const spaceFile = arg('space', 'search-spaces/sn44.yaml');
 class InstantEvaluator implements Evaluator {
   async evaluate(config: Config, video: VideoRef): Promise<ChallengeResult> {
     const total = 1 + Math.abs(Number(config.IMG_SIZE ?? 640) - 416) / 1000 + Number(config.BATCH_SIZE ?? 0) / 1000;
-    return {
-      url: video.url,
-      config,
+    return challengeResult(video.url, config, {
       timeline: { connected: 0, firstByte: 0, downloadEnd: 0, decoderStart: 0, firstFrame: 0, firstBatch: 0, lastFrame: total, total },
       bytes: 1,
       protocol: 'h2',
@@ -35,21 +34,18 @@ class InstantEvaluator implements Evaluator {
       framesInVideo: 1,
       provider: 'cpu',
       decoder: 'none',
-      answer: [],
       accuracy: 1,
       coverage: 1,
-      truthF1: null,
       sn44: 0.5,
-      error: null,
-    };
+    });
   }
   async close() {}
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'autotune-bench-'));
-const storage = openStorage(join(dir, 'bench.db'));
+const storage = await openStorage(join(dir, 'bench.db'));
 const space = await loadSpace(spaceFile);
-const { study } = openStudy(storage, {
+const { study } = await openStudy(storage, {
   name: 'bench',
   spaceFile,
   space,
@@ -85,7 +81,6 @@ await runStudy({
   repeats: 3,
   confirmTop: 3,
   confirmRepeats: 0,
-  configKey,
   events: {
     trialEnd: () => {
       const now = performance.now();
@@ -95,7 +90,7 @@ await runStudy({
   },
 });
 const elapsed = performance.now() - started;
-storage.close();
+await storage.close();
 rmSync(dir, { recursive: true, force: true });
 
 const window = (from: number, to: number) => perTrial.slice(from, to);

@@ -16,9 +16,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { probeNvdec } from '../src/pipeline/decode/index.js';
-import { loadSpace, restrictToCapabilities } from '../src/search/index.js';
-import { snapshotHost } from '../src/study/host.js';
+import { probeCapabilities } from '../src/host/capabilities.js';
+import { snapshotHost } from '../src/host/snapshot.js';
 import { ensureClips, ensureModel } from './bench/assets.js';
 import type { StageCache } from './bench/floor.js';
 import { floorLines, markdownReport, textTable, winnerLines } from './bench/format.js';
@@ -41,30 +40,20 @@ async function main(): Promise<void> {
   const { dir, clips } = await ensureClips(settings, say);
   say(`clips: ${clips.map((c) => `${c.path} (${(c.bytes / 1e6).toFixed(2)} MB)`).join(', ')}`);
 
-  const nvdec = await probeNvdec();
-  const capabilities = { nvdec: { usable: nvdec.usable, reason: nvdec.usable ? null : nvdec.reason }, cuda: { usable: false, reason: 'not probed' } };
-  if (settings.device !== 'cpu') {
-    const { probeProviders } = await import('../src/pipeline/infer/index.js');
-    const probe = (await probeProviders()).find((p) => p.name === 'cuda');
-    capabilities.cuda = { usable: probe?.usable ?? false, reason: probe?.reason ?? 'not listed' };
-  }
-  const loaded = await loadSpace(settings.space);
-  const { space, dropped } = restrictToCapabilities(loaded, { nvdec: capabilities.nvdec.usable, cuda: capabilities.cuda.usable });
-  for (const d of dropped) say(`note: ${d.reason}`);
-  const host = snapshotHost(capabilities);
+  const host = snapshotHost(await probeCapabilities(settings.device));
 
   const results: ProfileResult[] = [];
   const stageCache: StageCache = new Map();
   const save = async (complete: boolean) => {
     const seconds = (Date.now() - started) / 1000;
-    const json = { startedAt: new Date(started).toISOString(), complete, seconds, settings, host, clips, space: space.file, db: dbPath, results };
+    const json = { startedAt: new Date(started).toISOString(), complete, seconds, settings, host, clips, space: settings.space, db: dbPath, results };
     await writeFile(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
     await writeFile(`${base}.md`, markdownReport({ startedAt: json.startedAt, settings: { ...settings }, host, results, tMin: settings.tMin, complete, seconds }));
   };
 
   for (const profile of settings.profiles) {
     say(`=== profile ${profile} ===`);
-    results.push(await benchProfile({ profile, settings, space, clipsDir: dir, clips, dbPath, host, stageCache, say }));
+    results.push(await benchProfile({ profile, settings, clipsDir: dir, clips, dbPath, stageCache, say }));
     await save(false);
   }
   await save(true);

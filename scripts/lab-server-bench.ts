@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
-import { formatTable } from '../src/cli/output.js';
+import { formatTable } from '../src/util/format.js';
 import { startLabServer } from '../src/lab/server/index.js';
 
 const megabytes = Number(process.argv[2] ?? 4);

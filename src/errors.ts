@@ -13,7 +13,6 @@ export type ErrorCode =
   | 'E_MODEL_LOAD'
   | 'E_PROVIDER'
   | 'E_SPACE_INVALID'
-  | 'E_SPACE_EXHAUSTED' // a sampler has no untried config left (the grid is done): end the study
   | 'E_STORE'
   | 'E_STORE_LOCKED'
   | 'E_STUDY'
@@ -28,7 +27,7 @@ export type ErrorCode =
   | 'E_PM2_RESTART'
   | 'E_ENV_FILE'
   | 'E_SYSCTL'
-  | 'E_INTERRUPTED'
+  | 'E_INTERRUPTED' // stopped by Ctrl-C; what finished is kept
   | 'E_INTERNAL';
 
 export interface ErrorDetails {
@@ -46,6 +45,11 @@ const DEFAULT_EXIT: Partial<Record<ErrorCode, number>> = {
   E_INTERRUPTED: 130,
 };
 
+/** The exit code a command ends with for this code (1 unless the table above says otherwise). */
+export function exitCodeOf(code: ErrorCode): number {
+  return DEFAULT_EXIT[code] ?? 1;
+}
+
 export class AutotuneError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
@@ -58,7 +62,7 @@ export class AutotuneError extends Error {
     this.code = code;
     this.hint = details.hint;
     this.context = details.context ?? {};
-    this.exitCode = details.exitCode ?? DEFAULT_EXIT[code] ?? 1;
+    this.exitCode = details.exitCode ?? exitCodeOf(code);
   }
 
   /** One line for a terminal: the message, then what to do. */

@@ -3,7 +3,7 @@
 // Decode and inference alone do not depend on the link, so they are measured once per setting and
 // reused across profiles (the cache outlives one profile).
 
-import { normaliseSettings } from '../../src/pipeline/challenge/settings.js';
+import { normalizeSettings } from '../../src/pipeline/challenge/settings.js';
 import type { Device } from '../../src/pipeline/infer/index.js';
 import type { Config } from '../../src/pipeline/types.js';
 import { decodeAlone, downloadAlone, inferAlone } from '../pipeline-stages.js';
@@ -37,7 +37,7 @@ export async function measureFloor(o: {
   cache: StageCache;
 }): Promise<FloorResult> {
   try {
-    const s = normaliseSettings(o.config);
+    const s = normalizeSettings(o.config);
     const prefix = s.partialDownload ? s.partialDownloadBytes : null;
     // The network changes with the profile and the load: measured afresh for every config.
     const download = await downloadAlone({

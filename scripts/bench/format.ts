@@ -1,7 +1,7 @@
 // The benchmark's outputs: the terminal table, the Markdown file and the JSON file. Pure functions of
 // the results, rewritten after each profile, so an interrupted run keeps what it measured.
 
-import { formatTable, type Column } from '../../src/cli/output.js';
+import { formatTable, type Column } from '../../src/util/format.js';
 import type { FloorResult } from './floor.js';
 import type { ProfileResult } from './profile.js';
 import type { ContenderFigures } from './side-by-side.js';

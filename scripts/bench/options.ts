@@ -1,4 +1,4 @@
-// Command line of `npm run bench`, normalised once into BenchSettings.
+// Command line of `npm run bench`, normalized once into BenchSettings.
 
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';

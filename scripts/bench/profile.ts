@@ -2,18 +2,13 @@
 // (the project's runner: baselines, TPE trials, confirmation race) to find a winner, then the
 // space's baselines and the winner side by side, then the floor ratios.
 
-import { startLabServer } from '../../src/lab/server/index.js';
-import { createPipelineEvaluator } from '../../src/pipeline/evaluator.js';
-import type { VideoRef } from '../../src/pipeline/types.js';
-import { configKey, createSampler, type Space } from '../../src/search/index.js';
-import { openStorage } from '../../src/store/index.js';
+import { pipelineEvaluatorFactory } from '../../src/pipeline/factory.js';
+import { configKey, type Space } from '../../src/search/index.js';
 import type { ObjectiveSpec } from '../../src/store/types.js';
-import type { HostSnapshot } from '../../src/study/host.js';
-import { openStudy } from '../../src/study/open.js';
 import { createProgress } from '../../src/study/progress.js';
 import type { RankedTrial } from '../../src/study/ranking.js';
 import { noWinnerReport } from '../../src/study/report.js';
-import { runStudy } from '../../src/study/runner.js';
+import { openSession } from '../../src/study/session.js';
 import type { BenchClip } from './assets.js';
 import { measureFloor, type FloorResult, type StageCache } from './floor.js';
 import type { BenchSettings } from './options.js';
@@ -46,30 +41,39 @@ export interface ProfileResult {
 export async function benchProfile(o: {
   profile: string;
   settings: BenchSettings;
-  space: Space;
   clipsDir: string;
   clips: BenchClip[];
   dbPath: string;
-  host: HostSnapshot;
   stageCache: StageCache;
   say: (line: string) => void;
 }): Promise<ProfileResult> {
-  const { settings, space, say } = o;
+  const { settings, say } = o;
   const objective: ObjectiveSpec = { kind: 'fastest-safe', accuracyFloor: settings.accuracyFloor, tMin: settings.tMin };
-  const server = await startLabServer({ dir: o.clipsDir, port: 0, httpPort: 0, profile: o.profile, log: () => {} });
-  const storage = openStorage(o.dbPath);
-  const numberOr = (v: unknown, fallback: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
-  const evaluator = createPipelineEvaluator({
-    modelPath: settings.model,
-    device: settings.device,
-    ca: server.ca,
-    referenceImgSize: numberOr(space.reference.IMG_SIZE, 640),
-    referenceConf: numberOr(space.reference.CONF_THRESHOLD, undefined),
-    tMin: settings.tMin,
-    log: (line) => say(`  ${line}`),
-  });
+  const name = `bench-${o.profile}`;
+  // The study's own session: the lab server with this profile, the store, the pipeline evaluator.
+  const session = await openSession(
+    {
+      space: settings.space,
+      study: name,
+      db: o.dbPath,
+      sampler: 'tpe',
+      seed: settings.seed,
+      trials: settings.trials,
+      timeLimitMs: null,
+      repeats: settings.studyRepeats,
+      objective,
+      confirmTop: settings.confirmTop,
+      confirmRepeats: settings.confirmRepeats,
+      device: settings.device,
+      source: { kind: 'samples', dir: o.clipsDir, profile: o.profile, names: o.clips.map((c) => c.name) },
+      ca: undefined,
+    },
+    pipelineEvaluatorFactory({ model: settings.model, device: settings.device }),
+    { say: (line) => say(`  ${line}`), warn: say, tty: false },
+  );
+  const { evaluator, videos, space } = session;
+  const server = session.server!;
   try {
-    const videos: VideoRef[] = o.clips.map((c) => ({ url: new URL(encodeURIComponent(c.name), server.httpsUrl).toString(), truthPath: c.truthPath }));
     say(`lab server ${server.httpsUrl} (profile ${o.profile}: ${server.profile.rateMbps ?? 'unlimited'} Mbit/s, RTT ${server.profile.rttMs} ms)`);
     for (const v of videos) {
       const ref = await evaluator.reference(v);
@@ -78,34 +82,9 @@ export async function benchProfile(o: {
 
     // 1. The budgeted study.
     const studyStart = Date.now();
-    const name = `bench-${o.profile}`;
-    const { study } = openStudy(storage, {
-      name,
-      spaceFile: settings.space,
-      space,
-      objective,
-      settings: { ...settings, profile: o.profile, videos: videos.map((v) => v.url), sampler: 'tpe' },
-      host: o.host,
-    });
     say(`study ${name}: ${space.baselines.length} baselines + ${settings.trials} TPE trials (seed ${settings.seed}), ${videos.length} video(s) x ${settings.studyRepeats} repeat(s)`);
     const progress = createProgress({ tty: false, objective: 'fastest-safe', write: (line) => say(`  ${line}`) });
-    const run = await runStudy({
-      storage,
-      study,
-      evaluator,
-      videos,
-      space,
-      baselines: space.baselines,
-      sampler: createSampler('tpe'),
-      seed: settings.seed,
-      trials: settings.trials,
-      timeLimitMs: null,
-      repeats: settings.studyRepeats,
-      confirmTop: settings.confirmTop,
-      confirmRepeats: settings.confirmRepeats,
-      configKey,
-      events: progress.events,
-    });
+    const run = await session.run({ events: progress.events });
     progress.stop();
     const noWinner = noWinnerReport(run.ranking);
     const w = run.winner;
@@ -189,9 +168,7 @@ export async function benchProfile(o: {
       floorSeconds: (Date.now() - floorStart) / 1000,
     };
   } finally {
-    await evaluator.close().catch(() => {});
-    await server.close().catch(() => {});
-    storage.close();
+    await session.close();
   }
 }
 

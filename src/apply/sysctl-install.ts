@@ -33,7 +33,7 @@ export function installedSysctlPath(dir: string): string {
   return join(dir, SYSCTL_CONF_NAME);
 }
 
-/** The running kernel's value of a key (whitespace normalised), or null when unreadable. */
+/** The running kernel's value of a key (whitespace normalized), or null when unreadable. */
 export function currentSysctl(key: string, procSys = '/proc/sys'): string | null {
   try {
     return readFileSync(join(procSys, ...key.split('.')), 'utf8').trim().replace(/\s+/g, ' ');

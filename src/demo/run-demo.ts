@@ -12,7 +12,8 @@ import { DEFAULT_MODEL_PATH, makeLabDetector } from '../lab/model/index.js';
 import { openStorage } from '../store/index.js';
 import type { RankedTrial } from '../study/ranking.js';
 import { loadRanking, selectStudy } from '../study/select.js';
-import { runSession, type RunSettings, type SessionIo } from '../study/session.js';
+import { pipelineEvaluatorFactory } from '../pipeline/factory.js';
+import { runSession, type SessionIo, type SessionSettings } from '../study/session.js';
 
 export interface DemoOptions {
   outDir: string;
@@ -70,9 +71,8 @@ export async function runDemo(options: DemoOptions, io: SessionIo): Promise<Demo
   const db = join(options.outDir, 'autotune.db');
   for (const suffix of ['', '-wal', '-shm']) await rm(`${db}${suffix}`, { force: true });
 
-  const settings: RunSettings = {
+  const settings: SessionSettings = {
     space: 'search-spaces/quick.yaml',
-    model: options.modelPath,
     study: 'demo',
     db,
     sampler: 'tpe',
@@ -85,9 +85,9 @@ export async function runDemo(options: DemoOptions, io: SessionIo): Promise<Demo
     confirmRepeats: 2,
     device: 'auto',
     source: { kind: 'samples', dir: options.samplesDir, profile: options.profile },
-    caFile: undefined,
+    ca: undefined,
   };
-  const outcome = await runSession(settings, io);
+  const outcome = await runSession(settings, pipelineEvaluatorFactory({ model: options.modelPath, device: 'auto' }), io);
   const result: DemoResult = {
     study: outcome.study,
     db,
@@ -103,12 +103,12 @@ export async function runDemo(options: DemoOptions, io: SessionIo): Promise<Demo
   } catch (err) {
     if (!isAutotuneError(err, 'E_STUDY')) throw err;
     // No feasible winner: nothing to apply, but the report still shows what each config cost.
-    const storage = openStorage(db);
+    const storage = await openStorage(db);
     try {
-      const loaded = loadRanking(storage, selectStudy(storage, outcome.study));
+      const loaded = await loadRanking(storage, await selectStudy(storage, outcome.study));
       result.files = [await writeReport({ ...loaded, date: new Date() }, join(options.outDir, 'report.html'))];
     } finally {
-      storage.close();
+      await storage.close();
     }
   }
   return result;

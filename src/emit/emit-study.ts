@@ -23,10 +23,10 @@ export interface EmitResult {
 
 /** Writes every emitter's files for the study's winner; E_STUDY when no trial is feasible. */
 export async function emitStudy(options: { db: string; study?: string; outDir: string }): Promise<EmitResult> {
-  const storage = openStorage(options.db, { mustExist: true });
+  const storage = await openStorage(options.db, { mustExist: true });
   let context: EmitContext;
   try {
-    const loaded = loadRanking(storage, selectStudy(storage, options.study));
+    const loaded = await loadRanking(storage, await selectStudy(storage, options.study));
     requireTrials(loaded);
     const winner = loaded.ranking[0]!;
     if (!winner.feasible) {
@@ -37,7 +37,7 @@ export async function emitStudy(options: { db: string; study?: string; outDir: s
     }
     context = { ...loaded, winner, outDir: options.outDir, date: new Date() };
   } finally {
-    storage.close();
+    await storage.close();
   }
   makeDirs(options.outDir, 'the output folder');
   const paths: string[] = [];

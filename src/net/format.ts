@@ -1,5 +1,5 @@
 // The readable form of a NetProbe for the terminal.
-import { bytes, formatTable } from '../cli/output.js';
+import { bytes, formatTable } from '../util/format.js';
 import { TCP_SETTING_KEYS } from './tcp-settings.js';
 import type { NetProbe, TcpSettings } from './types.js';
 

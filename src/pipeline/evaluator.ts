@@ -11,7 +11,7 @@ import { compareAnswers } from '../score/accuracy.js';
 import { DEFAULT_T_MIN_S, estimateSn44 } from '../score/sn44.js';
 import { runChallenge, type ChallengeDetail, type ChallengeDetector } from './challenge/run.js';
 import { failedResult } from './result.js';
-import { normaliseSettings, type ChallengeSettings } from './challenge/settings.js';
+import { normalizeSettings, type ChallengeSettings } from './challenge/settings.js';
 import { probeNvdec } from './decode/index.js';
 import { ConnectionPool } from './fetch/index.js';
 import { classMapKey, openDetector, type Device } from './infer/index.js';
@@ -22,7 +22,6 @@ import {
   referenceConfig,
   referenceKey,
   videoIdentity,
-  REFERENCE_CONF,
   type ReferenceAnswer,
   type ReferenceCache,
 } from './reference/index.js';
@@ -35,9 +34,11 @@ export interface PipelineEvaluatorOptions {
   classMap?: Record<number, number>;
   /** Extra trusted CA (PEM text), e.g. the lab server's certificate. */
   ca?: string | undefined;
-  /** IMG_SIZE of the reference run: the largest of the search space (default 640). */
-  referenceImgSize?: number;
-  referenceConf?: number;
+  /**
+   * The config of the reference run, whose answers the accuracy and the SN44 estimate are scored
+   * against: a study passes its space's `reference:` whole (default referenceConfig(640)).
+   */
+  referenceConfig?: Config;
   /** t_min of the SN44 speed score, in seconds (default 2.0). */
   tMin?: number;
   /** Knob names allowed in configs that this pipeline does not use. */
@@ -97,7 +98,7 @@ class BuiltInEvaluator implements PipelineEvaluator {
   }
 
   async evaluate(config: Config, video: VideoRef, signal?: AbortSignal): Promise<ChallengeDetail> {
-    const settings = normaliseSettings(config, { passThrough: this.options.passThrough ?? [] });
+    const settings = normalizeSettings(config, { passThrough: this.options.passThrough ?? [] });
     const result = await this.challenge(config, settings, video.url, signal, this.options.timeoutS ?? 240);
     if (this.options.reference === false) return result;
     const reference = await this.reference(video, signal);
@@ -165,15 +166,18 @@ class BuiltInEvaluator implements PipelineEvaluator {
   }
 
   private async makeReference(video: VideoRef, signal?: AbortSignal): Promise<ReferenceAnswer | null> {
-    const config = referenceConfig(this.options.referenceImgSize ?? 640, this.options.referenceConf ?? REFERENCE_CONF);
+    const config = this.options.referenceConfig ?? referenceConfig(640);
     try {
       const [videoId, modelHash] = await Promise.all([videoIdentity(video.url, this.options.ca), fileHash(this.options.modelPath)]);
       // The class map changes the answers as much as the model file does.
       const key = referenceKey(videoId, this.options.classMap ? `${modelHash}+${classMapKey(this.options.classMap)}` : modelHash, config);
       const cached = await this.cache.get(key);
       if (cached) return cached;
-      this.log(`reference: computing for ${video.url} (IMG_SIZE ${config.IMG_SIZE}, conf ${config.CONF_THRESHOLD})`);
-      const settings = normaliseSettings(config);
+      const settings = normalizeSettings(config, { passThrough: this.options.passThrough ?? [] });
+      this.log(
+        `reference: computing for ${video.url} (IMG_SIZE ${settings.imgSize}, BATCH_SIZE ${settings.batchSize}, ` +
+          `FRAME_STRIDE ${settings.frameStride}, conf ${settings.confThreshold})`,
+      );
       const run = await this.challenge(config, settings, video.url, signal, this.options.referenceTimeoutS ?? 1800);
       if (run.error || run.framesInVideo === null) {
         this.log(`reference: failed for ${video.url}: ${run.error?.message ?? 'frame count unknown'}`);

@@ -1,7 +1,16 @@
-import type { ChallengeError, ChallengeFigures, ChallengeResult, Config } from './types.js';
+// Building ChallengeResults: a failure before any stage, a result from the figures an evaluator knows,
+// and the figures alone (what gets stored).
+import type { ChallengeError, ChallengeFigures, ChallengeResult, Config, Timeline } from './types.js';
 
-/** A challenge that failed before any stage was reached: nothing measured, nothing answered. */
-export function failedResult(url: string, config: Config, error: ChallengeError): ChallengeResult {
+/** Fields of a result an evaluator sets; the timeline may be given in part. */
+export type ResultFields = Partial<Omit<ChallengeResult, 'url' | 'config' | 'timeline'>> & { timeline?: Partial<Timeline> };
+
+/**
+ * A result with the given fields, the rest empty (no stage reached, nothing answered, no error): for
+ * evaluators that know only some figures (stand-ins in tests and benchmarks, replays of a table).
+ */
+export function challengeResult(url: string, config: Config, fields: ResultFields = {}): ChallengeResult {
+  const { timeline, ...rest } = fields;
   return {
     url,
     config,
@@ -14,6 +23,7 @@ export function failedResult(url: string, config: Config, error: ChallengeError)
       firstBatch: null,
       lastFrame: null,
       total: null,
+      ...timeline,
     },
     bytes: 0,
     protocol: null,
@@ -27,8 +37,14 @@ export function failedResult(url: string, config: Config, error: ChallengeError)
     coverage: null,
     truthF1: null,
     sn44: null,
-    error,
+    error: null,
+    ...rest,
   };
+}
+
+/** A challenge that failed before any stage was reached: nothing measured, nothing answered. */
+export function failedResult(url: string, config: Config, error: ChallengeError): ChallengeResult {
+  return challengeResult(url, config, { error });
 }
 
 /** The figures of a result, and nothing else (a ChallengeDetail's extra fields are left out too). */

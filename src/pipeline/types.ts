@@ -1,9 +1,10 @@
 // The shapes that flow through one challenge. Success and failure share ChallengeResult: a failed
 // challenge is data for the study, not an exception.
 
-export type KnobValue = number | string | boolean;
-/** Environment-variable name of a knob -> its value. */
-export type Config = Record<string, KnobValue>;
+import type { Config, KnobNames } from '../search/space/types.js';
+
+// Configs are the search layer's currency; the pipeline's modules import them from here.
+export type { Config, KnobNames, KnobValue } from '../search/space/types.js';
 
 /** Seconds from the challenge's start (t0); null when the stage was never reached. */
 export interface Timeline {
@@ -82,8 +83,37 @@ export interface VideoRef {
   truthPath?: string;
 }
 
-/** Runs one challenge. The built-in pipeline is one; a remote miner or a replay are others. */
+/**
+ * Runs one challenge. The built-in pipeline is one; a running miner, a command or a replay are others.
+ * A failed challenge is a result with `error`, never a rejection (a rejection is recorded as 'internal').
+ */
 export interface Evaluator {
   evaluate(config: Config, video: VideoRef, signal?: AbortSignal): Promise<ChallengeResult>;
   close(): Promise<void>;
+}
+
+/** What a study session hands the evaluator it creates. */
+export interface EvaluatorContext {
+  /** The space's reference config: the accuracy yardstick runs exactly this config. */
+  reference: Config;
+  /** Extra trusted CA (PEM text), e.g. the lab server's certificate. */
+  ca: string | undefined;
+  /** t_min of the SN44 estimate, seconds. */
+  tMin: number;
+  /** Where reference answers are kept between runs (the study's store). */
+  references: { get(key: string): Promise<unknown | null>; put(key: string, value: unknown): Promise<void> };
+  log(line: string): void;
+}
+
+/**
+ * Makes the evaluator a study session drives. Its knobs are known before anything is opened, so a
+ * space naming a knob the evaluator does not understand is refused before any challenge runs.
+ */
+export interface EvaluatorFactory<E extends Evaluator = Evaluator> {
+  /** Names the evaluator in messages, e.g. "the built-in pipeline". */
+  readonly name: string;
+  readonly knobs: KnobNames;
+  /** What the study records about the evaluator (e.g. the model file). */
+  readonly settings: Record<string, unknown>;
+  create(context: EvaluatorContext): Promise<E>;
 }

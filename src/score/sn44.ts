@@ -3,8 +3,8 @@
 // not have (CLIP class checks, a keypoint model, pitch-frame detection, other miners' times), the
 // approximation is named right where it is made. Pure functions, no I/O.
 
-import type { Detection, FrameAnswer } from '../pipeline/types.js';
-import { matchFrame } from './match.js';
+import type { FrameBoxes } from './accuracy.js';
+import { matchFrame, type ScoredBox } from './match.js';
 import { mulberry32 } from '../util/prng.js';
 
 export const SAMPLE_FRAMES = 100;
@@ -14,9 +14,9 @@ export const SPEED_LIMIT_S = 15;
 export const DEFAULT_T_MIN_S = 2.0;
 
 export interface Sn44Input {
-  answer: readonly FrameAnswer[];
+  answer: readonly FrameBoxes[];
   /** The reference answer for the same video (see src/pipeline/reference). */
-  reference: readonly FrameAnswer[];
+  reference: readonly FrameBoxes[];
   framesInVideo: number;
   /** The challenge's total time in seconds; null when it never answered. */
   seconds: number | null;
@@ -83,8 +83,8 @@ export function sampleFrames(framesInVideo: number, seed: string, count = SAMPLE
  */
 export function boxScore(
   sample: readonly number[],
-  answered: ReadonlyMap<number, readonly Detection[]>,
-  reference: ReadonlyMap<number, readonly Detection[]>,
+  answered: ReadonlyMap<number, readonly ScoredBox[]>,
+  reference: ReadonlyMap<number, readonly ScoredBox[]>,
 ): number {
   if (sample.length === 0) return 0;
   let sum = 0;
@@ -138,7 +138,7 @@ export function speedScore(seconds: number | null, bbox: number, tMin = DEFAULT_
 }
 
 /** F1 of one frame's boxes against the reference's (greedy by score, IoU >= 0.5, same class). */
-export function frameAgreement(answer: readonly Detection[], reference: readonly Detection[]): number {
+export function frameAgreement(answer: readonly ScoredBox[], reference: readonly ScoredBox[]): number {
   if (answer.length === 0 && reference.length === 0) return 1;
   if (answer.length === 0 || reference.length === 0) return 0;
   const { tp } = matchFrame(answer, reference);

@@ -1,7 +1,7 @@
 // Search spaces and samplers: the public surface used by the study runner and the CLI.
-export type { Capability, ParamSpec, ParamType, Space } from './space/types.js';
+export type { Capability, Config, KnobNames, KnobValue, ParamSpec, ParamType, Space } from './space/types.js';
 export { CAPABILITIES } from './space/types.js';
-export { loadSpace, parseSpace } from './space/parse.js';
+export { loadSpace, parseSpace, type SpaceCheck } from './space/parse.js';
 export { completeConfig, configKey, contains, isActive, knownKnobs, orderedParams, searchKey } from './space/config.js';
 export type { CompleteOptions } from './space/config.js';
 export { offValue, restrictToCapabilities, type DroppedParam } from './space/capabilities.js';
@@ -14,9 +14,9 @@ export { createRandomSampler } from './samplers/random.js';
 export { createTpeSampler, type TpeOptions } from './samplers/tpe/index.js';
 export {
   SAMPLER_NAMES,
-  SpaceExhaustedError,
-  isSpaceExhausted,
   type AskContext,
+  type Direction,
   type Sampler,
   type SamplerName,
+  type TrialSummary,
 } from './samplers/types.js';

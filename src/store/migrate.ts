@@ -2,17 +2,13 @@
 // opening a fresh file at once cannot both apply one.
 
 import type Database from 'better-sqlite3';
-import { AutotuneError } from '../errors.js';
+import { newerSchema } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export function migrate(db: Database.Database, path: string): void {
   const version = () => db.pragma('user_version', { simple: true }) as number;
   if (version() > SCHEMA_VERSION) {
-    throw new AutotuneError(
-      'E_STORE',
-      `${path} has schema version ${version()}, newer than this autotune understands (${SCHEMA_VERSION})`,
-      { hint: 'upgrade autotune, or pass another --db' },
-    );
+    throw newerSchema(path, version(), SCHEMA_VERSION);
   }
   for (const migration of MIGRATIONS) {
     if (db.readonly) break;

@@ -1,8 +1,7 @@
 // Row <-> record mapping for the SQLite tables.
 
 import type { FailureReason, Protocol } from '../pipeline/types.js';
-import type { TrialState } from '../study/types.js';
-import type { MeasurementRecord, ObjectiveSpec, Phase, StudyRecord, TrialRecord } from './types.js';
+import type { MeasurementRecord, ObjectiveSpec, Phase, StudyRecord, TrialRecord, TrialState } from './types.js';
 
 export type Row = Record<string, unknown>;
 

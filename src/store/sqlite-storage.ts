@@ -1,12 +1,15 @@
 // Storage on one SQLite file (better-sqlite3): WAL so readers never block the writer, a busy timeout
-// so two processes take turns, statements prepared once, every write committed at once.
+// so two processes take turns, statements prepared once, every write committed at once. better-sqlite3
+// is synchronous: each call runs to its end (transactions included) and its result is handed back as a
+// settled promise, the shape of the Storage contract that asynchronous backends share.
 
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { AutotuneError } from '../errors.js';
-import type { Config } from '../pipeline/types.js';
+import type { Config } from '../search/index.js';
+import { cannotOpen, finishedTrial, noStore, notAStore, storeLocked, studyExists, unknownStudy, unknownTrial } from './errors.js';
 import { migrate } from './migrate.js';
 import { measurementFromRow, studyFromRow, trialFromRow, type Row } from './rows.js';
 import type {
@@ -33,13 +36,9 @@ export interface OpenStorageOptions {
 }
 
 /** Opens (creating the folder and the schema when needed) the store at `path`. */
-export function openStorage(path: string = DEFAULT_DB_PATH, options: OpenStorageOptions = {}): Storage {
+export async function openStorage(path: string = DEFAULT_DB_PATH, options: OpenStorageOptions = {}): Promise<Storage> {
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-  if (options.mustExist && path !== ':memory:' && !existsSync(path)) {
-    throw new AutotuneError('E_NOT_FOUND', `no results database at ${path}`, {
-      hint: 'run `autotune run ...` first, or pass --db with the file a study wrote',
-    });
-  }
+  if (options.mustExist && path !== ':memory:' && !existsSync(path)) throw noStore(path);
   return withStoreErrors(path, busyTimeoutMs, () => {
     if (path !== ':memory:') makeDirs(dirname(path), 'the folder of the results database');
     const db = new Database(path, { readonly: options.readonly ?? false, timeout: busyTimeoutMs });
@@ -133,13 +132,9 @@ class SqliteStorage implements Storage {
     return withStoreErrors(this.path, this.busyTimeoutMs, fn);
   }
 
-  createStudy(study: NewStudy): StudyRecord {
+  async createStudy(study: NewStudy): Promise<StudyRecord> {
     return this.guard(() => {
-      if (this.stmt.studyByName.get(study.name)) {
-        throw new AutotuneError('E_STUDY', `study "${study.name}" already exists in ${this.path}`, {
-          hint: 'pick another --study name, or re-run it to resume',
-        });
-      }
+      if (this.stmt.studyByName.get(study.name)) throw studyExists(study.name, this.path);
       this.stmt.insertStudy.run({
         name: study.name,
         spaceFile: study.spaceFile,
@@ -154,20 +149,22 @@ class SqliteStorage implements Storage {
     });
   }
 
-  getStudy(name: string): StudyRecord | null {
-    return this.guard(() => {
-      const row = this.stmt.studyByName.get(name) as Row | undefined;
-      return row ? studyFromRow(row) : null;
-    });
+  async getStudy(name: string): Promise<StudyRecord | null> {
+    return this.guard(() => this.studyByName(name));
   }
 
-  listStudies(): StudyRecord[] {
+  private studyByName(name: string): StudyRecord | null {
+    const row = this.stmt.studyByName.get(name) as Row | undefined;
+    return row ? studyFromRow(row) : null;
+  }
+
+  async listStudies(): Promise<StudyRecord[]> {
     return this.guard(() => (this.stmt.allStudies.all() as Row[]).map(studyFromRow));
   }
 
-  updateStudy(name: string, patch: Partial<Pick<NewStudy, 'settings' | 'host' | 'netProbe'>>): StudyRecord {
+  async updateStudy(name: string, patch: Partial<Pick<NewStudy, 'settings' | 'host' | 'netProbe'>>): Promise<StudyRecord> {
     return this.guard(() => {
-      const current = this.getStudy(name);
+      const current = this.studyByName(name);
       if (!current) throw unknownStudy(name, this.path);
       this.stmt.updateStudy.run({
         name,
@@ -175,11 +172,11 @@ class SqliteStorage implements Storage {
         host: json(patch.host ?? current.host),
         netProbe: json(patch.netProbe === undefined ? current.netProbe : patch.netProbe),
       });
-      return this.getStudy(name)!;
+      return this.studyByName(name)!;
     });
   }
 
-  failInterruptedTrials(studyId: number, reason: string): number[] {
+  async failInterruptedTrials(studyId: number, reason: string): Promise<number[]> {
     return this.guard(() =>
       this.db
         .transaction(() => {
@@ -204,7 +201,7 @@ class SqliteStorage implements Storage {
     );
   }
 
-  createTrial(studyId: number, init: { params: Config; baseline: string | null }): TrialRecord {
+  async createTrial(studyId: number, init: { params: Config; baseline: string | null }): Promise<TrialRecord> {
     return this.guard(() =>
       this.db
         .transaction(() => {
@@ -224,7 +221,7 @@ class SqliteStorage implements Storage {
     );
   }
 
-  setTrialState(trialId: number, outcome: TrialOutcome): TrialRecord {
+  async setTrialState(trialId: number, outcome: TrialOutcome): Promise<TrialRecord> {
     return this.guard(() => {
       const info = this.stmt.finishTrial.run({
         id: trialId,
@@ -236,28 +233,28 @@ class SqliteStorage implements Storage {
         finishedAt: now(),
       });
       const row = this.stmt.trialById.get(trialId) as Row | undefined;
-      if (!row) throw new AutotuneError('E_STORE', `trial id ${trialId} does not exist in ${this.path}`);
+      if (!row) throw unknownTrial(trialId, this.path);
       const trial = trialFromRow(row);
       if (info.changes === 0) throw finishedTrial(trial, `set its state to ${outcome.state}`);
       return trial;
     });
   }
 
-  getTrial(studyId: number, number: number): TrialRecord | null {
+  async getTrial(studyId: number, number: number): Promise<TrialRecord | null> {
     return this.guard(() => {
       const row = this.stmt.trialByNumber.get(studyId, number) as Row | undefined;
       return row ? trialFromRow(row) : null;
     });
   }
 
-  listTrials(studyId: number): TrialRecord[] {
+  async listTrials(studyId: number): Promise<TrialRecord[]> {
     return this.guard(() => (this.stmt.trialsOfStudy.all(studyId) as Row[]).map(trialFromRow));
   }
 
-  addMeasurement(trialId: number, m: NewMeasurement): MeasurementRecord {
+  async addMeasurement(trialId: number, m: NewMeasurement): Promise<MeasurementRecord> {
     return this.guard(() => {
       const row = this.stmt.trialById.get(trialId) as Row | undefined;
-      if (!row) throw new AutotuneError('E_STORE', `trial id ${trialId} does not exist in ${this.path}`);
+      if (!row) throw unknownTrial(trialId, this.path);
       const trial = trialFromRow(row);
       const allowed = m.phase === 'search' ? trial.state === 'RUNNING' : trial.state === 'COMPLETE';
       if (!allowed) throw finishedTrial(trial, `add a ${m.phase} measurement`);
@@ -296,7 +293,7 @@ class SqliteStorage implements Storage {
     });
   }
 
-  listMeasurements(filter: { studyId?: number; trialId?: number; phase?: Phase }): MeasurementRecord[] {
+  async listMeasurements(filter: { studyId?: number; trialId?: number; phase?: Phase }): Promise<MeasurementRecord[]> {
     return this.guard(() => {
       const { studyId, trialId, phase } = filter;
       let rows: Row[];
@@ -311,7 +308,7 @@ class SqliteStorage implements Storage {
     });
   }
 
-  putVideo(video: VideoRecord): void {
+  async putVideo(video: VideoRecord): Promise<void> {
     this.guard(() =>
       this.stmt.upsertVideo.run({
         ...video,
@@ -321,7 +318,7 @@ class SqliteStorage implements Storage {
     );
   }
 
-  getVideo(url: string): VideoRecord | null {
+  async getVideo(url: string): Promise<VideoRecord | null> {
     return this.guard(() => {
       const row = this.stmt.videoByUrl.get(url) as Row | undefined;
       if (!row) return null;
@@ -336,18 +333,18 @@ class SqliteStorage implements Storage {
     });
   }
 
-  putReference(key: string, answer: unknown): void {
+  async putReference(key: string, answer: unknown): Promise<void> {
     this.guard(() => this.stmt.upsertReference.run(key, json(answer), now()));
   }
 
-  getReference(key: string): unknown | null {
+  async getReference(key: string): Promise<unknown | null> {
     return this.guard(() => {
       const row = this.stmt.referenceByKey.get(key) as { answer_json: string } | undefined;
       return row ? JSON.parse(row.answer_json) : null;
     });
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }
@@ -367,45 +364,16 @@ function isLiveElsewhere(trial: TrialRecord): boolean {
   }
 }
 
-export function unknownStudy(name: string, path: string): AutotuneError {
-  return new AutotuneError('E_NOT_FOUND', `no study named "${name}" in ${path}`, {
-    hint: 'run `autotune run --study NAME ...` first, or pass --db / --study of an existing study',
-  });
-}
-
-function finishedTrial(trial: TrialRecord, action: string): AutotuneError {
-  return new AutotuneError('E_STORE', `trial ${trial.number} is ${trial.state}: cannot ${action}`, {
-    hint: 'finished trials are immutable; start a new trial instead',
-    context: { trial: trial.number, state: trial.state },
-  });
-}
-
-/** Turns SQLite's lock and format errors into typed errors that name the file. */
+/** Maps SQLite's result codes onto the store's errors (see errors.ts), naming the file. */
 function withStoreErrors<T>(path: string, busyTimeoutMs: number, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
     if (err instanceof AutotuneError) throw err;
     const code = (err as { code?: string }).code ?? '';
-    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-      throw new AutotuneError(
-        'E_STORE_LOCKED',
-        `the results database ${path} is locked by another process (waited ${(busyTimeoutMs / 1000).toFixed(1)} s)`,
-        { hint: 'wait for the other autotune command to finish, or use another --db', cause: err },
-      );
-    }
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-      throw new AutotuneError('E_STORE', `${path} is not an autotune results database (${(err as Error).message})`, {
-        hint: 'pass --db with another file name',
-        cause: err,
-      });
-    }
-    if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY') {
-      throw new AutotuneError('E_STORE', `cannot open ${path} for writing (${(err as Error).message})`, {
-        hint: 'check the folder exists and is writable, or pass another --db',
-        cause: err,
-      });
-    }
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) throw storeLocked(path, busyTimeoutMs, err);
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw notAStore(path, err);
+    if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY') throw cannotOpen(path, err);
     throw err;
   }
 }

@@ -1,8 +1,8 @@
 // The storage interface the study runner and the commands use. Finished trials are immutable.
 
-import type { ChallengeFigures, Config } from '../pipeline/types.js';
-import type { TrialState } from '../study/types.js';
-
+import type { ChallengeFigures } from '../pipeline/types.js';
+import type { Config } from '../search/index.js';
+export type TrialState = 'RUNNING' | 'COMPLETE' | 'FAIL' | 'PRUNED';
 export type Phase = 'search' | 'confirm';
 
 export interface ObjectiveSpec {
@@ -75,27 +75,36 @@ export interface VideoRecord {
   faststart: boolean | null;
 }
 
+/**
+ * Where studies live. Every method settles asynchronously (a database server has no synchronous
+ * client); a backend maps its failures onto the errors of errors.ts. Every backend passes the
+ * conformance suite in test/store/conformance.ts.
+ */
 export interface Storage {
+  /** Names the store in messages: a file path, or a database URL without its password. */
   readonly path: string;
-  createStudy(study: NewStudy): StudyRecord;
-  getStudy(name: string): StudyRecord | null;
-  listStudies(): StudyRecord[];
-  /** Replaces the mutable parts of a study (settings of the latest run, host snapshot, net probe). */
-  updateStudy(name: string, patch: Partial<Pick<NewStudy, 'settings' | 'host' | 'netProbe'>>): StudyRecord;
+  /** E_STUDY when the name is taken. */
+  createStudy(study: NewStudy): Promise<StudyRecord>;
+  getStudy(name: string): Promise<StudyRecord | null>;
+  listStudies(): Promise<StudyRecord[]>;
+  /** Replaces the mutable parts of a study (settings of the latest run, host snapshot, net probe); E_NOT_FOUND for an unknown study. */
+  updateStudy(name: string, patch: Partial<Pick<NewStudy, 'settings' | 'host' | 'netProbe'>>): Promise<StudyRecord>;
   /** Marks RUNNING trials whose process is gone as FAIL; returns the numbers it marked. */
-  failInterruptedTrials(studyId: number, reason: string): number[];
-  /** A new RUNNING trial numbered after the study's last one. */
-  createTrial(studyId: number, init: { params: Config; baseline: string | null }): TrialRecord;
+  failInterruptedTrials(studyId: number, reason: string): Promise<number[]>;
+  /** A new RUNNING trial numbered after the study's last one, atomically (two writers never share a number). */
+  createTrial(studyId: number, init: { params: Config; baseline: string | null }): Promise<TrialRecord>;
   /** Finishes a RUNNING trial; a finished trial cannot change (E_STORE). */
-  setTrialState(trialId: number, outcome: TrialOutcome): TrialRecord;
-  getTrial(studyId: number, number: number): TrialRecord | null;
-  listTrials(studyId: number): TrialRecord[];
-  /** Committed at once. Search measurements need a RUNNING trial; confirm ones a COMPLETE trial. */
-  addMeasurement(trialId: number, measurement: NewMeasurement): MeasurementRecord;
-  listMeasurements(filter: { studyId?: number; trialId?: number; phase?: Phase }): MeasurementRecord[];
-  putVideo(video: VideoRecord): void;
-  getVideo(url: string): VideoRecord | null;
-  putReference(key: string, answer: unknown): void;
-  getReference(key: string): unknown | null;
-  close(): void;
+  setTrialState(trialId: number, outcome: TrialOutcome): Promise<TrialRecord>;
+  getTrial(studyId: number, number: number): Promise<TrialRecord | null>;
+  /** The study's trials by number. */
+  listTrials(studyId: number): Promise<TrialRecord[]>;
+  /** Committed at once. Search measurements need a RUNNING trial; confirm ones a COMPLETE trial (else E_STORE). */
+  addMeasurement(trialId: number, measurement: NewMeasurement): Promise<MeasurementRecord>;
+  /** In the order they were added. */
+  listMeasurements(filter: { studyId?: number; trialId?: number; phase?: Phase }): Promise<MeasurementRecord[]>;
+  putVideo(video: VideoRecord): Promise<void>;
+  getVideo(url: string): Promise<VideoRecord | null>;
+  putReference(key: string, answer: unknown): Promise<void>;
+  getReference(key: string): Promise<unknown | null>;
+  close(): Promise<void>;
 }

@@ -9,7 +9,7 @@
 //   no challenge failed; violation = share of failed challenges.
 
 import type { ObjectiveSpec } from '../store/types.js';
-import type { Direction } from './types.js';
+import type { Direction } from '../search/index.js';
 import { bootstrapMedianInterval, median, p90, type Interval } from './stats.js';
 
 /** What the objective needs of a measurement (a stored one or a fresh ChallengeResult). */

@@ -13,9 +13,9 @@ export interface OpenedStudy {
   recovered: number[];
 }
 
-export function openStudy(storage: Storage, spec: NewStudy): OpenedStudy {
-  const existing = storage.getStudy(spec.name);
-  if (!existing) return { study: storage.createStudy(spec), resumed: false, recovered: [] };
+export async function openStudy(storage: Storage, spec: NewStudy): Promise<OpenedStudy> {
+  const existing = await storage.getStudy(spec.name);
+  if (!existing) return { study: await storage.createStudy(spec), resumed: false, recovered: [] };
   const o = existing.objective;
   const n = spec.objective;
   const sameObjective =
@@ -34,8 +34,8 @@ export function openStudy(storage: Storage, spec: NewStudy): OpenedStudy {
       { hint: 'pass the same --space to resume it, or another --study name' },
     );
   }
-  const recovered = storage.failInterruptedTrials(existing.id, INTERRUPTED_REASON);
-  const study = storage.updateStudy(spec.name, { settings: spec.settings, host: spec.host, netProbe: spec.netProbe });
+  const recovered = await storage.failInterruptedTrials(existing.id, INTERRUPTED_REASON);
+  const study = await storage.updateStudy(spec.name, { settings: spec.settings, host: spec.host, netProbe: spec.netProbe });
   return { study, resumed: true, recovered };
 }
 

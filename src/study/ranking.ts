@@ -4,10 +4,9 @@
 // cannot be told apart from the best.
 
 import type { Config } from '../pipeline/types.js';
-import type { MeasurementRecord, ObjectiveSpec, Phase, TrialRecord } from '../store/types.js';
+import type { MeasurementRecord, ObjectiveSpec, Phase, TrialRecord, TrialState } from '../store/types.js';
 import { directionOf, evaluateObjective, type Observation, type TrialFigures } from './objective.js';
 import { mannWhitneyU, RANK_TEST_ALPHA } from './stats.js';
-import type { TrialState } from './types.js';
 
 export interface RankedTrial extends Omit<TrialFigures, 'totals' | 'sn44s'> {
   rank: number;

@@ -7,23 +7,12 @@
 // measurements stay in the store but a PRUNED trial is never ranked feasible. A process that dies
 // outright leaves its trial RUNNING; the next open of the study marks it FAIL (see open.ts).
 
-import { isSpaceExhausted } from '../search/samplers/types.js';
-import type { ChallengeResult, Config, Evaluator, VideoRef } from '../pipeline/types.js';
+import type { ChallengeResult, Evaluator, VideoRef } from '../pipeline/types.js';
+import { configKey, type Config, type Direction, type Sampler, type Space, type TrialSummary } from '../search/index.js';
 import type { Phase, Storage, StudyRecord, TrialRecord } from '../store/types.js';
 import { measurementOf, thrownResult } from './measurement.js';
 import { describeReasons, directionOf, evaluateObjective, type TrialFigures } from './objective.js';
 import { observationOf, rankTrials, type RankedTrial } from './ranking.js';
-import type { Direction, TrialSummary } from './types.js';
-
-/** What the runner needs of a sampler; `space` is passed through untouched. */
-export interface RunnerSampler<S> {
-  name: string;
-  /** Returns the next config; null or a thrown SpaceExhaustedError when the space is exhausted (grid). */
-  ask(context: { space: S; history: TrialSummary[]; seed: number; trialNumber: number; direction: Direction }):
-    | Config
-    | null
-    | Promise<Config | null>;
-}
 
 export interface RunnerEvents {
   trialStart?(info: { trial: TrialRecord; index: number; planned: number | null }): void;
@@ -33,14 +22,14 @@ export interface RunnerEvents {
   message?(line: string): void;
 }
 
-export interface RunStudyOptions<S> {
+export interface RunStudyOptions {
   storage: Storage;
   study: StudyRecord;
   evaluator: Evaluator;
   videos: VideoRef[];
-  space: S;
+  space: Space;
   baselines: { name: string; config: Config }[];
-  sampler: RunnerSampler<S>;
+  sampler: Sampler;
   seed: number;
   /** Sampled trials to run in this invocation (baselines not counted); null = until the time limit. */
   trials: number | null;
@@ -52,7 +41,6 @@ export interface RunStudyOptions<S> {
   stop?: AbortSignal;
   /** Aborting it also aborts the current challenge (a second Ctrl-C). */
   abort?: AbortSignal;
-  configKey?: (config: Config) => string;
   events?: RunnerEvents;
   now?: () => number;
 }
@@ -71,34 +59,33 @@ export interface StudyRunResult {
 
 const DUPLICATE_RETRIES = 10;
 
-export async function runStudy<S>(options: RunStudyOptions<S>): Promise<StudyRunResult> {
+export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult> {
   const { storage, study, evaluator, videos, events = {} } = options;
   const now = options.now ?? Date.now;
   const started = now();
-  const configKeyOf = options.configKey ?? defaultConfigKey;
   // Params of a trial never change, so each trial's key is computed once.
   const keys = new Map<number, string>();
   const key = (trial: TrialRecord) => {
     let k = keys.get(trial.id);
-    if (k === undefined) keys.set(trial.id, (k = configKeyOf(trial.params)));
+    if (k === undefined) keys.set(trial.id, (k = configKey(trial.params)));
     return k;
   };
   const direction = directionOf(study.objective);
   const stopped = () => options.stop?.aborted === true || options.abort?.aborted === true;
   const outOfTime = () => options.timeLimitMs !== null && now() - started >= options.timeLimitMs;
   let trialsRun = 0;
-  let best = storage.listTrials(study.id).reduce<Best | null>((b, t) => betterOf(b, t, direction), null);
+  let best = (await storage.listTrials(study.id)).reduce<Best | null>((b, t) => betterOf(b, t, direction), null);
   let stopReason: StopReason = 'trials';
 
-  const pendingBaselines = () => {
-    const done = new Set(storage.listTrials(study.id).filter((t) => t.state === 'COMPLETE').map((t) => t.baseline));
+  const pendingBaselines = async () => {
+    const done = new Set((await storage.listTrials(study.id)).filter((t) => t.state === 'COMPLETE').map((t) => t.baseline));
     return options.baselines.filter((b) => !done.has(b.name));
   };
-  const planned = options.trials === null ? null : options.trials + pendingBaselines().length;
+  const planned = options.trials === null ? null : options.trials + (await pendingBaselines()).length;
 
   /** Runs one trial's challenges; returns false when interrupted. */
   const runTrial = async (params: Config, baseline: string | null): Promise<boolean> => {
-    const trial = storage.createTrial(study.id, { params, baseline });
+    const trial = await storage.createTrial(study.id, { params, baseline });
     trialsRun++;
     events.trialStart?.({ trial, index: trialsRun, planned });
     let finished = false;
@@ -108,7 +95,7 @@ export async function runStudy<S>(options: RunStudyOptions<S>): Promise<StudyRun
       for (let repeat = 1; repeat <= options.repeats; repeat++) {
         for (const video of videos) {
           if (stopped()) {
-            storage.setTrialState(trial.id, {
+            await storage.setTrialState(trial.id, {
               state: 'PRUNED',
               reason: `interrupted by the user after ${observations.length}/${total} challenges`,
             });
@@ -116,14 +103,14 @@ export async function runStudy<S>(options: RunStudyOptions<S>): Promise<StudyRun
             return false;
           }
           const result = await evaluateSafely(evaluator, params, video, options.abort);
-          const stored = storage.addMeasurement(trial.id, measurementOf(result, repeat, 'search'));
+          const stored = await storage.addMeasurement(trial.id, measurementOf(result, repeat, 'search'));
           observations.push(observationOf(stored));
           events.challenge?.({ trial, video, repeat, phase: 'search', result });
         }
       }
       const figures = evaluateObjective(observations, study.objective, null);
       const allFailed = figures.failed === figures.challenges;
-      const done = storage.setTrialState(trial.id, {
+      const done = await storage.setTrialState(trial.id, {
         state: allFailed ? 'FAIL' : 'COMPLETE',
         reason: allFailed ? `every challenge failed: ${describeReasons(figures.failureReasons)}` : figures.why,
         value: figures.value,
@@ -137,7 +124,7 @@ export async function runStudy<S>(options: RunStudyOptions<S>): Promise<StudyRun
     } finally {
       if (!finished) {
         try {
-          storage.setTrialState(trial.id, { state: 'FAIL', reason: 'the study stopped with an error during this trial' });
+          await storage.setTrialState(trial.id, { state: 'FAIL', reason: 'the study stopped with an error during this trial' });
         } catch {
           // the original error matters more
         }
@@ -146,7 +133,7 @@ export async function runStudy<S>(options: RunStudyOptions<S>): Promise<StudyRun
   };
 
   loop: {
-    for (const baseline of pendingBaselines()) {
+    for (const baseline of await pendingBaselines()) {
       if (stopped()) {
         stopReason = 'interrupted';
         break loop;
@@ -169,7 +156,7 @@ export async function runStudy<S>(options: RunStudyOptions<S>): Promise<StudyRun
         stopReason = 'time-limit';
         break loop;
       }
-      const params = await askNew(options, storage.listTrials(study.id), direction, key, configKeyOf);
+      const params = askNew(options, await storage.listTrials(study.id), direction, key);
       if (params === null) {
         stopReason = 'exhausted';
         events.message?.(`the search space is exhausted after ${sampled} sampled trials`);
@@ -188,7 +175,7 @@ export async function runStudy<S>(options: RunStudyOptions<S>): Promise<StudyRun
     raced = race.raced;
     if (race.interrupted) stopReason = 'interrupted';
   }
-  const ranking = rankTrials(storage.listTrials(study.id), storage.listMeasurements({ studyId: study.id }), study.objective);
+  const ranking = rankTrials(await storage.listTrials(study.id), await storage.listMeasurements({ studyId: study.id }), study.objective);
   const winner = ranking[0]?.feasible ? ranking[0] : null;
   return { stopReason, interrupted: stopReason === 'interrupted', trialsRun, raced, ranking, winner };
 }
@@ -205,7 +192,7 @@ async function evaluateSafely(evaluator: Evaluator, config: Config, video: Video
 export function historyOf(trials: readonly TrialRecord[]): TrialSummary[] {
   return trials
     .filter((t) => t.state !== 'RUNNING')
-    .map((t) => ({
+    .map((t): TrialSummary => ({
       number: t.number,
       params: t.params,
       state: t.state,
@@ -216,13 +203,7 @@ export function historyOf(trials: readonly TrialRecord[]): TrialSummary[] {
     }));
 }
 
-async function askNew<S>(
-  options: RunStudyOptions<S>,
-  trials: TrialRecord[],
-  direction: Direction,
-  trialKey: (t: TrialRecord) => string,
-  key: (c: Config) => string,
-): Promise<Config | null> {
+function askNew(options: RunStudyOptions, trials: TrialRecord[], direction: Direction, trialKey: (t: TrialRecord) => string): Config | null {
   const history = historyOf(trials);
   const seen = new Set(trials.filter((t) => t.state === 'COMPLETE').map(trialKey));
   const trialNumber = trials.length === 0 ? 0 : trials[trials.length - 1]!.number + 1;
@@ -230,13 +211,8 @@ async function askNew<S>(
   // A sampler may propose a config already measured; ask again with another seed a few times.
   for (let attempt = 0; attempt < DUPLICATE_RETRIES; attempt++) {
     const seed = (options.seed + attempt * 1_000_003) >>> 0;
-    try {
-      config = await options.sampler.ask({ space: options.space, history, seed, trialNumber, direction });
-    } catch (err) {
-      if (isSpaceExhausted(err)) return null;
-      throw err;
-    }
-    if (config === null || !seen.has(key(config))) return config;
+    config = options.sampler.ask({ space: options.space, history, seed, trialNumber, direction });
+    if (config === null || !seen.has(configKey(config))) return config;
   }
   return config;
 }
@@ -254,10 +230,10 @@ function betterOf(best: Best | null, t: TrialRecord, direction: Direction): Best
  * interleaved (each repeat visits every video, each video every contender, the contender order
  * rotating per repeat), with phase 'confirm'. The ranking then judges them on these measurements.
  */
-async function confirmationRace<S>(options: RunStudyOptions<S>): Promise<{ raced: number[]; interrupted: boolean }> {
+async function confirmationRace(options: RunStudyOptions): Promise<{ raced: number[]; interrupted: boolean }> {
   const { storage, study, evaluator, videos, events = {} } = options;
-  const trials = storage.listTrials(study.id);
-  const searchRanking = rankTrials(trials, storage.listMeasurements({ studyId: study.id, phase: 'search' }), study.objective);
+  const trials = await storage.listTrials(study.id);
+  const searchRanking = rankTrials(trials, await storage.listMeasurements({ studyId: study.id, phase: 'search' }), study.objective);
   const top = searchRanking.filter((r) => r.feasible && r.baseline === null && r.state === 'COMPLETE').slice(0, options.confirmTop);
   if (top.length === 0) return { raced: [], interrupted: false };
   const seenBaselines = new Set<string>();
@@ -273,7 +249,7 @@ async function confirmationRace<S>(options: RunStudyOptions<S>): Promise<{ raced
         const trial = contenders[(i + repeat - 1) % contenders.length]!;
         if (options.stop?.aborted || options.abort?.aborted) return { raced: contenders.map((t) => t.number), interrupted: true };
         const result = await evaluateSafely(evaluator, trial.params, video, options.abort);
-        storage.addMeasurement(trial.id, measurementOf(result, repeat, 'confirm'));
+        await storage.addMeasurement(trial.id, measurementOf(result, repeat, 'confirm'));
         events.challenge?.({ trial, video, repeat, phase: 'confirm', result });
       }
     }
@@ -281,6 +257,3 @@ async function confirmationRace<S>(options: RunStudyOptions<S>): Promise<{ raced
   return { raced: contenders.map((t) => t.number), interrupted: false };
 }
 
-export function defaultConfigKey(config: Config): string {
-  return JSON.stringify(Object.keys(config).sort().map((k) => [k, config[k]]));
-}

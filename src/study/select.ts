@@ -1,18 +1,18 @@
 // Finds the study a command means and loads its ranking.
 
 import { AutotuneError } from '../errors.js';
-import { unknownStudy } from '../store/sqlite-storage.js';
+import { unknownStudy } from '../store/index.js';
 import type { MeasurementRecord, Storage, StudyRecord, TrialRecord } from '../store/types.js';
 import { rankTrials, type RankedTrial } from './ranking.js';
 
 /** The named study, or the only one in the file when no name is given. */
-export function selectStudy(storage: Storage, name: string | undefined): StudyRecord {
+export async function selectStudy(storage: Storage, name: string | undefined): Promise<StudyRecord> {
   if (name !== undefined) {
-    const study = storage.getStudy(name);
+    const study = await storage.getStudy(name);
     if (!study) throw unknownStudy(name, storage.path);
     return study;
   }
-  const all = storage.listStudies();
+  const all = await storage.listStudies();
   if (all.length === 1) return all[0]!;
   if (all.length === 0) {
     throw new AutotuneError('E_NOT_FOUND', `no study in ${storage.path}`, { hint: 'run `autotune run ...` first, or pass --db' });
@@ -29,9 +29,9 @@ export interface LoadedStudy {
   ranking: RankedTrial[];
 }
 
-export function loadRanking(storage: Storage, study: StudyRecord): LoadedStudy {
-  const trials = storage.listTrials(study.id);
-  const measurements = storage.listMeasurements({ studyId: study.id });
+export async function loadRanking(storage: Storage, study: StudyRecord): Promise<LoadedStudy> {
+  const trials = await storage.listTrials(study.id);
+  const measurements = await storage.listMeasurements({ studyId: study.id });
   return { study, trials, measurements, ranking: rankTrials(trials, measurements, study.objective) };
 }
 

@@ -1,28 +1,35 @@
-// One study session: probes the host and the network, serves a samples folder when asked, opens
-// (or resumes) the study, runs the search loop and closes everything. `autotune run` and
-// `autotune demo` share it; the commands only normalise options and print.
+// A study session, in two steps. `openSession` checks the space against the evaluator's knobs before
+// anything else, probes the host and the network, serves a samples folder when asked, opens (or
+// resumes) the study and creates the evaluator from its factory; `session.run` runs the search loop.
+// `autotune run` and `autotune demo` use `runSession` (open, run with Ctrl-C handling, close); the
+// benchmark opens a session itself and reuses its evaluator afterwards.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { AutotuneError, messageOf } from '../errors.js';
+import { messageOf } from '../errors.js';
+import { fallbackNotes, probeCapabilities, usableCapabilities, type Device } from '../host/capabilities.js';
+import { snapshotHost } from '../host/snapshot.js';
+import type { LabServer } from '../lab/server/index.js';
 import type { NetProbe } from '../net/types.js';
-import type { ReferenceAnswer } from '../pipeline/reference/index.js';
-import type { Evaluator, VideoRef } from '../pipeline/types.js';
-import { configKey, createSampler, loadSpace, restrictToCapabilities, type Space } from '../search/index.js';
+import type { Evaluator, EvaluatorFactory, VideoRef } from '../pipeline/types.js';
+import { createSampler, loadSpace, restrictToCapabilities, type SamplerName, type Space } from '../search/index.js';
 import { openStorage } from '../store/index.js';
-import type { ObjectiveSpec, Storage } from '../store/types.js';
-import { snapshotHost, type HostSnapshot } from './host.js';
+import type { ObjectiveSpec, Storage, StudyRecord } from '../store/types.js';
 import { describeObjective, openStudy } from './open.js';
 import { createProgress } from './progress.js';
 import { noWinnerReport } from './report.js';
-import { runStudy, type StudyRunResult } from './runner.js';
+import { runStudy, type RunnerEvents, type StudyRunResult } from './runner.js';
 import { samplesIn, sha256File, videoRefsFor } from './sources.js';
 
-export interface RunSettings {
+export type VideoSource =
+  | { kind: 'urls'; urls: string[] }
+  /** A folder served by the lab server in-process; `names` picks some of its .mp4 files. */
+  | { kind: 'samples'; dir: string; profile: string | undefined; names?: string[] };
+
+/** A study's settings, normalized by the command that starts it. */
+export interface SessionSettings {
   space: string;
-  model: string;
   study: string | undefined;
   db: string;
-  sampler: string;
+  sampler: SamplerName;
   seed: number;
   trials: number | null;
   timeLimitMs: number | null;
@@ -30,23 +37,165 @@ export interface RunSettings {
   objective: ObjectiveSpec;
   confirmTop: number;
   confirmRepeats: number;
-  device: 'auto' | 'cpu' | 'cuda';
-  source: { kind: 'urls'; urls: string[] } | { kind: 'samples'; dir: string; profile: string | undefined };
-  caFile: string | undefined;
-  /** Model class id -> SN44 class id, for models trained with other class ids. */
-  classMap?: Record<number, number>;
+  /** The devices to probe for (cpu leaves CUDA unprobed). */
+  device: Device;
+  source: VideoSource;
+  /** An extra CA to trust (--ca), read at the command line. */
+  ca: { file: string; pem: string } | undefined;
 }
-
-const FALLBACK_NOTES: Record<string, string> = {
-  nvdec: 'NVDEC unavailable, decoding on the CPU',
-  cuda: 'CUDA execution provider unavailable, inference on the CPU',
-};
 
 export interface SessionIo {
   say(line: string): void;
   warn(line: string): void;
   /** Draw a progress bar (a terminal) instead of plain lines. */
   tty: boolean;
+}
+
+export interface RunControl {
+  /** Aborting it stops the study after the current challenge. */
+  stop?: AbortSignal;
+  /** Aborting it also aborts the current challenge. */
+  abort?: AbortSignal;
+  events?: RunnerEvents;
+}
+
+export interface StudySession<E extends Evaluator = Evaluator> {
+  readonly name: string;
+  readonly storage: Storage;
+  readonly study: StudyRecord;
+  /** The space as this host runs it (knobs needing a missing capability pinned). */
+  readonly space: Space;
+  readonly videos: VideoRef[];
+  readonly evaluator: E;
+  /** The lab server that serves a samples folder; null for URLs. */
+  readonly server: LabServer | null;
+  readonly ca: string | undefined;
+  run(control?: RunControl): Promise<StudyRunResult>;
+  /** Closes the evaluator, the lab server and the store. */
+  close(): Promise<void>;
+}
+
+/** Opens a study session; on failure, everything it opened is closed again. */
+export async function openSession<E extends Evaluator>(
+  settings: SessionSettings,
+  factory: EvaluatorFactory<E>,
+  io: SessionIo,
+): Promise<StudySession<E>> {
+  const say = io.say;
+  // First, before any server, store or challenge: a knob the evaluator does not know is a typo.
+  const loaded = loadSpace(settings.space, { knobs: factory.knobs, evaluator: factory.name });
+  const capabilities = await probeCapabilities(settings.device);
+  const { space, dropped } = restrictToCapabilities(loaded, usableCapabilities(capabilities));
+  for (const d of dropped) say(`note: ${d.reason}`);
+  for (const note of fallbackNotes(capabilities)) say(`note: ${note}`);
+
+  const cleanup: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const step of cleanup.splice(0).reverse()) await step().catch(() => {});
+  };
+  try {
+    let ca = settings.ca?.pem;
+    let server: LabServer | null = null;
+    let videos: VideoRef[];
+    const videoFacts: { url: string; path?: string; size?: number }[] = [];
+    const source = settings.source;
+    if (source.kind === 'samples') {
+      const samples = samplesIn(source.dir, source.names);
+      const { startLabServer } = await import('../lab/server/index.js');
+      const started = await startLabServer({ dir: source.dir, port: 0, httpPort: 0, profile: source.profile, log: () => {} });
+      server = started;
+      cleanup.push(() => started.close());
+      ca = started.ca;
+      videos = videoRefsFor(samples, started.httpsUrl);
+      samples.forEach((s, i) => videoFacts.push({ url: videos[i]!.url, path: s.path, size: s.size }));
+      say(`serving ${samples.length} sample(s) from ${source.dir} at ${started.httpsUrl}${source.profile ? ` (profile ${source.profile})` : ''}`);
+    } else {
+      videos = source.urls.map((url) => ({ url }));
+      videoFacts.push(...videos.map((v) => ({ url: v.url })));
+    }
+
+    const storage = await openStorage(settings.db);
+    cleanup.push(() => storage.close());
+    for (const v of videoFacts) {
+      await storage.putVideo({
+        url: v.url,
+        size: v.size ?? null,
+        etag: null,
+        sha256: v.path ? await sha256File(v.path) : null,
+        frames: null,
+        faststart: v.path ? await isFaststartFile(v.path) : null,
+      });
+    }
+    const netProbe = await probeFirstVideo(videos[0]!.url, ca, say);
+    if (netProbe?.video && !netProbe.video.error) {
+      const known = await storage.getVideo(videos[0]!.url);
+      await storage.putVideo({
+        url: videos[0]!.url,
+        size: known?.size ?? netProbe.video.size,
+        etag: known?.etag ?? null,
+        sha256: known?.sha256 ?? null,
+        frames: netProbe.video.frameCount,
+        faststart: netProbe.video.faststart,
+      });
+    }
+    const name = settings.study ?? space.name;
+    const { study, resumed, recovered } = await openStudy(storage, {
+      name,
+      spaceFile: settings.space,
+      space,
+      objective: settings.objective,
+      settings: { ...recorded(settings), ...factory.settings, evaluator: factory.name, videos: videos.map((v) => v.url) },
+      host: snapshotHost(capabilities),
+      netProbe,
+    });
+    if (resumed) {
+      const count = (await storage.listTrials(study.id)).length;
+      say(`resuming study ${name} (${count} trials so far${recovered.length ? `; trial(s) ${recovered.join(', ')} marked FAIL: interrupted` : ''})`);
+    } else say(`study ${name}: ${describeObjective(study.objective)}, sampler ${settings.sampler}, ${videos.length} video(s) x ${settings.repeats} repeats`);
+
+    const evaluator = await factory.create({
+      reference: space.reference,
+      ca,
+      tMin: settings.objective.tMin,
+      // Reference answers live in the results database next to the study.
+      references: { get: (key) => storage.getReference(key), put: (key, value) => storage.putReference(key, value) },
+      log: say,
+    });
+    cleanup.push(() => evaluator.close());
+
+    return {
+      name,
+      storage,
+      study,
+      space,
+      videos,
+      evaluator,
+      server,
+      ca,
+      run: (control = {}) =>
+        runStudy({
+          storage,
+          study,
+          evaluator,
+          videos,
+          space,
+          baselines: space.baselines,
+          sampler: createSampler(settings.sampler),
+          seed: settings.seed,
+          trials: settings.trials,
+          timeLimitMs: settings.timeLimitMs,
+          repeats: settings.repeats,
+          confirmTop: settings.confirmTop,
+          confirmRepeats: settings.confirmRepeats,
+          ...control,
+        }),
+      close: closeAll,
+    };
+  } catch (err) {
+    // The lab server's sockets would keep the process alive after the error.
+    await closeAll();
+    throw err;
+  }
 }
 
 export interface SessionOutcome {
@@ -57,45 +206,8 @@ export interface SessionOutcome {
 }
 
 /** Runs a study to its end (or to Ctrl-C); every finished challenge is in the store either way. */
-export async function runSession(settings: RunSettings, io: SessionIo): Promise<SessionOutcome> {
-  const say = io.say;
-  if (!existsSync(settings.model)) {
-    throw new AutotuneError('E_NOT_FOUND', `model ${settings.model} does not exist`, {
-      hint: 'make the lab model with `autotune model make`, or pass --model with an ONNX detection model',
-    });
-  }
-  const loaded = await loadSpace(settings.space);
-  const capabilities = await probeCapabilities(settings.device);
-  const { space, dropped } = restrictToCapabilities(loaded, Object.fromEntries(Object.entries(capabilities).map(([k, v]) => [k, v.usable])));
-  for (const d of dropped) say(`note: ${d.reason}`);
-  for (const [name, cap] of Object.entries(capabilities)) if (!cap.usable) say(`note: ${FALLBACK_NOTES[name] ?? `${name} unavailable`} (${cap.reason})`);
-
-  let ca = settings.caFile ? readCa(settings.caFile) : undefined;
-  let videos: VideoRef[];
-  let closeServer: () => Promise<void> = async () => {};
-  const videoFacts: { url: string; path?: string; size?: number }[] = [];
-  if (settings.source.kind === 'samples') {
-    const samples = samplesIn(settings.source.dir);
-    const { startLabServer } = await import('../lab/server/index.js');
-    const server = await startLabServer({ dir: settings.source.dir, port: 0, httpPort: 0, profile: settings.source.profile, log: () => {} });
-    closeServer = () => server.close();
-    ca = server.ca;
-    videos = videoRefsFor(samples, server.httpsUrl);
-    samples.forEach((s, i) => videoFacts.push({ url: videos[i]!.url, path: s.path, size: s.size }));
-    say(`serving ${samples.length} sample(s) from ${settings.source.dir} at ${server.httpsUrl}${settings.source.profile ? ` (profile ${settings.source.profile})` : ''}`);
-  } else {
-    videos = settings.source.urls.map((url) => ({ url }));
-    videoFacts.push(...videos.map((v) => ({ url: v.url })));
-  }
-
-  let storage: Storage;
-  try {
-    storage = openStorage(settings.db);
-  } catch (err) {
-    // The lab server's sockets would keep the process alive after the error.
-    await closeServer().catch(() => {});
-    throw err;
-  }
+export async function runSession(settings: SessionSettings, factory: EvaluatorFactory, io: SessionIo): Promise<SessionOutcome> {
+  const session = await openSession(settings, factory, io);
   const stop = new AbortController();
   const abort = new AbortController();
   const onSigint = () => {
@@ -105,118 +217,22 @@ export async function runSession(settings: RunSettings, io: SessionIo): Promise<
     } else abort.abort();
   };
   process.on('SIGINT', onSigint);
-  let evaluator: Evaluator | null = null;
   const progress = createProgress({ tty: io.tty, objective: settings.objective.kind });
   try {
-    for (const v of videoFacts) {
-      storage.putVideo({
-        url: v.url,
-        size: v.size ?? null,
-        etag: null,
-        sha256: v.path ? await sha256File(v.path) : null,
-        frames: null,
-        faststart: v.path ? await isFaststartFile(v.path) : null,
-      });
-    }
-    const host = snapshotHost(capabilities);
-    const netProbe = await probeFirstVideo(videos[0]!.url, ca, say);
-    if (netProbe?.video && !netProbe.video.error) {
-      const known = storage.getVideo(videos[0]!.url);
-      storage.putVideo({
-        url: videos[0]!.url,
-        size: known?.size ?? netProbe.video.size,
-        etag: known?.etag ?? null,
-        sha256: known?.sha256 ?? null,
-        frames: netProbe.video.frameCount,
-        faststart: netProbe.video.faststart,
-      });
-    }
-    const name = settings.study ?? space.name;
-    const { study, resumed, recovered } = openStudy(storage, {
-      name,
-      spaceFile: settings.space,
-      space,
-      objective: settings.objective,
-      settings: { ...settings, videos: videos.map((v) => v.url), caFile: settings.caFile ?? null },
-      host,
-      netProbe,
-    });
-    if (resumed) {
-      const count = storage.listTrials(study.id).length;
-      say(`resuming study ${name} (${count} trials so far${recovered.length ? `; trial(s) ${recovered.join(', ')} marked FAIL: interrupted` : ''})`);
-    } else say(`study ${name}: ${describeObjective(study.objective)}, sampler ${settings.sampler}, ${videos.length} video(s) x ${settings.repeats} repeats`);
-
-    evaluator = await createEvaluator(settings, space, ca, storage, say);
-    const result = await runStudy({
-      storage,
-      study,
-      evaluator,
-      videos,
-      space,
-      baselines: space.baselines,
-      sampler: createSampler(settings.sampler),
-      seed: settings.seed,
-      trials: settings.trials,
-      timeLimitMs: settings.timeLimitMs,
-      repeats: settings.repeats,
-      confirmTop: settings.confirmTop,
-      confirmRepeats: settings.confirmRepeats,
-      stop: stop.signal,
-      abort: abort.signal,
-      configKey,
-      events: progress.events,
-    });
+    const result = await session.run({ stop: stop.signal, abort: abort.signal, events: progress.events });
     progress.stop();
-    return { study: name, result, noWinner: result.interrupted ? null : noWinnerReport(result.ranking) };
+    return { study: session.name, result, noWinner: result.interrupted ? null : noWinnerReport(result.ranking) };
   } finally {
     progress.stop();
     process.off('SIGINT', onSigint);
-    await evaluator?.close().catch(() => {});
-    await closeServer().catch(() => {});
-    storage.close();
+    await session.close();
   }
 }
 
-async function probeCapabilities(device: RunSettings['device']): Promise<HostSnapshot['capabilities']> {
-  const { probeNvdec } = await import('../pipeline/decode/index.js');
-  const nvdec = await probeNvdec();
-  let cuda = { usable: false, reason: 'not probed: --device cpu' as string | null };
-  if (device !== 'cpu') {
-    const { probeProviders } = await import('../pipeline/infer/index.js');
-    const probe = (await probeProviders()).find((p) => p.name === 'cuda');
-    cuda = { usable: probe?.usable ?? false, reason: probe?.reason ?? 'not listed' };
-  }
-  return { nvdec: { usable: nvdec.usable, reason: nvdec.usable ? null : nvdec.reason }, cuda };
-}
-
-async function createEvaluator(settings: RunSettings, space: Space, ca: string | undefined, storage: Storage, say: (line: string) => void): Promise<Evaluator> {
-  // Loaded on demand so the other commands start without onnxruntime.
-  const { createPipelineEvaluator } = await import('../pipeline/evaluator.js');
-  const numberOr = (v: unknown, fallback: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
-  return createPipelineEvaluator({
-    modelPath: settings.model,
-    device: settings.device,
-    classMap: settings.classMap,
-    ca,
-    referenceImgSize: numberOr(space.reference.IMG_SIZE, 640),
-    referenceConf: numberOr(space.reference.CONF_THRESHOLD, undefined),
-    tMin: settings.objective.tMin,
-    // Reference answers live in the results database next to the study.
-    referenceCache: {
-      get: async (key) => storage.getReference(key) as ReferenceAnswer | null,
-      put: async (key, reference) => storage.putReference(key, reference),
-    },
-    log: say,
-  });
-}
-
-
-function readCa(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new AutotuneError('E_INPUT', `cannot read --ca ${path}: ${(err as Error).message}`, { hint: 'pass a PEM certificate file' });
-  }
+/** The settings as the study records them: the CA by its file name, not its text. */
+function recorded(settings: SessionSettings): Record<string, unknown> {
+  const { ca, ...rest } = settings;
+  return { ...rest, caFile: ca?.file ?? null };
 }
 
 async function isFaststartFile(path: string): Promise<boolean | null> {

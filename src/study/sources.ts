@@ -47,8 +47,8 @@ export interface LocalSample {
   size: number;
 }
 
-/** The .mp4 files of a folder to serve (sorted), with their ground truth files when present. */
-export function samplesIn(dir: string): LocalSample[] {
+/** The .mp4 files of a folder to serve (sorted; only `names` when given), with their ground truth files when present. */
+export function samplesIn(dir: string, names?: readonly string[]): LocalSample[] {
   const full = resolve(dir);
   if (!existsSync(full) || !statSync(full).isDirectory()) {
     throw new AutotuneError('E_NOT_FOUND', `--samples ${dir} is not a folder`, {
@@ -56,7 +56,7 @@ export function samplesIn(dir: string): LocalSample[] {
     });
   }
   const files = readdirSync(full)
-    .filter((f) => f.endsWith('.mp4') && !f.endsWith('.moov-end.mp4'))
+    .filter((f) => f.endsWith('.mp4') && !f.endsWith('.moov-end.mp4') && (names === undefined || names.includes(f)))
     .sort();
   if (files.length === 0) {
     throw new AutotuneError('E_INPUT', `--samples ${dir} holds no .mp4 file`, {

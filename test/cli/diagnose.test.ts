@@ -91,7 +91,7 @@ describe('autotune diagnose', () => {
     [['--set', 'NOT_A_KNOB=1'], /unknown knob NOT_A_KNOB/],
     [['--set', 'IMG_SIZE=500'], /IMG_SIZE=500 is not a multiple of 32/],
     [['--env', '/nonexistent/miner.env'], /cannot read env file \/nonexistent\/miner.env/],
-    [['--model', '/nonexistent/model.onnx'], /model file \/nonexistent\/model.onnx not found \(run `autotune model make`/],
+    [['--model', '/nonexistent/model.onnx'], /model \/nonexistent\/model.onnx does not exist \(make the lab model with `autotune model make`/],
     [['--ca', '/nonexistent/ca.pem'], /cannot read --ca \/nonexistent\/ca.pem/],
   ])('rejects %j with one line and a non-zero exit', async (args, pattern) => {
     const model = args.includes('--model') ? [] : ['--model', modelPath];

@@ -53,9 +53,23 @@ describe('autotune run: options and failing studies', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.stderr).toMatch(/found no usable config: every trial failed \(4 trials, 4\/4 challenges failed\)/);
     expect(run.stderr).toMatch(/failure reasons: connect x4/);
-    const storage = openStorage(db);
-    const study = storage.getStudy('quick')!;
-    expect(storage.listTrials(study.id).map((t) => t.state)).toEqual(['FAIL', 'FAIL', 'FAIL', 'FAIL']);
-    storage.close();
+    const storage = await openStorage(db);
+    const study = (await storage.getStudy('quick'))!;
+    expect((await storage.listTrials(study.id)).map((t) => t.state)).toEqual(['FAIL', 'FAIL', 'FAIL', 'FAIL']);
+    await storage.close();
+  });
+
+  it('refuses a space with a knob the pipeline does not know, in one line naming the file, line, knob and nearest name, before any trial', async () => {
+    if (!existsSync('models/lab-detector.onnx')) expect((await runCli(['model', 'make'])).exitCode).toBe(0);
+    const space = join(dir, 'typo.yaml');
+    writeFileSync(space, 'name: typo\nparams:\n  FRAME_STRIDE: { type: int, low: 1, high: 2 }\n  IMG_SIZ: {type: int, low: 1, high: 2}\nreference: { FRAME_STRIDE: 1, IMG_SIZ: 2 }\n');
+    const db = join(dir, 'typo.db');
+    const run = await runCli(['run', '--url', 'http://127.0.0.1:9/clip.mp4', '--space', space, '--db', db, '--trials', '1', '--device', 'cpu']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain(`autotune: ${space}:4: params.IMG_SIZ: unknown knob "IMG_SIZ", did you mean IMG_SIZE? (the built-in pipeline understands PARTIAL_DOWNLOAD,`);
+    expect(run.stdout).toBe('');
+    // Refused before the store was opened: no study, no trial.
+    expect(existsSync(db)).toBe(false);
   });
 });

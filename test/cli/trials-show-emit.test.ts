@@ -14,7 +14,8 @@ beforeAll(async () => {
   // SPEED 0 is inaccurate (infeasible); SPEED 1 is the fastest feasible.
   await seedStudy(db, 'demo', { accuracy: (c) => (c.SPEED === 0 ? 0.5 : 0.995) });
   await seedStudy(db, 'broken', { fail: () => 'no bytes for 0.2 s' });
-  openStorage(db).createStudy({
+  const storage = await openStorage(db);
+  await storage.createStudy({
     name: 'empty',
     spaceFile: 'x.yaml',
     space: {},
@@ -22,6 +23,7 @@ beforeAll(async () => {
     settings: {},
     host: {},
   });
+  await storage.close();
 });
 
 describe('autotune trials / show / emit', () => {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { byteSize, normaliseSettings, settingsToConfig } from '../../src/pipeline/challenge/settings.js';
+import { byteSize, normalizeSettings, settingsToConfig } from '../../src/pipeline/challenge/settings.js';
 import { isAutotuneError } from '../../src/errors.js';
 
 const KIB = 1024;
 const MIB = 1024 * 1024;
 
-describe('normaliseSettings', () => {
+describe('normalizeSettings', () => {
   it('fills in the fork defaults', () => {
-    expect(normaliseSettings({})).toEqual({
+    expect(normalizeSettings({})).toEqual({
       partialDownload: true,
       partialDownloadBytes: 4 * MIB,
       chunkedStreaming: false,
@@ -28,7 +28,7 @@ describe('normaliseSettings', () => {
   });
 
   it('parses env-file strings: 0/1 flags, sizes with suffixes, fractional MB', () => {
-    const s = normaliseSettings({
+    const s = normalizeSettings({
       PARTIAL_DOWNLOAD: '0',
       PARTIAL_DOWNLOAD_MB: '0.5',
       CHUNKED_STREAMING: 'true',
@@ -57,9 +57,9 @@ describe('normaliseSettings', () => {
   });
 
   it('clamps STREAM_MIN_START_BYTES to 256 KiB..2 MiB', () => {
-    expect(normaliseSettings({ STREAM_MIN_START_BYTES: 1000 }).streamMinStartBytes).toBe(256 * KIB);
-    expect(normaliseSettings({ STREAM_MIN_START_BYTES: '8MB' }).streamMinStartBytes).toBe(2 * MIB);
-    expect(normaliseSettings({ STREAM_MIN_START_BYTES: '1MiB' }).streamMinStartBytes).toBe(MIB);
+    expect(normalizeSettings({ STREAM_MIN_START_BYTES: 1000 }).streamMinStartBytes).toBe(256 * KIB);
+    expect(normalizeSettings({ STREAM_MIN_START_BYTES: '8MB' }).streamMinStartBytes).toBe(2 * MIB);
+    expect(normalizeSettings({ STREAM_MIN_START_BYTES: '1MiB' }).streamMinStartBytes).toBe(MIB);
   });
 
   it.each([
@@ -69,28 +69,28 @@ describe('normaliseSettings', () => {
     [64, 8],
     [1, 1],
   ])('defaults RAMP_UP_FIRST_BATCH to max(1, min(8, batch/4)) for batch %i -> %i', (batch, ramp) => {
-    expect(normaliseSettings({ BATCH_SIZE: batch }).rampUpFirstBatch).toBe(ramp);
+    expect(normalizeSettings({ BATCH_SIZE: batch }).rampUpFirstBatch).toBe(ramp);
   });
 
   it('caps an explicit RAMP_UP_FIRST_BATCH at the batch size', () => {
-    expect(normaliseSettings({ BATCH_SIZE: 4, RAMP_UP_FIRST_BATCH: 16 }).rampUpFirstBatch).toBe(4);
+    expect(normalizeSettings({ BATCH_SIZE: 4, RAMP_UP_FIRST_BATCH: 16 }).rampUpFirstBatch).toBe(4);
   });
 
   it.each([0, '0', 'none', -1, Infinity])('reads TIME_BUDGET_S=%j as no budget', (value) => {
-    expect(normaliseSettings({ TIME_BUDGET_S: value }).timeBudgetS).toBeNull();
+    expect(normalizeSettings({ TIME_BUDGET_S: value }).timeBudgetS).toBeNull();
   });
 
   it('rejects unknown knobs unless declared pass-through', () => {
     const err = (() => {
       try {
-        normaliseSettings({ MODEL_PATH: '/m.onnx' });
+        normalizeSettings({ MODEL_PATH: '/m.onnx' });
       } catch (e) {
         return e;
       }
     })();
     expect(isAutotuneError(err, 'E_INPUT')).toBe(true);
     expect((err as Error).message).toBe('unknown knob MODEL_PATH');
-    expect(normaliseSettings({ MODEL_PATH: '/m.onnx' }, { passThrough: ['MODEL_PATH'] }).passThrough).toEqual({
+    expect(normalizeSettings({ MODEL_PATH: '/m.onnx' }, { passThrough: ['MODEL_PATH'] }).passThrough).toEqual({
       MODEL_PATH: '/m.onnx',
     });
   });
@@ -105,12 +105,12 @@ describe('normaliseSettings', () => {
     ['STREAM_MIN_START_BYTES', '12 GB', /is not a size like/],
     ['STREAM_BUFFER_TIMEOUT_S', '', /STREAM_BUFFER_TIMEOUT_S= is not a positive number/],
   ])('rejects %s=%j with a message naming it', (name, value, pattern) => {
-    expect(() => normaliseSettings({ [name]: value })).toThrow(pattern);
+    expect(() => normalizeSettings({ [name]: value })).toThrow(pattern);
   });
 
   it('round-trips through settingsToConfig', () => {
-    const s = normaliseSettings({ FRAME_STRIDE: 3, TIME_BUDGET_S: 0, X: 'y' }, { passThrough: ['X'] });
-    expect(normaliseSettings(settingsToConfig(s), { passThrough: ['X'] })).toEqual(s);
+    const s = normalizeSettings({ FRAME_STRIDE: 3, TIME_BUDGET_S: 0, X: 'y' }, { passThrough: ['X'] });
+    expect(normalizeSettings(settingsToConfig(s), { passThrough: ['X'] })).toEqual(s);
   });
 });
 

@@ -65,7 +65,7 @@ describe('autotune model make / autotune infer', () => {
     const missing = await runCli(['infer', clip.path, '--model', join(dir, 'nope.onnx')]);
     expect(missing.exitCode).not.toBe(0);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
-    expect(missing.stderr).toContain(`model file ${join(dir, 'nope.onnx')} not found`);
+    expect(missing.stderr).toContain(`model ${join(dir, 'nope.onnx')} does not exist`);
 
     const vector = constantModel({ rows: 8, cols: 100, values: new Array(800).fill(0), inputShape: ['batch', 10] }, 'vector');
     const notImage = await runCli(['infer', clip.path, '--model', vector]);

@@ -70,7 +70,7 @@ describe('accuracy against the reference', () => {
   it('scores the reference config at F1 1, a strided one lower, and caches the reference on disk', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'refs-'));
     const lines: string[] = [];
-    const options = { modelPath, device: 'cpu' as const, ca: server.ca, referenceImgSize: 224, cacheDir, log: (l: string) => lines.push(l) };
+    const options = { modelPath, device: 'cpu' as const, ca: server.ca, referenceConfig: referenceConfig(224), cacheDir, log: (l: string) => lines.push(l) };
     const evaluator = createPipelineEvaluator(options);
     const video = { url: `${server.httpsUrl}${basename(clip.path)}`, truthPath: clip.truthPath };
     try {
@@ -105,7 +105,7 @@ describe('accuracy against the reference', () => {
 
   it('gives a failed challenge no SN44 credit', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'refs-'));
-    const evaluator = createPipelineEvaluator({ modelPath, device: 'cpu', ca: server.ca, referenceImgSize: 224, cacheDir });
+    const evaluator = createPipelineEvaluator({ modelPath, device: 'cpu', ca: server.ca, referenceConfig: referenceConfig(224), cacheDir });
     try {
       const r = await evaluator.evaluate(
         { ...reference, PARTIAL_DOWNLOAD: 1, PARTIAL_DOWNLOAD_MB: 0.1 },

@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { PipelineEvaluator } from '../../src/pipeline/evaluator.js';
+import { challengeResult } from '../../src/pipeline/result.js';
 import type { ChallengeResult, Config, VideoRef } from '../../src/pipeline/types.js';
 import { markdownTable, textTable } from '../../scripts/bench/format.js';
 import type { ProfileResult } from '../../scripts/bench/profile.js';
@@ -14,9 +15,7 @@ function knownEvaluator(): PipelineEvaluator {
   const evaluate = async (config: Config, video: VideoRef): Promise<ChallengeResult> => {
     const failed = config.IMG_SIZE === 999;
     const total = failed ? null : Number(config.IMG_SIZE) / 100;
-    return {
-      url: video.url,
-      config,
+    return challengeResult(video.url, config, {
       timeline: { connected: 0, firstByte: 0, downloadEnd: 0, decoderStart: 0, firstFrame: 0, firstBatch: 0, lastFrame: total, total },
       bytes: 10,
       protocol: 'http/1.1',
@@ -25,13 +24,11 @@ function knownEvaluator(): PipelineEvaluator {
       framesInVideo: 10,
       provider: 'cpu',
       decoder: 'h264 (software)',
-      answer: [],
       accuracy: failed ? null : 1,
       coverage: failed ? null : 1,
-      truthF1: null,
       sn44: failed ? null : 0.5,
       error: failed ? { reason: 'http-status', message: 'HTTP 503 from the server' } : null,
-    };
+    });
   };
   return { evaluate, reference: async () => null, close: async () => {} } as unknown as PipelineEvaluator;
 }

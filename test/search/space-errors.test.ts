@@ -103,4 +103,25 @@ describe('parseSpace errors', () => {
     writeFileSync(path, file({ baselines: '\n  QUICK: { A: 16 }' }));
     expect(() => loadSpace(path)).toThrow(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: baselines\\.QUICK\\.A`));
   });
+
+  it('checks the knob names against the ones the evaluator understands, naming the nearest', () => {
+    const known = { knobs: ['A', 'B', 'C', 'D', 'K', 'IMG_SIZE'], evaluator: 'the test evaluator' };
+    expect(parseSpace(file(), 'spaces/ok.yaml', known).params).toHaveLength(4);
+    const check = (text: string) => {
+      try {
+        parseSpace(text, 'spaces/bad.yaml', known);
+      } catch (err) {
+        return err as AutotuneError;
+      }
+      throw new Error('expected parseSpace to throw');
+    };
+    const typo = check(file({ params: `${PARAMS}\n  IMG_SIZ: { type: int, low: 1, high: 2 }` }));
+    expect(typo.code).toBe('E_SPACE_INVALID');
+    expect(typo.message).toBe('spaces/bad.yaml:8: params.IMG_SIZ: unknown knob "IMG_SIZ", did you mean IMG_SIZE?');
+    expect(typo.hint).toBe('the test evaluator understands A, B, C, D, K, IMG_SIZE; fix the name or remove the knob');
+    const fixed = check(file({ fixed: '{ K: 1, WALLET: 3 }' }));
+    expect(fixed.message).toBe('spaces/bad.yaml:8: fixed.WALLET: unknown knob "WALLET"');
+    // An evaluator that takes any knob (a miner's environment) accepts both.
+    expect(parseSpace(file({ fixed: '{ K: 1, WALLET: 3 }' }), 'spaces/any.yaml', { knobs: 'any' }).fixed).toEqual({ K: 1, WALLET: 3 });
+  });
 });

@@ -2,7 +2,7 @@
 import { parseSpace } from '../../src/search/index.js';
 import type { Sampler, Space } from '../../src/search/index.js';
 import type { Config } from '../../src/pipeline/types.js';
-import type { Direction, TrialSummary } from '../../src/study/types.js';
+import type { Direction, TrialSummary } from '../../src/search/index.js';
 
 export const SYNTHETIC_YAML = `
 name: synthetic
@@ -47,6 +47,7 @@ export function runStudy(
   const history: TrialSummary[] = [];
   for (let number = 0; number < trials; number++) {
     const params = sampler.ask({ space, history, seed, trialNumber: number, direction });
+    if (params === null) break; // the space is exhausted
     const o = evaluate(params);
     history.push({
       number,

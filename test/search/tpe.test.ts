@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/pipeline/types.js';
 import { configKey, contains, createSampler, createTpeSampler, loadSpace, parseSpace } from '../../src/search/index.js';
 import { rankTrials, splitTrials } from '../../src/search/samplers/tpe/split.js';
-import type { TrialSummary } from '../../src/study/types.js';
+import type { TrialSummary } from '../../src/search/index.js';
 import { bestSoFar, runStudy, syntheticObjective, syntheticSpace, type Outcome } from './synthetic.js';
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
@@ -97,7 +97,7 @@ describe('TPE', () => {
     ];
     const ask = (history: TrialSummary[]) =>
       createSampler('tpe').ask({ space, history, seed: 4, trialNumber: 22, direction: 'minimize' });
-    expect(configKey(ask(noisy))).toBe(configKey(ask([...base, ...noisy.slice(20).map((t) => ({ ...t, state: 'RUNNING' as const }))])));
+    expect(configKey(ask(noisy)!)).toBe(configKey(ask([...base, ...noisy.slice(20).map((t) => ({ ...t, state: 'RUNNING' as const }))])!));
   });
 });
 

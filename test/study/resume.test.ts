@@ -10,13 +10,13 @@ import type { TrialRecord } from '../../src/store/types.js';
 const script = fileURLToPath(new URL('./fixtures/study-script.ts', import.meta.url));
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'autotune-resume-')), 'study.db');
 
-function snapshot(db: string): TrialRecord[] {
-  const storage = openStorage(db, { readonly: true });
+async function snapshot(db: string): Promise<TrialRecord[]> {
+  const storage = await openStorage(db, { readonly: true });
   try {
-    const study = storage.getStudy('crash');
-    return study ? storage.listTrials(study.id) : [];
+    const study = await storage.getStudy('crash');
+    return study ? await storage.listTrials(study.id) : [];
   } finally {
-    storage.close();
+    await storage.close();
   }
 }
 
@@ -42,7 +42,7 @@ describe('resume', () => {
     await new Promise((r) => setTimeout(r, 60));
     child.kill('SIGKILL');
     await child;
-    const before = snapshot(db);
+    const before = await snapshot(db);
     const finished = before.filter((t) => t.state !== 'RUNNING');
     expect(finished.length).toBeGreaterThanOrEqual(3);
     expect(before.filter((t) => t.state === 'RUNNING')).toHaveLength(1);
@@ -52,7 +52,7 @@ describe('resume', () => {
     expect(rerun.stderr).toBe('');
     expect(rerun.exitCode).toBe(0);
     expect(rerun.stdout).toContain(`recovered ${runningNumber}`);
-    const after = snapshot(db);
+    const after = await snapshot(db);
     for (const t of finished) expect(after.find((a) => a.number === t.number)).toEqual(t);
     expect(after.find((t) => t.number === runningNumber)).toMatchObject({
       state: 'FAIL',
@@ -73,7 +73,7 @@ describe('resume', () => {
     const run = await child;
     expect(run.exitCode).toBe(130);
     expect(String(run.stdout)).toContain('done interrupted');
-    const trials = snapshot(db);
+    const trials = await snapshot(db);
     expect(trials.filter((t) => t.state === 'COMPLETE').length).toBeGreaterThanOrEqual(2);
     expect(trials.at(-1)).toMatchObject({ state: 'PRUNED' });
     expect(trials.at(-1)!.reason).toMatch(/^interrupted by the user after \d\/4 challenges$/);

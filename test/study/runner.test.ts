@@ -7,11 +7,11 @@ import { openStudy } from '../../src/study/open.js';
 import { rankTrials } from '../../src/study/ranking.js';
 import { noWinnerReport } from '../../src/study/report.js';
 import { runStudy, type RunStudyOptions } from '../../src/study/runner.js';
-import { fakeSampler, FakeEvaluator, listSampler, type FakeBehaviour } from './fixtures/fake-evaluator.js';
+import { fakeSampler, fakeSpace, FakeEvaluator, listSampler, type FakeBehaviour } from './fixtures/fake-evaluator.js';
 
 const stores: Storage[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
 });
 
 const videos = [{ url: 'https://lab/v1.mp4' }, { url: 'https://lab/v2.mp4' }];
@@ -20,10 +20,10 @@ const baselines = [
   { name: 'QUICK', config: { SPEED: 3, ACC: 1, TAG: 'quick' } },
 ];
 
-function setup(behaviour: FakeBehaviour = {}, objective: 'fastest-safe' | 'sn44' = 'fastest-safe') {
-  const storage = openStorage(join(mkdtempSync(join(tmpdir(), 'autotune-runner-')), 'a.db'));
+async function setup(behaviour: FakeBehaviour = {}, objective: 'fastest-safe' | 'sn44' = 'fastest-safe') {
+  const storage = await openStorage(join(mkdtempSync(join(tmpdir(), 'autotune-runner-')), 'a.db'));
   stores.push(storage);
-  const { study } = openStudy(storage, {
+  const { study } = await openStudy(storage, {
     name: 'runner',
     spaceFile: 'fake.yaml',
     space: {},
@@ -32,12 +32,12 @@ function setup(behaviour: FakeBehaviour = {}, objective: 'fastest-safe' | 'sn44'
     host: {},
   });
   const evaluator = new FakeEvaluator(behaviour);
-  const options: RunStudyOptions<unknown> = {
+  const options: RunStudyOptions = {
     storage,
     study,
     evaluator,
     videos,
-    space: {},
+    space: fakeSpace,
     baselines,
     sampler: fakeSampler,
     seed: 7,
@@ -52,9 +52,9 @@ function setup(behaviour: FakeBehaviour = {}, objective: 'fastest-safe' | 'sn44'
 
 describe('study runner', () => {
   it('measures the baselines first, then sampled trials, interleaving videos across repeats', async () => {
-    const { storage, study, evaluator, options } = setup();
+    const { storage, study, evaluator, options } = await setup();
     const result = await runStudy(options);
-    const trials = storage.listTrials(study.id);
+    const trials = (await storage.listTrials(study.id));
     expect(trials.map((t) => t.baseline)).toEqual(['DEFAULT', 'QUICK', null, null, null, null]);
     expect(trials.map((t) => t.number)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(result.trialsRun).toBe(6);
@@ -62,22 +62,22 @@ describe('study runner', () => {
     // Trial 0: v1 r1, v2 r1, v1 r2, v2 r2.
     expect(evaluator.calls.slice(0, 4).map((c) => c.url)).toEqual(['https://lab/v1.mp4', 'https://lab/v2.mp4', 'https://lab/v1.mp4', 'https://lab/v2.mp4']);
     expect(evaluator.calls.slice(0, 4).every((c) => c.config.TAG === 'default')).toBe(true);
-    const ms = storage.listMeasurements({ trialId: trials[0]!.id });
+    const ms = (await storage.listMeasurements({ trialId: trials[0]!.id }));
     expect(ms.map((m) => [m.videoUrl.slice(-6), m.repeat, m.phase])).toEqual([
       ['v1.mp4', 1, 'search'],
       ['v2.mp4', 1, 'search'],
       ['v1.mp4', 2, 'search'],
       ['v2.mp4', 2, 'search'],
     ]);
-    expect(storage.listMeasurements({ studyId: study.id })).toHaveLength(6 * 4);
+    expect((await storage.listMeasurements({ studyId: study.id }))).toHaveLength(6 * 4);
     // Re-running the study does not measure the baselines again.
     const again = await runStudy({ ...options, trials: 1 });
     expect(again.trialsRun).toBe(1);
-    expect(storage.listTrials(study.id).at(-1)).toMatchObject({ number: 6, baseline: null });
+    expect((await storage.listTrials(study.id)).at(-1)).toMatchObject({ number: 6, baseline: null });
   });
 
   it('computes the objective from medians and marks accuracy below the floor infeasible', async () => {
-    const { storage, study, options } = setup({
+    const { storage, study, options } = await setup({
       time: (c, v) => Number(c.SPEED) / 10 + (v.url.endsWith('v2.mp4') ? 1 : 0),
       accuracy: (c) => (c.ACC === 1 ? 0.99 : 0.9),
     });
@@ -88,7 +88,7 @@ describe('study runner', () => {
         { SPEED: 2, ACC: 1 },
       ]),
     });
-    const trials = storage.listTrials(study.id);
+    const trials = (await storage.listTrials(study.id));
     const inaccurate = trials.find((t) => t.params.SPEED === 1)!;
     const accurate = trials.find((t) => t.params.SPEED === 2)!;
     expect(inaccurate).toMatchObject({ state: 'COMPLETE', feasible: false });
@@ -97,19 +97,19 @@ describe('study runner', () => {
     // Totals 0.2, 1.2, 0.2, 1.2 -> median 0.7.
     expect(accurate).toMatchObject({ state: 'COMPLETE', feasible: true, violation: 0 });
     expect(accurate.value).toBeCloseTo(0.7, 10);
-    const ranking = rankTrials(trials, storage.listMeasurements({ studyId: study.id }), study.objective);
+    const ranking = rankTrials(trials, (await storage.listMeasurements({ studyId: study.id })), study.objective);
     expect(ranking[0]!.number).toBe(accurate.number);
     expect(ranking.at(-1)!.number).toBe(inaccurate.number);
     expect(ranking[0]!.speedup.DEFAULT).toBeCloseTo(1.0 / 0.7, 10);
   });
 
   it('a trial with a failed challenge is infeasible; the sn44 objective maximises', async () => {
-    const { storage, study, options } = setup(
+    const { storage, study, options } = await setup(
       { fail: (c, v, call) => (c.SPEED === 0 && call === 1 ? 'no bytes for 0.2 s' : null) },
       'sn44',
     );
     const result = await runStudy({ ...options, sampler: listSampler([{ SPEED: 0, ACC: 1 }, { SPEED: 1, ACC: 1 }]) });
-    const flaky = storage.listTrials(study.id).find((t) => t.params.SPEED === 0)!;
+    const flaky = (await storage.listTrials(study.id)).find((t) => t.params.SPEED === 0)!;
     expect(flaky).toMatchObject({ state: 'COMPLETE', feasible: false });
     expect(flaky.reason).toMatch(/1\/4 challenges failed \(stall x1\)/);
     // Highest sn44 = fastest feasible: SPEED 1 beats the baselines (SPEED 3, 5).
@@ -118,7 +118,7 @@ describe('study runner', () => {
 
   it('the confirmation race re-measures the top trials with the baselines and decides the winner', async () => {
     // LUCKY is fastest on its first 4 challenges, then slow; STEADY is always fairly fast.
-    const { storage, study, options } = setup({
+    const { storage, study, options } = await setup({
       time: (c, _v, call) => (c.NAME === 'LUCKY' ? (call < 4 ? 0.5 : 3) : c.NAME === 'STEADY' ? 0.8 : Number(c.SPEED)),
     });
     const result = await runStudy({
@@ -131,13 +131,13 @@ describe('study runner', () => {
       confirmTop: 2,
       confirmRepeats: 3,
     });
-    const trials = storage.listTrials(study.id);
+    const trials = (await storage.listTrials(study.id));
     const number = (name: string) => trials.find((t) => t.params.NAME === name)!.number;
     // Search ranking would pick LUCKY; the race picks STEADY.
     expect(trials.find((t) => t.params.NAME === 'LUCKY')!.value).toBeLessThan(trials.find((t) => t.params.NAME === 'STEADY')!.value!);
     expect(result.raced.sort()).toEqual([0, 1, number('LUCKY'), number('STEADY')].sort());
     expect(result.winner).toMatchObject({ number: number('STEADY'), phase: 'confirm', feasible: true });
-    const confirm = storage.listMeasurements({ studyId: study.id, phase: 'confirm' });
+    const confirm = (await storage.listMeasurements({ studyId: study.id, phase: 'confirm' }));
     expect(confirm).toHaveLength(4 * 2 * 3);
     expect(result.stopReason).toBe('exhausted');
     // The race interleaves: the first 4 confirm challenges are one per contender on video 1.
@@ -149,7 +149,7 @@ describe('study runner', () => {
   });
 
   it('flags trials indistinguishable from the best as tied, and clearly slower ones as not', async () => {
-    const { storage, study, options } = setup({
+    const { storage, study, options } = await setup({
       // Same spread for TWIN and BEST; SLOWER is 50% slower.
       time: (c, _v, call) => (c.NAME === 'SLOWER' ? 1.5 : 1) + (call % 3) * 0.01,
     });
@@ -163,7 +163,7 @@ describe('study runner', () => {
         { NAME: 'SLOWER', ACC: 1 },
       ]),
     });
-    const ranking = rankTrials(storage.listTrials(study.id), storage.listMeasurements({ studyId: study.id }), study.objective);
+    const ranking = rankTrials((await storage.listTrials(study.id)), (await storage.listMeasurements({ studyId: study.id })), study.objective);
     const byName = (n: string) => ranking.find((r) => r.params.NAME === n)!;
     expect(byName('BEST').rank).toBe(1);
     expect(byName('BEST').tiedWithBest).toBe(true);
@@ -175,11 +175,11 @@ describe('study runner', () => {
   });
 
   it('a study whose every trial fails ends with a report of the reasons, not an exception', async () => {
-    const { storage, study, options } = setup({ fail: () => 'connection reset by peer' });
+    const { storage, study, options } = await setup({ fail: () => 'connection reset by peer' });
     const result = await runStudy({ ...options, trials: 2, confirmRepeats: 3 });
     expect(result.winner).toBeNull();
     expect(result.raced).toEqual([]);
-    const trials = storage.listTrials(study.id);
+    const trials = (await storage.listTrials(study.id));
     expect(trials.every((t) => t.state === 'FAIL')).toBe(true);
     expect(trials[0]!.reason).toBe('every challenge failed: stall x4');
     const report = noWinnerReport(result.ranking)!;
@@ -189,7 +189,7 @@ describe('study runner', () => {
   });
 
   it('a study with no accurate enough trial says how close it came', async () => {
-    const { options } = setup({ accuracy: () => 0.9 });
+    const { options } = await setup({ accuracy: () => 0.9 });
     const result = await runStudy({ ...options, trials: 1 });
     const report = noWinnerReport(result.ranking)!;
     expect(report).toContain('no feasible trial among 3 (0/12 challenges failed)');
@@ -198,16 +198,16 @@ describe('study runner', () => {
   });
 
   it('an evaluator that throws yields a failed measurement, not a crashed study', async () => {
-    const { storage, study, options } = setup();
+    const { storage, study, options } = await setup();
     const evaluator = { evaluate: async () => Promise.reject(new Error('boom')), close: async () => {} };
     const result = await runStudy({ ...options, evaluator, trials: 0 });
     expect(result.winner).toBeNull();
-    const ms = storage.listMeasurements({ studyId: study.id });
+    const ms = (await storage.listMeasurements({ studyId: study.id }));
     expect(ms[0]!.error).toEqual({ reason: 'internal', message: 'boom' });
   });
 
   it('stops after the current challenge when told to, keeping what finished', async () => {
-    const { storage, study, evaluator, options } = setup();
+    const { storage, study, evaluator, options } = await setup();
     const stop = new AbortController();
     const result = await runStudy({
       ...options,
@@ -219,15 +219,15 @@ describe('study runner', () => {
       },
     });
     expect(result.stopReason).toBe('interrupted');
-    const trials = storage.listTrials(study.id);
+    const trials = (await storage.listTrials(study.id));
     expect(trials.map((t) => t.state)).toEqual(['COMPLETE', 'PRUNED']);
     expect(trials[1]!.reason).toBe('interrupted by the user after 2/4 challenges');
-    expect(storage.listMeasurements({ trialId: trials[1]!.id })).toHaveLength(2);
+    expect((await storage.listMeasurements({ trialId: trials[1]!.id }))).toHaveLength(2);
     expect(evaluator.calls).toHaveLength(6);
   });
 
   it('respects a time limit', async () => {
-    const { storage, study, options } = setup();
+    const { storage, study, options } = await setup();
     let clock = 0;
     const result = await runStudy({
       ...options,
@@ -237,6 +237,6 @@ describe('study runner', () => {
       events: { trialEnd: () => (clock += 1000) },
     });
     expect(result.stopReason).toBe('time-limit');
-    expect(storage.listTrials(study.id)).toHaveLength(3);
+    expect((await storage.listTrials(study.id))).toHaveLength(3);
   });
 });

@@ -1,9 +1,10 @@
 // autotune demo: the whole loop on the built-in lab, from nothing to emitted files.
 
 import type { Argv, CommandModule } from 'yargs';
-import { AutotuneError } from '../../errors.js';
+import { AutotuneError, exitCodeOf } from '../../errors.js';
 import { DEMO_DEFAULTS, runDemo, type DemoOptions } from '../../demo/run-demo.js';
 import { parseDuration } from '../../study/sources.js';
+import { accuracyFloorOption, checkAccuracyFloor } from '../options.js';
 import { formatRanking } from './trials.js';
 
 interface DemoArgs {
@@ -18,7 +19,7 @@ interface DemoArgs {
   accuracyFloor: number;
 }
 
-function normalize(args: DemoArgs): DemoOptions {
+function normalizeDemoArgs(args: DemoArgs): DemoOptions {
   for (const [name, value] of [['frames', args.frames], ['trials', args.trials], ['repeats', args.repeats]] as const) {
     if (!Number.isInteger(value) || value < 1) {
       throw new AutotuneError('E_USAGE', `--${name} must be an integer >= 1, got ${value}`, { hint: 'see autotune demo --help' });
@@ -27,13 +28,10 @@ function normalize(args: DemoArgs): DemoOptions {
   if (!Number.isInteger(args.seed) || args.seed < 0) {
     throw new AutotuneError('E_USAGE', `--seed must be an integer >= 0, got ${args.seed}`, { hint: 'e.g. --seed 1' });
   }
-  if (!(args.accuracyFloor > 0 && args.accuracyFloor <= 1)) {
-    throw new AutotuneError('E_USAGE', `--accuracy-floor must be in (0, 1], got ${args.accuracyFloor}`, { hint: 'e.g. 0.98' });
-  }
   return {
     ...DEMO_DEFAULTS,
     seed: args.seed,
-    accuracyFloor: args.accuracyFloor,
+    accuracyFloor: checkAccuracyFloor(args.accuracyFloor),
     outDir: args.out,
     samplesDir: args.samples,
     frames: args.frames,
@@ -57,15 +55,15 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('profile', { type: 'string', default: DEMO_DEFAULTS.profile, describe: 'lab link profile: lan, fork, seed-slow' })
       .option('time-limit', { type: 'string', default: '150s', describe: 'stop starting trials after this long' })
       .option('seed', { type: 'number', default: DEMO_DEFAULTS.seed, describe: 'seed of the clips and the sampler' })
-      .option('accuracy-floor', { type: 'number', default: DEMO_DEFAULTS.accuracyFloor, describe: "minimum F1 against the reference's answers" }) as unknown as Argv<DemoArgs>,
+      .option('accuracy-floor', { ...accuracyFloorOption, default: DEMO_DEFAULTS.accuracyFloor }) as unknown as Argv<DemoArgs>,
   handler: async (args) => {
-    const options = normalize(args);
+    const options = normalizeDemoArgs(args);
     const say = (line: string) => process.stdout.write(`${line}\n`);
     const started = Date.now();
     const demo = await runDemo(options, { say, warn: (line) => process.stderr.write(`${line}\n`), tty: process.stdout.isTTY === true });
     if (demo.interrupted) {
       say(`interrupted: every finished challenge is saved in ${demo.db}`);
-      process.exitCode = 130;
+      process.exitCode = exitCodeOf('E_INTERRUPTED');
       return;
     }
     say('');

@@ -1,15 +1,17 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { AutotuneError } from '../../errors.js';
 import { bottleneck, STAGES, type StageDurations } from '../../pipeline/challenge/timeline.js';
-import { KNOB_NAMES, normaliseSettings, settingsToConfig } from '../../pipeline/challenge/settings.js';
+import { KNOB_NAMES, normalizeSettings, settingsToConfig } from '../../pipeline/challenge/settings.js';
 import type { ChallengeDetail } from '../../pipeline/challenge/run.js';
 import { createPipelineEvaluator } from '../../pipeline/evaluator.js';
+import { referenceConfig } from '../../pipeline/reference/index.js';
 import { DEVICES, parseClassMap, type Device } from '../../pipeline/infer/index.js';
 import type { Config } from '../../pipeline/types.js';
 import { readEnvFile } from '../../util/envfile.js';
-import { bytes, formatTable, percent, printJson, seconds } from '../output.js';
+import { bytes, formatTable, percent, seconds } from '../../util/format.js';
+import { caOption, checkModel, checkTMin, modelOption, readCa, tMinOption } from '../options.js';
+import { printJson } from '../output.js';
 
 interface DiagnoseArgs {
   url: string;
@@ -35,25 +37,25 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
       .positional('url', { type: 'string', demandOption: true, describe: 'video URL (http or https)' })
       .option('env', { type: 'string', describe: "a miner's env file (KEY=VALUE / export KEY=VALUE); its knob lines are used" })
       .option('set', { type: 'string', array: true, describe: 'KEY=VALUE knob, repeatable; wins over --env' })
-      .option('model', { type: 'string', default: 'models/lab-detector.onnx', describe: 'ONNX detector' })
-      .option('ca', { type: 'string', describe: "PEM file of a CA to trust (the lab server's certificate)" })
+      .option('model', modelOption)
+      .option('ca', caOption)
       .option('repeats', { type: 'number', default: 1, describe: 'run the challenge R times; the median run is shown' })
       .option('truth', { type: 'string', describe: 'ground-truth file of a lab clip, for F1 against truth' })
-      .option('t-min', { type: 'number', default: 2.0, describe: 'fastest answer of the batch (s), for the SN44 speed score' })
+      .option('t-min', tMinOption)
       .option('reference-img-size', { type: 'number', default: 640, describe: 'IMG_SIZE of the reference run' })
       .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'execution provider' })
       .option('pass-through', { type: 'string', array: true, describe: 'extra knob names allowed in --set' })
       .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
   handler: async (argv) => {
-    const options = await normaliseArgs(argv);
+    const options = await normalizeDiagnoseArgs(argv);
     const log = (line: string) => process.stderr.write(`autotune: ${line}\n`);
     for (const note of options.notes) log(note);
     const evaluator = createPipelineEvaluator({
       modelPath: options.model,
       device: options.device,
       ca: options.ca,
-      referenceImgSize: options.referenceImgSize,
+      referenceConfig: referenceConfig(options.referenceImgSize),
       tMin: options.tMin,
       passThrough: options.passThrough,
       classMap: options.classMap,
@@ -92,14 +94,14 @@ interface DiagnoseOptions {
   notes: string[];
 }
 
-async function normaliseArgs(argv: DiagnoseArgs): Promise<DiagnoseOptions> {
+async function normalizeDiagnoseArgs(argv: DiagnoseArgs): Promise<DiagnoseOptions> {
   if (!/^https?:\/\//.test(argv.url)) {
     throw new AutotuneError('E_USAGE', `${argv.url} is not an http(s) URL`, { hint: 'pass the video URL, e.g. https://127.0.0.1:8443/clip.mp4' });
   }
   if (!(Number.isInteger(argv.repeats) && argv.repeats >= 1)) {
     throw new AutotuneError('E_USAGE', `--repeats ${argv.repeats} is not a positive integer`);
   }
-  if (!(argv['t-min'] > 0 && argv['t-min'] < 15)) throw new AutotuneError('E_USAGE', `--t-min ${argv['t-min']} must be between 0 and 15 seconds`);
+  checkTMin(argv['t-min']);
   const passThrough = argv['pass-through'] ?? [];
   const notes: string[] = [];
   const config: Config = {};
@@ -117,18 +119,9 @@ async function normaliseArgs(argv: DiagnoseArgs): Promise<DiagnoseOptions> {
     if (eq <= 0) throw new AutotuneError('E_USAGE', `--set ${pair} is not KEY=VALUE`, { hint: 'e.g. --set FRAME_STRIDE=1' });
     config[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
   }
-  const effective = settingsToConfig(normaliseSettings(config, { passThrough }));
-  if (!existsSync(argv.model)) {
-    throw new AutotuneError('E_NOT_FOUND', `model file ${argv.model} not found`, {
-      hint: 'run `autotune model make` to build the lab detector, or pass --model PATH',
-    });
-  }
-  let ca: string | undefined;
-  if (argv.ca) {
-    ca = await readFile(argv.ca, 'utf8').catch((err: Error) => {
-      throw new AutotuneError('E_INPUT', `cannot read --ca ${argv.ca}: ${err.message}`, { hint: 'pass a PEM certificate file' });
-    });
-  }
+  const effective = settingsToConfig(normalizeSettings(config, { passThrough }));
+  checkModel(argv.model);
+  const ca = readCa(argv.ca)?.pem;
   if (argv.truth && !existsSync(argv.truth)) {
     throw new AutotuneError('E_NOT_FOUND', `truth file ${argv.truth} not found`, { hint: 'pass the <clip>.truth.json beside the lab clip' });
   }

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { runDoctor, type DoctorReport } from '../../host/doctor.js';
-import { formatTable, printJson } from '../output.js';
+import { formatTable } from '../../util/format.js';
+import { printJson } from '../output.js';
 
 interface DoctorArgs {
   json: boolean;

@@ -2,7 +2,7 @@
 
 import type { CommandModule } from 'yargs';
 import { emitStudy } from '../../emit/emit-study.js';
-import { DEFAULT_DB_PATH } from '../../store/index.js';
+import { dbOption, studyOption } from '../options.js';
 
 interface EmitArgs {
   study?: string;
@@ -15,8 +15,8 @@ export const emitCommand: CommandModule<object, EmitArgs> = {
   describe: "Write the study's winner: DIR/best.env, DIR/sysctl.conf (+ apply/revert scripts), DIR/summary.json, DIR/report.html",
   builder: (y) =>
     y
-      .option('study', { type: 'string', describe: 'study name (default: the only study in the file)' })
-      .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' })
+      .option('study', studyOption)
+      .option('db', dbOption)
       .option('out', { type: 'string', default: 'results', describe: 'output folder' }),
   handler: async (args) => {
     const { winner: w, paths } = await emitStudy({ db: args.db, study: args.study, outDir: args.out });

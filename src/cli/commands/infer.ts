@@ -2,7 +2,9 @@ import type { CommandModule } from 'yargs';
 import { AutotuneError } from '../../errors.js';
 import { DEFAULT_CONF, DEFAULT_IOU, DEVICES, parseClassMap, type Device } from '../../pipeline/infer/index.js';
 import { inferClip } from '../../pipeline/infer/clip.js';
-import { percent, printJson } from '../output.js';
+import { percent } from '../../util/format.js';
+import { checkModel, modelOption } from '../options.js';
+import { printJson } from '../output.js';
 
 interface InferArgs {
   clip: string;
@@ -23,7 +25,7 @@ export const inferCommand: CommandModule<object, InferArgs> = {
   builder: (y) =>
     y
       .positional('clip', { type: 'string', demandOption: true, describe: 'a local .mp4' })
-      .option('model', { type: 'string', demandOption: true, describe: 'ONNX detector (e.g. models/lab-detector.onnx)' })
+      .option('model', modelOption)
       .option('img-size', { type: 'number', default: 640, describe: 'model input size S (multiple of 32)' })
       .option('conf', { type: 'number', default: DEFAULT_CONF, describe: 'confidence threshold' })
       .option('iou', { type: 'number', default: DEFAULT_IOU, describe: 'NMS IoU threshold' })
@@ -39,7 +41,7 @@ export const inferCommand: CommandModule<object, InferArgs> = {
     if (!(argv.conf >= 0 && argv.conf <= 1)) throw new AutotuneError('E_USAGE', `--conf ${argv.conf} is not between 0 and 1`);
     const r = await inferClip({
       clipPath: argv.clip,
-      modelPath: argv.model,
+      modelPath: checkModel(argv.model),
       imgSize: argv['img-size'],
       conf: argv.conf,
       iou: argv.iou,

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { buildLabDetector, DEFAULT_MODEL_PATH, makeLabDetector } from '../../lab/model/index.js';
-import { bytes, formatTable, printJson } from '../output.js';
+import { bytes, formatTable } from '../../util/format.js';
+import { printJson } from '../output.js';
 
 interface MakeArgs {
   out: string;

@@ -1,8 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
-import { readFile } from 'node:fs/promises';
 import { AutotuneError } from '../../errors.js';
 import { formatProbe } from '../../net/format.js';
 import { probeNetwork } from '../../net/probe.js';
+import { caOption, readCa } from '../options.js';
 import { printJson } from '../output.js';
 
 interface ProbeArgs {
@@ -20,18 +20,13 @@ const probeCommand: CommandModule<object, ProbeArgs> = {
   builder: (y) =>
     y
       .positional('url', { type: 'string', demandOption: true, describe: 'http(s) URL of a video' })
-      .option('ca', { type: 'string', describe: 'PEM file of an extra trusted CA (e.g. the lab server certificate)' })
+      .option('ca', caOption)
       .option('json', { type: 'boolean', default: false, describe: 'print the probe as JSON' })
       .option('samples', { type: 'number', default: 5, describe: 'samples of the TCP handshake and request round trip' })
       .option('throughput-mb', { type: 'number', default: 4, describe: 'MiB downloaded to measure throughput' })
       .option('frames', { type: 'number', default: 750, describe: 'also report the bytes needed for the first N frames' }),
   handler: async (argv) => {
-    let ca: string | undefined;
-    if (argv.ca) {
-      ca = await readFile(argv.ca, 'utf8').catch((err: Error) => {
-        throw new AutotuneError('E_INPUT', `cannot read --ca ${argv.ca}: ${err.message}`, { hint: 'pass a PEM certificate file' });
-      });
-    }
+    const ca = readCa(argv.ca)?.pem;
     for (const [flag, value] of [['samples', argv.samples], ['throughput-mb', argv['throughput-mb']], ['frames', argv.frames]] as const) {
       if (!(Number.isFinite(value) && value > 0)) throw new AutotuneError('E_USAGE', `--${flag} must be a positive number, got ${value}`);
     }

@@ -3,9 +3,10 @@
 import { dirname } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { writeReport } from '../../emit/report.js';
-import { DEFAULT_DB_PATH, openStorage } from '../../store/index.js';
+import { openStorage } from '../../store/index.js';
 import { loadRanking, requireTrials, selectStudy, type LoadedStudy } from '../../study/select.js';
 import { makeDirs } from '../../util/fs.js';
+import { dbOption, studyOption } from '../options.js';
 
 interface ReportArgs {
   study?: string;
@@ -18,17 +19,17 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   describe: 'Write the study as one HTML file: ranking, time vs accuracy, stages, knob effects, SN44 vs t_min',
   builder: (y) =>
     y
-      .option('study', { type: 'string', describe: 'study name (default: the only study in the file)' })
-      .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' })
+      .option('study', studyOption)
+      .option('db', dbOption)
       .option('out', { type: 'string', default: 'results/report.html', describe: 'the HTML file to write' }),
   handler: async (args) => {
-    const storage = openStorage(args.db, { mustExist: true });
+    const storage = await openStorage(args.db, { mustExist: true });
     let loaded: LoadedStudy;
     try {
-      loaded = loadRanking(storage, selectStudy(storage, args.study));
+      loaded = await loadRanking(storage, await selectStudy(storage, args.study));
       requireTrials(loaded);
     } finally {
-      storage.close();
+      await storage.close();
     }
     makeDirs(dirname(args.out), 'the folder of --out');
     process.stdout.write(`wrote ${await writeReport({ ...loaded, date: new Date() }, args.out)}\n`);

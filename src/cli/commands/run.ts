@@ -1,13 +1,15 @@
-// autotune run: a study against sample videos. Options are normalised once here; the search loop is
-// src/study/runner.ts.
+// autotune run: a study against sample videos, on the built-in pipeline. Options are normalized once
+// here; the session is src/study/session.ts, the search loop src/study/runner.ts.
 
 import type { Argv, CommandModule } from 'yargs';
-import { AutotuneError } from '../../errors.js';
+import { AutotuneError, exitCodeOf } from '../../errors.js';
+import { pipelineEvaluatorFactory, type PipelineFactoryOptions } from '../../pipeline/factory.js';
 import { parseClassMap } from '../../pipeline/infer/class-map.js';
-import { SAMPLER_NAMES } from '../../search/index.js';
+import { SAMPLER_NAMES, type SamplerName } from '../../search/index.js';
 import { DEFAULT_DB_PATH } from '../../store/index.js';
-import { runSession, type RunSettings } from '../../study/session.js';
-import { checkUrl, parseDuration, readUrlsFile } from '../../study/sources.js';
+import { runSession, type SessionSettings } from '../../study/session.js';
+import { checkUrl, parseDuration, readUrlsFile, samplesIn } from '../../study/sources.js';
+import { accuracyFloorOption, caOption, checkAccuracyFloor, checkModel, checkTMin, dbOption, modelOption, readCa, tMinOption } from '../options.js';
 import { formatRanking } from './trials.js';
 
 interface RunArgs {
@@ -43,7 +45,12 @@ const positiveInt = (name: string, v: number | undefined, min = 1) => {
   return v;
 };
 
-export function normalizeRunArgs(args: RunArgs): RunSettings {
+export interface RunOptions {
+  session: SessionSettings;
+  pipeline: PipelineFactoryOptions;
+}
+
+export function normalizeRunArgs(args: RunArgs): RunOptions {
   const sources = [args.url?.length ? 'url' : null, args.urlsFile ? 'urls-file' : null, args.samples ? 'samples' : null].filter(Boolean);
   if (sources.length !== 1) {
     throw new AutotuneError('E_USAGE', sources.length ? `use only one of --${sources.join(', --')}` : 'no sample videos given', {
@@ -57,23 +64,19 @@ export function normalizeRunArgs(args: RunArgs): RunSettings {
   if (args.objective !== 'fastest-safe' && args.objective !== 'sn44') {
     throw new AutotuneError('E_USAGE', `unknown --objective ${args.objective}`, { hint: 'use fastest-safe or sn44' });
   }
-  if (!(args.accuracyFloor > 0 && args.accuracyFloor <= 1)) {
-    throw new AutotuneError('E_USAGE', `--accuracy-floor must be in (0, 1], got ${args.accuracyFloor}`, { hint: 'e.g. 0.98' });
-  }
-  if (!(args.tMin >= 0 && args.tMin < 15)) {
-    throw new AutotuneError('E_USAGE', `--t-min must be in [0, 15) seconds, got ${args.tMin}`, { hint: 'e.g. 2' });
-  }
+  checkAccuracyFloor(args.accuracyFloor);
+  checkTMin(args.tMin);
   if (!['auto', 'cpu', 'cuda'].includes(args.device)) {
     throw new AutotuneError('E_USAGE', `unknown --device ${args.device}`, { hint: 'use auto, cpu or cuda' });
   }
   const trials = positiveInt('trials', args.trials, 0) ?? null;
   const timeLimitMs = args.timeLimit === undefined ? null : parseDuration(args.timeLimit);
-  return {
+  const device = args.device as SessionSettings['device'];
+  const session: SessionSettings = {
     space: args.space,
-    model: args.model,
     study: args.study,
     db: args.db,
-    sampler: args.sampler,
+    sampler: args.sampler as SamplerName,
     seed: positiveInt('seed', args.seed, 0)!,
     // Without any budget, a study runs 20 sampled trials.
     trials: trials === null && timeLimitMs === null ? 20 : trials,
@@ -82,13 +85,14 @@ export function normalizeRunArgs(args: RunArgs): RunSettings {
     objective: { kind: args.objective, accuracyFloor: args.accuracyFloor, tMin: args.tMin },
     confirmTop: positiveInt('confirm-top', args.confirmTop, 0)!,
     confirmRepeats: positiveInt('confirm-repeats', args.confirmRepeats, 0)!,
-    device: args.device as RunSettings['device'],
-    classMap: args.classMap === undefined ? undefined : parseClassMap(args.classMap),
+    device,
     source: args.samples
-      ? { kind: 'samples', dir: args.samples, profile: args.profile }
+      ? { kind: 'samples', dir: args.samples, profile: args.profile, names: samplesIn(args.samples).map((s) => s.name) }
       : { kind: 'urls', urls: args.urlsFile ? readUrlsFile(args.urlsFile) : args.url!.map((u) => checkUrl(u, '--url')) },
-    caFile: args.ca,
+    ca: readCa(args.ca),
   };
+  const classMap = args.classMap === undefined ? undefined : parseClassMap(args.classMap);
+  return { session, pipeline: { model: checkModel(args.model), device, classMap } };
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -100,32 +104,33 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('urls-file', { type: 'string', describe: 'file with one sample video URL per line' })
       .option('samples', { type: 'string', describe: 'serve the .mp4 files of DIR through the lab server in-process' })
       .option('profile', { type: 'string', describe: 'lab link profile for --samples (see autotune lab serve --help)' })
-      .option('ca', { type: 'string', describe: "PEM file of a CA to trust (a server's self-signed certificate)" })
+      .option('ca', caOption)
       .option('space', { type: 'string', default: 'search-spaces/sn44.yaml', describe: 'search space file' })
-      .option('model', { type: 'string', default: 'models/lab-detector.onnx', describe: 'ONNX detection model' })
+      .option('model', modelOption)
       .option('study', { type: 'string', describe: "study name (default: the space's name); an existing study resumes" })
-      .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' })
+      .option('db', dbOption)
       .option('sampler', { type: 'string', default: 'tpe', choices: ['tpe', 'random', 'grid'], describe: 'how configs are proposed' })
       .option('seed', { type: 'number', default: 1, describe: 'sampler seed' })
       .option('trials', { type: 'number', describe: 'sampled trials to run now, baselines not counted (default 20 without --time-limit)' })
       .option('time-limit', { type: 'string', describe: 'stop starting trials after this long, e.g. 10m' })
       .option('repeats', { type: 'number', default: 3, describe: 'challenges per video per trial' })
       .option('objective', { type: 'string', default: 'fastest-safe', choices: ['fastest-safe', 'sn44'] })
-      .option('accuracy-floor', { type: 'number', default: 0.98, describe: "fastest-safe: minimum F1 against the reference's answers" })
-      .option('t-min', { type: 'number', default: 2, describe: "sn44: the batch's fastest valid answer, seconds" })
+      .option('accuracy-floor', accuracyFloorOption)
+      .option('t-min', tMinOption)
       .option('confirm-top', { type: 'number', default: 3, describe: 'feasible trials re-measured against the baselines at the end' })
       .option('confirm-repeats', { type: 'number', default: 5, describe: 'repeats per video in the confirmation race (0 skips it)' })
       .option('device', { type: 'string', default: 'auto', choices: ['auto', 'cpu', 'cuda'], describe: 'inference device' })
       .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
-    const settings = normalizeRunArgs(args);
+    const { session: settings, pipeline } = normalizeRunArgs(args);
     const say = (line: string) => process.stdout.write(`${line}\n`);
-    const outcome = await runSession(settings, { say, warn: (line) => process.stderr.write(`${line}\n`), tty: process.stdout.isTTY === true });
+    const io = { say, warn: (line: string) => process.stderr.write(`${line}\n`), tty: process.stdout.isTTY === true };
+    const outcome = await runSession(settings, pipelineEvaluatorFactory(pipeline), io);
     const { result, study: name } = outcome;
     if (result.interrupted) {
       say(`interrupted: ${result.trialsRun} trial(s) run now, every finished challenge is saved in ${settings.db}`);
       say(`resume with the same command (study "${name}", --db ${settings.db}); the interrupted trial is kept as PRUNED`);
-      process.exitCode = 130;
+      process.exitCode = exitCodeOf('E_INTERRUPTED');
       return;
     }
     say('');

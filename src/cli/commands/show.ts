@@ -3,11 +3,13 @@
 import type { CommandModule } from 'yargs';
 import { AutotuneError } from '../../errors.js';
 import { rankedTrialJson } from '../../emit/summary.js';
-import { DEFAULT_DB_PATH, openStorage } from '../../store/index.js';
+import { openStorage } from '../../store/index.js';
 import type { MeasurementRecord } from '../../store/types.js';
 import { loadRanking, selectStudy } from '../../study/select.js';
-import { bytes, formatTable, printJson } from '../output.js';
+import { bytes, formatTable } from '../../util/format.js';
+import { printJson } from '../output.js';
 import { formatParams } from './trials.js';
+import { dbOption, studyOption } from '../options.js';
 
 interface ShowArgs {
   number: number;
@@ -24,21 +26,21 @@ export const showCommand: CommandModule<object, ShowArgs> = {
   builder: (y) =>
     y
       .positional('number', { type: 'number', demandOption: true, describe: 'trial number' })
-      .option('study', { type: 'string', describe: 'study name (default: the only study in the file)' })
-      .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' })
+      .option('study', studyOption)
+      .option('db', dbOption)
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
-  handler: (args) => {
-    const storage = openStorage(args.db, { mustExist: true });
+  handler: async (args) => {
+    const storage = await openStorage(args.db, { mustExist: true });
     try {
-      const study = selectStudy(storage, args.study);
-      const trial = Number.isInteger(args.number) ? storage.getTrial(study.id, args.number) : null;
+      const study = await selectStudy(storage, args.study);
+      const trial = Number.isInteger(args.number) ? await storage.getTrial(study.id, args.number) : null;
       if (!trial) {
         throw new AutotuneError('E_NOT_FOUND', `study "${study.name}" has no trial ${args.number}`, {
           hint: 'list them with `autotune trials`',
         });
       }
-      const measurements = storage.listMeasurements({ trialId: trial.id });
-      const ranked = loadRanking(storage, study).ranking.find((r) => r.number === trial.number) ?? null;
+      const measurements = await storage.listMeasurements({ trialId: trial.id });
+      const ranked = (await loadRanking(storage, study)).ranking.find((r) => r.number === trial.number) ?? null;
       if (args.json) return printJson({ trial, figures: ranked ? rankedTrialJson(ranked) : null, measurements });
       const lines = [
         `trial ${trial.number} of study ${study.name}: ${trial.state}${trial.reason ? ` (${trial.reason})` : ''}`,
@@ -54,7 +56,7 @@ export const showCommand: CommandModule<object, ShowArgs> = {
       process.stdout.write(`${lines.join('\n')}\n\n${formatMeasurements(measurements)}\n`);
       process.stdout.write('times in ms from the challenge start; conn = connected, ttfb = first byte, dl = download end\n');
     } finally {
-      storage.close();
+      await storage.close();
     }
   },
 };

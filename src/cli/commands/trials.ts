@@ -2,11 +2,13 @@
 
 import type { CommandModule } from 'yargs';
 import { rankedTrialJson } from '../../emit/summary.js';
-import { DEFAULT_DB_PATH, openStorage } from '../../store/index.js';
+import { openStorage } from '../../store/index.js';
 import { baselineRows, type RankedTrial } from '../../study/ranking.js';
 import { loadRanking, requireTrials, selectStudy } from '../../study/select.js';
 import { RANK_TEST_ALPHA } from '../../study/stats.js';
-import { formatTable, percent, printJson, seconds } from '../output.js';
+import { formatTable, percent, seconds } from '../../util/format.js';
+import { printJson } from '../output.js';
+import { dbOption, studyOption } from '../options.js';
 
 interface TrialsArgs {
   study?: string;
@@ -59,14 +61,14 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
   describe: 'List the trials of a study, ranked: feasible first, then by the objective',
   builder: (y) =>
     y
-      .option('study', { type: 'string', describe: 'study name (default: the only study in the file)' })
-      .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' })
+      .option('study', studyOption)
+      .option('db', dbOption)
       .option('top', { type: 'number', describe: 'show only the first N' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON array in rank order' }),
-  handler: (args) => {
-    const storage = openStorage(args.db, { mustExist: true });
+  handler: async (args) => {
+    const storage = await openStorage(args.db, { mustExist: true });
     try {
-      const loaded = loadRanking(storage, selectStudy(storage, args.study));
+      const loaded = await loadRanking(storage, await selectStudy(storage, args.study));
       const shown = args.top !== undefined && args.top >= 0 ? loaded.ranking.slice(0, Math.floor(args.top)) : loaded.ranking;
       if (args.json) return printJson(shown.map(rankedTrialJson));
       requireTrials(loaded);
@@ -80,7 +82,7 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
         `rank N= : not distinguishable from the best (Mann-Whitney U, alpha ${RANK_TEST_ALPHA}); n: successful/all challenges, c = confirmation race; vs X: X's median / this median\n`,
       );
     } finally {
-      storage.close();
+      await storage.close();
     }
   },
 };

@@ -1,4 +1,4 @@
-// Clip options, normalised once at the boundary (CLI or API) into a complete, checked shape.
+// Clip options, normalized once at the boundary (CLI or API) into a complete, checked shape.
 
 import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';

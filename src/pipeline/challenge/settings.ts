@@ -1,4 +1,4 @@
-// The knobs of the latency-tuned miner fork (sn44.md), normalised once into typed settings. Values
+// The knobs of the latency-tuned miner fork (sn44.md), normalized once into typed settings. Values
 // arrive as strings (env files, --set) or as numbers/booleans (search spaces); both parse here and
 // nowhere else.
 
@@ -74,7 +74,7 @@ export interface SettingsOptions {
 }
 
 /** Config (knob name -> value) -> typed settings; fork defaults fill the gaps. Throws E_INPUT. */
-export function normaliseSettings(config: Config, options: SettingsOptions = {}): ChallengeSettings {
+export function normalizeSettings(config: Config, options: SettingsOptions = {}): ChallengeSettings {
   const allowed = new Set(options.passThrough ?? []);
   const passThrough: Record<string, KnobValue> = {};
   for (const [name, value] of Object.entries(config)) {

@@ -18,7 +18,7 @@ import { classifyExit } from './classify.js';
 import { buildFfmpegArgs, buildFilterChain, type GpuChain } from './filters.js';
 import { FrameAssembler } from './frames.js';
 import { cachedNvdecProbe, probeNvdec, type NvdecProbe } from './nvdec.js';
-import { normaliseDecodeOptions, type NormalisedDecodeOptions } from './options.js';
+import { normalizeDecodeOptions, type NormalizedDecodeOptions } from './options.js';
 import { StderrWatcher, type StreamDescription } from './stderr.js';
 import type { DecodedFrame, DecodeInfo, DecodeMarks, DecodeOptions, DecodeSummary, Decoder } from './types.js';
 
@@ -26,7 +26,7 @@ const HEAD_BYTES = 64 * 1024;
 
 /** Starts decoding now (after a cached-once NVDEC probe when nvdec is asked for). */
 export function startDecoder(options: DecodeOptions): Decoder {
-  const session = new DecodeSession(normaliseDecodeOptions(options));
+  const session = new DecodeSession(normalizeDecodeOptions(options));
   return session.decoder;
 }
 
@@ -51,7 +51,7 @@ class DecodeSession {
   private infoSettled = false;
   private readonly watcher = new StderrWatcher((s) => this.onStream(s));
 
-  constructor(private readonly o: NormalisedDecodeOptions) {
+  constructor(private readonly o: NormalizedDecodeOptions) {
     this.assembler = new FrameAssembler(o.size * o.size * 3);
     const info = new Promise<DecodeInfo | null>((resolve) => {
       this.resolveInfo = resolve;

@@ -3,7 +3,7 @@ import { AutotuneError } from '../../errors.js';
 import { resolveFfmpeg, type FfmpegBinary } from '../../util/ffmpeg.js';
 import type { DecodeOptions } from './types.js';
 
-export interface NormalisedDecodeOptions {
+export interface NormalizedDecodeOptions {
   path: string | null;
   stream: Readable | null;
   prefix: boolean;
@@ -19,7 +19,7 @@ export interface NormalisedDecodeOptions {
   ffmpeg: FfmpegBinary;
 }
 
-export function normaliseDecodeOptions(o: DecodeOptions): NormalisedDecodeOptions {
+export function normalizeDecodeOptions(o: DecodeOptions): NormalizedDecodeOptions {
   const path = 'path' in o.input ? o.input.path : null;
   const stream = 'stream' in o.input ? o.input.stream : null;
   if ((path === null) === (stream === null)) invalid('input', 'give exactly one of { path } or { stream }');

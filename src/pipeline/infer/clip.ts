@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { AutotuneError } from '../../errors.js';
+import { failureError } from '../failure.js';
 import { readTruth } from '../../lab/clips/index.js';
 import { compareAnswers, type ClipAccuracy } from '../../score/accuracy.js';
 import { startDecoder } from '../decode/index.js';
@@ -78,7 +79,7 @@ export async function inferClip(o: InferClipOptions): Promise<InferClipResult> {
   }
   const summary = await decoder.done;
   if (summary.error) {
-    throw new AutotuneError('E_DECODE', `cannot decode ${o.clipPath}: ${summary.error.message}`, { context: { reason: summary.error.reason } });
+    throw failureError(summary.error, `cannot decode ${o.clipPath}`);
   }
   const seconds = (performance.now() - t0) / 1000;
   const { stats } = detector;

@@ -58,7 +58,7 @@ export const DEFAULT_CONF = 0.25;
 export const DEFAULT_IOU = 0.45;
 export const DEFAULT_MAX_DET = 300;
 
-function normaliseClassMap(map: DetectorOptions['classMap']): ClassMap | null {
+function normalizeClassMap(map: DetectorOptions['classMap']): ClassMap | null {
   if (!map) return null;
   if (map instanceof Map) return map;
   return new Map(Object.entries(map).map(([k, v]) => [Number(k), v]));
@@ -77,7 +77,7 @@ export async function openDetector(options: DetectorOptions): Promise<Detector> 
     conf: options.conf ?? DEFAULT_CONF,
     iou: options.iou ?? DEFAULT_IOU,
     maxDet: options.maxDet ?? DEFAULT_MAX_DET,
-    classMap: normaliseClassMap(options.classMap),
+    classMap: normalizeClassMap(options.classMap),
   });
 }
 

@@ -1,6 +1,7 @@
-// The reference config: the most complete answer the model can give for a video. Full download to a
-// file (any mp4 layout), every frame, no budget, the largest image size of the search space, a low
-// confidence threshold so that a config's higher threshold shows up as missed boxes.
+// The default reference config, for a challenge without a search space (autotune diagnose): the most
+// complete answer the model can give for a video. Full download to a file (any mp4 layout), every
+// frame, no budget, the given image size, a low confidence threshold so that a config's higher
+// threshold shows up as missed boxes. A study runs its space's `reference:` instead.
 
 import type { Config } from '../types.js';
 

@@ -1,13 +1,12 @@
 // Grid search: every point of the space's grid (see space/grid.ts; floats without a step get
 // GRID_FLOAT_POINTS values) in an order shuffled by the seed, skipping configs already tried.
-// When nothing is left it throws SpaceExhaustedError.
-import type { Config } from '../../pipeline/types.js';
+// When nothing is left it returns null.
+import type { Config, Space } from '../space/types.js';
 import { createRng } from '../rng.js';
 import { searchKey } from '../space/config.js';
 import { gridPoint, gridSize } from '../space/grid.js';
-import type { Space } from '../space/types.js';
 import { triedKeys } from './history.js';
-import { SpaceExhaustedError, type AskContext, type Sampler } from './types.js';
+import type { AskContext, Sampler } from './types.js';
 
 /** Up to this many points the order is a true shuffle; above it an affine permutation of the indices. */
 const SHUFFLE_LIMIT = 1 << 16;
@@ -16,7 +15,7 @@ const GRID_STREAM = 0x47524944;
 export function createGridSampler(): Sampler {
   return {
     name: 'grid',
-    ask(ctx: AskContext): Config {
+    ask(ctx: AskContext): Config | null {
       const { space } = ctx;
       const tried = triedKeys(space, ctx.history);
       const order = gridOrder(space, ctx.seed);
@@ -25,7 +24,7 @@ export function createGridSampler(): Sampler {
         const config = gridPoint(space, order(i));
         if (!tried.has(searchKey(space, config))) return config;
       }
-      throw new SpaceExhaustedError(space, ctx.history.length);
+      return null;
     },
   };
 }

@@ -1,8 +1,7 @@
 // What samplers read from the trial history.
-import type { Config } from '../../pipeline/types.js';
-import type { TrialSummary } from '../../study/types.js';
+import type { Config, Space } from '../space/types.js';
+import type { TrialSummary } from './types.js';
 import { isActive, orderedParams, searchKey } from '../space/config.js';
-import type { Space } from '../space/types.js';
 import { normalizeValue } from '../space/values.js';
 
 /** The search keys of every trial so far (any state): configs a sampler should not propose again. */

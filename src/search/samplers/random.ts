@@ -1,10 +1,9 @@
 // Uniform random search: each active param drawn independently (log-uniform on log scales, on the
 // step grid where there is one), conditions respected, configs already tried redrawn a few times.
-import type { Config, KnobValue } from '../../pipeline/types.js';
+import type { Config, KnobValue, ParamSpec, Space } from '../space/types.js';
 import type { Rng } from '../rng.js';
 import { createRng } from '../rng.js';
 import { isActive, orderedParams } from '../space/config.js';
-import type { ParamSpec, Space } from '../space/types.js';
 import { choicesOf, snap, stepOf, tidy } from '../space/values.js';
 import { triedCheck } from './history.js';
 import type { AskContext, Sampler } from './types.js';

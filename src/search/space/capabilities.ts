@@ -1,7 +1,6 @@
 // Drops knobs the host cannot use (USE_NVDEC without NVDEC, ...) from the search, pinning them off.
-import type { Config } from '../../pipeline/types.js';
+import type { Config, ParamSpec, Space } from './types.js';
 import { completeConfig } from './config.js';
-import type { ParamSpec, Space } from './types.js';
 import { quote } from './values.js';
 
 export interface DroppedParam {

@@ -1,13 +1,12 @@
 // Configs against a space: conditions, completion with fixed values and defaults, membership,
 // and the canonical key used to recognise a config already tried.
 import { AutotuneError } from '../../errors.js';
-import type { Config, KnobValue } from '../../pipeline/types.js';
-import type { ParamSpec, Space } from './types.js';
+import type { Config, KnobValue, ParamSpec, Space } from './types.js';
 import { normalizeValue, quote, valueProblem } from './values.js';
 
 const conditionCache = new WeakMap<ParamSpec, [string, KnobValue[]][]>();
 
-/** A param's conditions as [knob, allowed normalised values] pairs (computed once per param). */
+/** A param's conditions as [knob, allowed normalized values] pairs (computed once per param). */
 function conditionsOf(param: ParamSpec): [string, KnobValue[]][] {
   let list = conditionCache.get(param);
   if (!list) {

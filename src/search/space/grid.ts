@@ -1,9 +1,8 @@
 // The finite grid of a space and a way to address its points by index, conditions included:
 // the knobs that conditions name ("parents") are enumerated into blocks, and inside a block the
 // active params form a mixed-radix number. Floats without a step get GRID_FLOAT_POINTS values.
-import type { Config, KnobValue } from '../../pipeline/types.js';
+import type { Config, KnobValue, ParamSpec, Space } from './types.js';
 import { isActive, orderedParams } from './config.js';
-import type { ParamSpec, Space } from './types.js';
 import { gridValues } from './values.js';
 
 interface Block {

@@ -4,17 +4,24 @@ import { readFileSync } from 'node:fs';
 import YAML, { LineCounter } from 'yaml';
 import type { z } from 'zod';
 import { AutotuneError, isAutotuneError } from '../../errors.js';
-import type { Config, KnobValue } from '../../pipeline/types.js';
+import { closestName } from '../../util/closest.js';
+import { CAPABILITIES, type Config, type KnobNames, type KnobValue, type ParamSpec, type Space } from './types.js';
 import { completeConfig, orderedParams } from './config.js';
 import { allowedKeys, fileSchema, paramSchemas, type ParamFileType } from './schema.js';
-import { CAPABILITIES, type ParamSpec, type Space } from './types.js';
 import { normalizeValue, onStep, quote, valueProblem } from './values.js';
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 type Path = (string | number)[];
 
+export interface SpaceCheck {
+  /** The knobs the chosen evaluator understands; a space naming another is refused (default 'any'). */
+  knobs?: KnobNames;
+  /** Names that evaluator in messages. */
+  evaluator?: string;
+}
+
 /** Reads and validates a search-space file. */
-export function loadSpace(path: string): Space {
+export function loadSpace(path: string, check: SpaceCheck = {}): Space {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -25,11 +32,11 @@ export function loadSpace(path: string): Space {
       context: { file: path },
     });
   }
-  return parseSpace(text, path);
+  return parseSpace(text, path, check);
 }
 
 /** Parses and validates search-space YAML; `file` names it in messages. */
-export function parseSpace(text: string, file: string): Space {
+export function parseSpace(text: string, file: string, check: SpaceCheck = {}): Space {
   const lines = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
   const where = (path: Path): string => {
@@ -65,11 +72,16 @@ export function parseSpace(text: string, file: string): Space {
   const params: ParamSpec[] = [];
   const paramEntries = Object.entries(top.params);
   if (paramEntries.length === 0) fail(['params'], 'no params: a space needs at least one searched knob', 'add a knob under params');
-  for (const [name, raw] of paramEntries) params.push(parseParam(name, raw, fail));
+  const checkKnown = knownKnobCheck(check, fail);
+  for (const [name, raw] of paramEntries) {
+    params.push(parseParam(name, raw, fail));
+    checkKnown(name, ['params', name]);
+  }
 
   const fixed: Config = {};
   for (const [name, value] of Object.entries(top.fixed ?? {})) {
     checkEnvName(name, ['fixed', name], fail);
+    checkKnown(name, ['fixed', name]);
     if (params.some((p) => p.name === name)) {
       fail(['fixed', name], `${name} is both searched (params) and fixed`, `remove it from params or from fixed`);
     }
@@ -203,6 +215,23 @@ function checkConditions(params: ParamSpec[], fixed: Config, fail: Fail): void {
       p.when![knob] = Array.isArray(allowed) ? list : list[0];
     }
   }
+}
+
+/** Refuses a knob the evaluator does not understand, naming the nearest one it does. */
+function knownKnobCheck(check: SpaceCheck, fail: Fail): (name: string, path: Path) => void {
+  const knobs = check.knobs ?? 'any';
+  if (knobs === 'any') return () => {};
+  const known = new Set(knobs);
+  const evaluator = check.evaluator ?? 'the evaluator';
+  return (name, path) => {
+    if (known.has(name)) return;
+    const near = closestName(name, knobs);
+    fail(
+      path,
+      `unknown knob ${quote(name)}${near ? `, did you mean ${near}?` : ''}`,
+      `${evaluator} understands ${knobs.join(', ')}; fix the name or remove the knob`,
+    );
+  };
 }
 
 function checkEnvName(name: string, path: Path, fail: Fail): void {

@@ -1,4 +1,12 @@
-import type { Config, KnobValue } from '../../pipeline/types.js';
+// The search layer's vocabulary: knobs, their values, configs and spaces. Everything above search
+// (the pipeline, the evaluators, the store) speaks of configs in these terms.
+
+/** A knob's value: numbers (booleans as 0/1, as miners read them from the environment) or strings. */
+export type KnobValue = number | string | boolean;
+/** Environment-variable name of a knob -> its value. */
+export type Config = Record<string, KnobValue>;
+/** The knob names something understands, or 'any' when it takes every name (a miner's environment). */
+export type KnobNames = readonly string[] | 'any';
 
 export type ParamType = 'bool' | 'int' | 'float' | 'categorical';
 

@@ -1,7 +1,6 @@
-// What one knob's values look like: normalisation (booleans -> 0/1), membership checks and the
+// What one knob's values look like: normalization (booleans -> 0/1), membership checks and the
 // finite set of points a grid visits.
-import type { KnobValue } from '../../pipeline/types.js';
-import type { ParamSpec } from './types.js';
+import type { KnobValue, ParamSpec } from './types.js';
 
 /** Floats without a step are visited at this many evenly spaced points by the grid sampler. */
 export const GRID_FLOAT_POINTS = 5;
@@ -43,7 +42,7 @@ export function stepOf(param: ParamSpec): number | undefined {
   return undefined;
 }
 
-/** Why `value` is not a value of `param`, or null when it is. Expects a normalised value. */
+/** Why `value` is not a value of `param`, or null when it is. Expects a normalized value. */
 export function valueProblem(param: ParamSpec, value: KnobValue): string | null {
   const choices = choicesOf(param);
   if (choices) {

@@ -3,16 +3,14 @@
 // `candidates` draws from its good-group estimator l(x), ranked by l(x)/g(x). Estimators only see
 // the trials in which the param was active. A proposal equal to a tried config is replaced by the
 // best untried joint candidate, then by an untried random draw, when there is one.
-import type { Config, KnobValue } from '../../../pipeline/types.js';
-import type { TrialSummary } from '../../../study/types.js';
+import type { Config, KnobValue, ParamSpec, Space } from '../../space/types.js';
 import { createRng, type Rng } from '../../rng.js';
 import { isActive, orderedParams } from '../../space/config.js';
 import { gridSize } from '../../space/grid.js';
-import type { ParamSpec, Space } from '../../space/types.js';
 import { choicesOf, normalizeValue } from '../../space/values.js';
 import { triedCheck } from '../history.js';
 import { randomUntried } from '../random.js';
-import type { AskContext, Sampler } from '../types.js';
+import type { AskContext, Sampler, TrialSummary } from '../types.js';
 import { createParzen, type Parzen } from './parzen.js';
 import { defaultGamma, splitTrials, usableTrials } from './split.js';
 

@@ -4,9 +4,8 @@
 //    bandwidth by a Scott-like rule, clipped; discrete params (ints, floats with a step) get the
 //    probability mass of each value's bin, so every grid value is weighed fairly.
 //  - categorical/bool: counts smoothed per observation, plus a uniform prior.
-import type { KnobValue } from '../../../pipeline/types.js';
+import type { KnobValue, ParamSpec } from '../../space/types.js';
 import type { Rng } from '../../rng.js';
-import type { ParamSpec } from '../../space/types.js';
 import { choicesOf, snap, stepOf } from '../../space/values.js';
 import { logPhi, normalMass } from './normal.js';
 

@@ -1,7 +1,7 @@
 // TPE's split of the history into a "good" (below) and a "bad" (above) group, constraint-aware like
 // Optuna's constrained TPE: feasible trials rank first by value, then infeasible ones by violation;
 // failed trials (and complete ones without a value) are always bad; PRUNED/RUNNING are ignored.
-import type { Direction, TrialSummary } from '../../../study/types.js';
+import type { Direction, TrialSummary } from '../types.js';
 
 /** Size of the good group for n usable trials (Optuna's default). */
 export function defaultGamma(n: number): number {

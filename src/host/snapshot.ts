@@ -1,4 +1,4 @@
-// What the study records about the machine it measured on.
+// What a study records about the machine it measured on.
 
 import { arch, cpus, hostname, platform, release, totalmem } from 'node:os';
 

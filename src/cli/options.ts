@@ -1,0 +1,56 @@
+// The options several commands share (--study, --db, --ca, --model, --t-min, --accuracy-floor),
+// declared and checked once: every command spells, defaults and validates them the same way.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { AutotuneError } from '../errors.js';
+import { DEFAULT_MODEL_PATH } from '../lab/model/index.js';
+import { DEFAULT_T_MIN_S, SPEED_LIMIT_S } from '../score/sn44.js';
+import { DEFAULT_DB_PATH } from '../store/index.js';
+
+/** --study of the commands that read a study. */
+export const studyOption = { type: 'string', describe: 'study name (default: the only study in the file)' } as const;
+export const dbOption = { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' } as const;
+export const caOption = { type: 'string', describe: "PEM file of a CA to trust (e.g. the lab server's self-signed certificate)" } as const;
+export const modelOption = { type: 'string', default: DEFAULT_MODEL_PATH, describe: 'ONNX detection model' } as const;
+export const tMinOption = {
+  type: 'number',
+  default: DEFAULT_T_MIN_S,
+  describe: "SN44 estimate: the fastest valid answer of the validator's batch, seconds",
+} as const;
+export const accuracyFloorOption = { type: 'number', default: 0.98, describe: "minimum F1 against the reference's answers" } as const;
+
+/** --ca PATH -> its PEM text (E_INPUT when unreadable); undefined without --ca. */
+export function readCa(path: string | undefined): { file: string; pem: string } | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return { file: path, pem: readFileSync(path, 'utf8') };
+  } catch (err) {
+    throw new AutotuneError('E_INPUT', `cannot read --ca ${path}: ${(err as Error).message}`, { hint: 'pass a PEM certificate file' });
+  }
+}
+
+/** --model must name an existing file (E_NOT_FOUND). */
+export function checkModel(path: string): string {
+  if (!existsSync(path)) {
+    throw new AutotuneError('E_NOT_FOUND', `model ${path} does not exist`, {
+      hint: 'make the lab model with `autotune model make`, or pass --model with an ONNX detection model',
+    });
+  }
+  return path;
+}
+
+/** --t-min: a time the fastest miner can take, above 0 and below the validator's 15 s speed limit. */
+export function checkTMin(value: number): number {
+  if (!(value > 0 && value < SPEED_LIMIT_S)) {
+    throw new AutotuneError('E_USAGE', `--t-min must be greater than 0 and less than ${SPEED_LIMIT_S} seconds, got ${value}`, { hint: 'e.g. 2' });
+  }
+  return value;
+}
+
+/** --accuracy-floor: a share of the reference's F1, in (0, 1]. */
+export function checkAccuracyFloor(value: number): number {
+  if (!(value > 0 && value <= 1)) {
+    throw new AutotuneError('E_USAGE', `--accuracy-floor must be in (0, 1], got ${value}`, { hint: 'e.g. 0.98' });
+  }
+  return value;
+}

@@ -1,0 +1,75 @@
+// The store's failures, for every backend: each backend maps its own errors (SQLite result codes,
+// PostgreSQL SQLSTATEs) onto these, so a command sees the same codes and words whatever holds the data.
+// `where` names the store for the user: a file path, or a database URL without its password.
+
+import { AutotuneError } from '../errors.js';
+import type { TrialRecord } from './types.js';
+
+/** A read-only command pointed at a store that does not exist (E_NOT_FOUND). */
+export function noStore(where: string): AutotuneError {
+  return new AutotuneError('E_NOT_FOUND', `no results database at ${where}`, {
+    hint: 'run `autotune run ...` first, or pass --db with the file a study wrote',
+  });
+}
+
+/** No study of that name (E_NOT_FOUND). */
+export function unknownStudy(name: string, where: string): AutotuneError {
+  return new AutotuneError('E_NOT_FOUND', `no study named "${name}" in ${where}`, {
+    hint: 'run `autotune run --study NAME ...` first, or pass --db / --study of an existing study',
+  });
+}
+
+/** createStudy with a name already taken (E_STUDY). */
+export function studyExists(name: string, where: string): AutotuneError {
+  return new AutotuneError('E_STUDY', `study "${name}" already exists in ${where}`, {
+    hint: 'pick another --study name, or re-run it to resume',
+  });
+}
+
+/** A trial id the store does not hold (E_STORE: the caller's bug or a foreign database). */
+export function unknownTrial(id: number, where: string): AutotuneError {
+  return new AutotuneError('E_STORE', `trial id ${id} does not exist in ${where}`);
+}
+
+/** A write to a finished trial (E_STORE): finished trials are immutable. */
+export function finishedTrial(trial: TrialRecord, action: string): AutotuneError {
+  return new AutotuneError('E_STORE', `trial ${trial.number} is ${trial.state}: cannot ${action}`, {
+    hint: 'finished trials are immutable; start a new trial instead',
+    context: { trial: trial.number, state: trial.state },
+  });
+}
+
+/** Another writer held the store longer than we wait (E_STORE_LOCKED). */
+export function storeLocked(where: string, waitedMs: number, cause: unknown): AutotuneError {
+  return new AutotuneError('E_STORE_LOCKED', `the results database ${where} is locked by another process (waited ${(waitedMs / 1000).toFixed(1)} s)`, {
+    hint: 'wait for the other autotune command to finish, or use another --db',
+    cause,
+  });
+}
+
+/** Something that is not an autotune store, or a damaged one (E_STORE). */
+export function notAStore(where: string, cause: unknown): AutotuneError {
+  return new AutotuneError('E_STORE', `${where} is not an autotune results database (${messageOf(cause)})`, {
+    hint: 'pass --db with another file name',
+    cause,
+  });
+}
+
+/** The store cannot be opened for writing (E_STORE). */
+export function cannotOpen(where: string, cause: unknown): AutotuneError {
+  return new AutotuneError('E_STORE', `cannot open ${where} for writing (${messageOf(cause)})`, {
+    hint: 'check the folder exists and is writable, or pass another --db',
+    cause,
+  });
+}
+
+/** A store written by a newer autotune (E_STORE). */
+export function newerSchema(where: string, found: number, understood: number): AutotuneError {
+  return new AutotuneError('E_STORE', `${where} has schema version ${found}, newer than this autotune understands (${understood})`, {
+    hint: 'upgrade autotune, or pass another --db',
+  });
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
