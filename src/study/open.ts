@@ -1,7 +1,7 @@
-// Creates a study, or resumes the one with the same name: trials a dead process left RUNNING are
-// marked FAIL, and numbering continues after the last trial.
+// Creates a study, or resumes (joins) the one with the same name: trials a dead process left RUNNING
+// are marked FAIL, and numbering continues after the last trial.
 
-import { AutotuneError } from '../errors.js';
+import { AutotuneError, isAutotuneError } from '../errors.js';
 import type { NewStudy, Storage, StudyRecord } from '../store/types.js';
 
 export const INTERRUPTED_REASON = 'interrupted: process ended while the trial ran';
@@ -14,8 +14,17 @@ export interface OpenedStudy {
 }
 
 export async function openStudy(storage: Storage, spec: NewStudy): Promise<OpenedStudy> {
-  const existing = await storage.getStudy(spec.name);
-  if (!existing) return { study: await storage.createStudy(spec), resumed: false, recovered: [] };
+  let existing = await storage.getStudy(spec.name);
+  if (!existing) {
+    try {
+      return { study: await storage.createStudy(spec), resumed: false, recovered: [] };
+    } catch (err) {
+      // Another worker created it a moment ago: join it.
+      if (!isAutotuneError(err, 'E_STUDY')) throw err;
+      existing = await storage.getStudy(spec.name);
+      if (!existing) throw err;
+    }
+  }
   const o = existing.objective;
   const n = spec.objective;
   const sameObjective =

@@ -86,6 +86,11 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   /** Runs one trial's challenges; returns false when interrupted. */
   const runTrial = async (params: Config, baseline: string | null): Promise<boolean> => {
     const trial = await storage.createTrial(study.id, { params, baseline });
+    if (!trial) {
+      // Another process runs this very config in this study now; its trial will carry the figures.
+      events.message?.(`${baseline ? `baseline ${baseline}` : 'a sampled config'} is being measured by another worker; skipped`);
+      return true;
+    }
     trialsRun++;
     events.trialStart?.({ trial, index: trialsRun, planned });
     let finished = false;
