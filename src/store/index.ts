@@ -5,3 +5,4 @@ export { isPostgresUrl, parseLocation, redact } from './location.js';
 export { unknownStudy } from './errors.js';
 export type * from './types.js';
 export { SCHEMA_VERSION } from './schema.js';
+export { copyStore, readStudyDump, type CopyReport } from './copy.js';

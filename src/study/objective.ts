@@ -8,7 +8,7 @@
 // sn44: maximise the median SN44 estimate (computed by the evaluator with --t-min); feasible when
 //   no challenge failed; violation = share of failed challenges.
 
-import type { ObjectiveSpec } from '../store/types.js';
+import type { ObjectiveSpec, TrialOutcome } from '../store/types.js';
 import type { Direction } from '../search/index.js';
 import { bootstrapMedianInterval, median, p90, type Interval } from './stats.js';
 
@@ -112,6 +112,18 @@ export function evaluateObjective(observations: readonly Observation[], objectiv
   figures.why = figures.feasible ? null : reasons.join('; ') || 'no objective value';
   if (figures.feasible) figures.violation = 0;
   return figures;
+}
+
+/** How a trial whose challenges are all measured finishes: FAIL when every challenge failed, else COMPLETE with its figures. */
+export function outcomeOf(figures: TrialFigures): TrialOutcome {
+  const allFailed = figures.failed === figures.challenges;
+  return {
+    state: allFailed ? 'FAIL' : 'COMPLETE',
+    reason: allFailed ? `every challenge failed: ${describeReasons(figures.failureReasons)}` : figures.why,
+    value: figures.value,
+    feasible: figures.feasible,
+    violation: figures.violation,
+  };
 }
 
 export function describeReasons(reasons: Record<string, number>): string {

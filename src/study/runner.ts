@@ -11,7 +11,7 @@ import type { ChallengeResult, Evaluator, VideoRef } from '../pipeline/types.js'
 import { configKey, type Config, type Direction, type Sampler, type Space, type TrialSummary } from '../search/index.js';
 import type { Phase, Storage, StudyRecord, TrialRecord } from '../store/types.js';
 import { measurementOf, thrownResult } from './measurement.js';
-import { describeReasons, directionOf, evaluateObjective, type TrialFigures } from './objective.js';
+import { directionOf, evaluateObjective, outcomeOf, type TrialFigures } from './objective.js';
 import { observationOf, rankTrials, type RankedTrial } from './ranking.js';
 
 export interface RunnerEvents {
@@ -114,14 +114,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
         }
       }
       const figures = evaluateObjective(observations, study.objective, null);
-      const allFailed = figures.failed === figures.challenges;
-      const done = await storage.setTrialState(trial.id, {
-        state: allFailed ? 'FAIL' : 'COMPLETE',
-        reason: allFailed ? `every challenge failed: ${describeReasons(figures.failureReasons)}` : figures.why,
-        value: figures.value,
-        feasible: figures.feasible,
-        violation: figures.violation,
-      });
+      const done = await storage.setTrialState(trial.id, outcomeOf(figures));
       finished = true;
       best = betterOf(best, done, direction);
       events.trialEnd?.({ trial: done, figures, best });

@@ -8,23 +8,12 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AutotuneError } from '../../src/errors.js';
-import { openStorage, type Storage, type StudyDump } from '../../src/store/index.js';
+import { readStudyDump as dumpOf } from '../../src/store/copy.js';
+import { openStorage, type Storage } from '../../src/store/index.js';
 import { sampleMeasurement, sampleStudy } from './store-fixtures.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fleetWorker = fileURLToPath(new URL('./fixtures/fleet-worker.ts', import.meta.url));
-
-/** Reads a study back as a dump, ids left out (what importStudy takes). */
-export async function dumpOf(store: Storage, name: string): Promise<StudyDump> {
-  const { id, ...study } = (await store.getStudy(name))!;
-  const trials = await store.listTrials(id);
-  const numberOf = new Map(trials.map((t) => [t.id, t.number]));
-  return {
-    study,
-    trials: trials.map(({ id: _id, studyId: _s, ...t }) => t),
-    measurements: (await store.listMeasurements({ studyId: id })).map(({ id: _id, trialId, ...m }) => ({ ...m, trialNumber: numberOf.get(trialId)! })),
-  };
-}
 
 /** The code of the AutotuneError a promise rejects with; 'untyped: ...' for another error, undefined if it resolves. */
 export async function codeOf(pending: Promise<unknown>): Promise<string | undefined> {

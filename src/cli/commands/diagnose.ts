@@ -10,10 +10,24 @@ import { DEVICES, parseClassMap, type Device } from '../../pipeline/infer/index.
 import type { Config } from '../../pipeline/types.js';
 import { readEnvFile } from '../../util/envfile.js';
 import { bytes, formatTable, percent, seconds } from '../../util/format.js';
-import { caOption, checkModel, checkTMin, modelOption, readCa, tMinOption } from '../options.js';
+import { snapshotHost } from '../../host/snapshot.js';
+import { openStorage, redact, type Storage } from '../../store/index.js';
+import { DIAGNOSE_STUDY, saveDiagnosis } from '../../study/diagnosis.js';
+import {
+  accuracyFloorOption,
+  caOption,
+  checkModel,
+  checkTMin,
+  modelOption,
+  readCa,
+  storageLocation,
+  storageOptions,
+  tMinOption,
+  type StorageArgs,
+} from '../options.js';
 import { printJson } from '../output.js';
 
-interface DiagnoseArgs {
+interface DiagnoseArgs extends StorageArgs {
   url: string;
   env?: string;
   set?: string[];
@@ -27,6 +41,8 @@ interface DiagnoseArgs {
   'pass-through'?: string[];
   'class-map'?: string;
   json: boolean;
+  save: boolean;
+  study?: string;
 }
 
 export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
@@ -46,37 +62,64 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
       .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'execution provider' })
       .option('pass-through', { type: 'string', array: true, describe: 'extra knob names allowed in --set' })
       .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
+      .option('save', { type: 'boolean', default: false, describe: 'store the runs as one trial of --study in the results store' })
+      .option('study', { type: 'string', describe: `with --save: the study that gets the trial (default "${DIAGNOSE_STUDY}"; made when missing)` })
+      .options(storageOptions),
   handler: async (argv) => {
     const options = await normalizeDiagnoseArgs(argv);
     const log = (line: string) => process.stderr.write(`autotune: ${line}\n`);
     for (const note of options.notes) log(note);
-    const evaluator = createPipelineEvaluator({
-      modelPath: options.model,
-      device: options.device,
-      ca: options.ca,
-      referenceConfig: referenceConfig(options.referenceImgSize),
-      tMin: options.tMin,
-      passThrough: options.passThrough,
-      classMap: options.classMap,
-      log,
-    });
-    const runs: ChallengeDetail[] = [];
+    // Opened first: a store that cannot be reached fails the command before any challenge runs.
+    const storage = options.save ? await openStorage(options.save.location) : null;
     try {
-      for (let i = 0; i < options.repeats; i++) {
-        runs.push(await evaluator.evaluate(options.config, { url: options.url, ...(options.truth ? { truthPath: options.truth } : {}) }));
-      }
+      await diagnose(options, storage, argv.json, log);
     } finally {
-      await evaluator.close();
+      await storage?.close();
     }
-    const median = medianRun(runs);
-    if (argv.json) {
-      printJson({ ...summary(median, options.effective), ...(runs.length > 1 ? { runs: runs.map((r) => summary(r, options.effective)) } : {}) });
-      return;
-    }
-    process.stdout.write(`${render(median, runs, options)}\n`);
   },
 };
+
+async function diagnose(options: DiagnoseOptions, storage: Storage | null, json: boolean, log: (line: string) => void): Promise<void> {
+  const evaluator = createPipelineEvaluator({
+    modelPath: options.model,
+    device: options.device,
+    ca: options.ca,
+    referenceConfig: referenceConfig(options.referenceImgSize),
+    tMin: options.tMin,
+    passThrough: options.passThrough,
+    classMap: options.classMap,
+    log,
+  });
+  const runs: ChallengeDetail[] = [];
+  try {
+    for (let i = 0; i < options.repeats; i++) {
+      runs.push(await evaluator.evaluate(options.config, { url: options.url, ...(options.truth ? { truthPath: options.truth } : {}) }));
+    }
+  } finally {
+    await evaluator.close();
+  }
+  if (storage && options.save) {
+    const saved = await saveDiagnosis(
+      storage,
+      {
+        name: options.save.study,
+        objective: { kind: 'fastest-safe', accuracyFloor: accuracyFloorOption.default, tMin: options.tMin },
+        settings: { evaluator: 'pipeline', source: 'diagnose', url: options.url, model: options.model, device: options.device, db: redact(options.save.location) },
+        host: snapshotHost(),
+      },
+      options.effective,
+      runs,
+    );
+    log(`saved as trial ${saved.trial.number} (${saved.trial.state}) of study "${saved.study.name}" in ${storage.path}`);
+  }
+  const median = medianRun(runs);
+  if (json) {
+    printJson({ ...summary(median, options.effective), ...(runs.length > 1 ? { runs: runs.map((r) => summary(r, options.effective)) } : {}) });
+    return;
+  }
+  process.stdout.write(`${render(median, runs, options)}\n`);
+}
 
 interface DiagnoseOptions {
   url: string;
@@ -92,6 +135,8 @@ interface DiagnoseOptions {
   passThrough: string[];
   classMap: Record<number, number> | undefined;
   notes: string[];
+  /** --save: where the trial goes. */
+  save: { location: string; study: string } | null;
 }
 
 async function normalizeDiagnoseArgs(argv: DiagnoseArgs): Promise<DiagnoseOptions> {
@@ -102,6 +147,13 @@ async function normalizeDiagnoseArgs(argv: DiagnoseArgs): Promise<DiagnoseOption
     throw new AutotuneError('E_USAGE', `--repeats ${argv.repeats} is not a positive integer`);
   }
   checkTMin(argv['t-min']);
+  const unsaved = (['study', 'storage', 'db'] as const).filter((k) => argv[k] !== undefined);
+  if (!argv.save && unsaved.length > 0) {
+    throw new AutotuneError('E_USAGE', `--${unsaved.join(', --')} only matter${unsaved.length === 1 ? 's' : ''} with --save`, {
+      hint: 'add --save to store the runs as a trial',
+    });
+  }
+  const save = argv.save ? { location: storageLocation(argv), study: argv.study ?? DIAGNOSE_STUDY } : null;
   const passThrough = argv['pass-through'] ?? [];
   const notes: string[] = [];
   const config: Config = {};
@@ -139,6 +191,7 @@ async function normalizeDiagnoseArgs(argv: DiagnoseArgs): Promise<DiagnoseOption
     passThrough,
     classMap: argv['class-map'] === undefined ? undefined : parseClassMap(argv['class-map']),
     notes,
+    save,
   };
 }
 

@@ -6,13 +6,26 @@ import { AutotuneError, exitCodeOf } from '../../errors.js';
 import { pipelineEvaluatorFactory, type PipelineFactoryOptions } from '../../pipeline/factory.js';
 import { parseClassMap } from '../../pipeline/infer/class-map.js';
 import { SAMPLER_NAMES, type SamplerName } from '../../search/index.js';
-import { DEFAULT_DB_PATH } from '../../store/index.js';
+import { DEFAULT_DB_PATH, redact } from '../../store/index.js';
 import { runSession, type SessionSettings } from '../../study/session.js';
 import { checkUrl, parseDuration, readUrlsFile, samplesIn } from '../../study/sources.js';
-import { accuracyFloorOption, caOption, checkAccuracyFloor, checkModel, checkTMin, dbOption, modelOption, readCa, tMinOption } from '../options.js';
+import {
+  accuracyFloorOption,
+  caOption,
+  checkAccuracyFloor,
+  checkModel,
+  checkTMin,
+  modelOption,
+  readCa,
+  storageFlag,
+  storageLocation,
+  storageOptions,
+  tMinOption,
+  type StorageArgs,
+} from '../options.js';
 import { formatRanking } from './trials.js';
 
-interface RunArgs {
+interface RunArgs extends StorageArgs {
   url?: string[];
   urlsFile?: string;
   samples?: string;
@@ -21,7 +34,6 @@ interface RunArgs {
   space: string;
   model: string;
   study?: string;
-  db: string;
   sampler: string;
   seed: number;
   trials?: number;
@@ -75,7 +87,7 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
   const session: SessionSettings = {
     space: args.space,
     study: args.study,
-    db: args.db,
+    db: storageLocation(args),
     sampler: args.sampler as SamplerName,
     seed: positiveInt('seed', args.seed, 0)!,
     // Without any budget, a study runs 20 sampled trials.
@@ -108,7 +120,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('space', { type: 'string', default: 'search-spaces/sn44.yaml', describe: 'search space file' })
       .option('model', modelOption)
       .option('study', { type: 'string', describe: "study name (default: the space's name); an existing study resumes" })
-      .option('db', dbOption)
+      .options(storageOptions)
       .option('sampler', { type: 'string', default: 'tpe', choices: ['tpe', 'random', 'grid'], describe: 'how configs are proposed' })
       .option('seed', { type: 'number', default: 1, describe: 'sampler seed' })
       .option('trials', { type: 'number', describe: 'sampled trials to run now, baselines not counted (default 20 without --time-limit)' })
@@ -128,8 +140,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const outcome = await runSession(settings, pipelineEvaluatorFactory(pipeline), io);
     const { result, study: name } = outcome;
     if (result.interrupted) {
-      say(`interrupted: ${result.trialsRun} trial(s) run now, every finished challenge is saved in ${settings.db}`);
-      say(`resume with the same command (study "${name}", --db ${settings.db}); the interrupted trial is kept as PRUNED`);
+      say(`interrupted: ${result.trialsRun} trial(s) run now, every finished challenge is saved in ${redact(settings.db)}`);
+      say(`resume with the same command (study "${name}", ${storageFlag(settings.db)}); the interrupted trial is kept as PRUNED`);
       process.exitCode = exitCodeOf('E_INTERRUPTED');
       return;
     }
@@ -143,7 +155,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const w = result.winner!;
     say('');
     say(`winner: trial ${w.number}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3)} s, accuracy ${w.accuracy?.toFixed(3) ?? '-'} (${w.phase} measurements)`);
-    say(`next: autotune trials --study ${name}${settings.db === DEFAULT_DB_PATH ? '' : ` --db ${settings.db}`}, then autotune emit`);
+    say(`next: autotune trials --study ${name}${settings.db === DEFAULT_DB_PATH ? '' : ` ${storageFlag(settings.db)}`}, then autotune emit`);
   },
 };
 

@@ -9,12 +9,11 @@ import { loadRanking, selectStudy } from '../../study/select.js';
 import { bytes, formatTable } from '../../util/format.js';
 import { printJson } from '../output.js';
 import { formatParams } from './trials.js';
-import { dbOption, studyOption } from '../options.js';
+import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
 
-interface ShowArgs {
+interface ShowArgs extends StorageArgs {
   number: number;
   study?: string;
-  db: string;
   json: boolean;
 }
 
@@ -27,10 +26,10 @@ export const showCommand: CommandModule<object, ShowArgs> = {
     y
       .positional('number', { type: 'number', demandOption: true, describe: 'trial number' })
       .option('study', studyOption)
-      .option('db', dbOption)
+      .options(storageOptions)
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
   handler: async (args) => {
-    const storage = await openStorage(args.db, { mustExist: true });
+    const storage = await openStorage(storageLocation(args), { mustExist: true });
     try {
       const study = await selectStudy(storage, args.study);
       const trial = Number.isInteger(args.number) ? await storage.getTrial(study.id, args.number) : null;

@@ -8,11 +8,10 @@ import { loadRanking, requireTrials, selectStudy } from '../../study/select.js';
 import { RANK_TEST_ALPHA } from '../../study/stats.js';
 import { formatTable, percent, seconds } from '../../util/format.js';
 import { printJson } from '../output.js';
-import { dbOption, studyOption } from '../options.js';
+import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
 
-interface TrialsArgs {
+interface TrialsArgs extends StorageArgs {
   study?: string;
-  db: string;
   top?: number;
   json: boolean;
 }
@@ -62,11 +61,11 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
   builder: (y) =>
     y
       .option('study', studyOption)
-      .option('db', dbOption)
+      .options(storageOptions)
       .option('top', { type: 'number', describe: 'show only the first N' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON array in rank order' }),
   handler: async (args) => {
-    const storage = await openStorage(args.db, { mustExist: true });
+    const storage = await openStorage(storageLocation(args), { mustExist: true });
     try {
       const loaded = await loadRanking(storage, await selectStudy(storage, args.study));
       const shown = args.top !== undefined && args.top >= 0 ? loaded.ranking.slice(0, Math.floor(args.top)) : loaded.ranking;
