@@ -5,11 +5,16 @@ import { AutotuneError, isAutotuneError } from '../errors.js';
 import type { NewStudy, Storage, StudyRecord } from '../store/types.js';
 
 export const INTERRUPTED_REASON = 'interrupted: process ended while the trial ran';
+/**
+ * A RUNNING trial of any host with no sign of life (start, search measurement, heartbeat) for this
+ * long is failed when a worker opens its study: far longer than any challenge takes.
+ */
+export const SILENT_TRIAL_TIMEOUT_S = 3600;
 
 export interface OpenedStudy {
   study: StudyRecord;
   resumed: boolean;
-  /** Numbers of trials marked FAIL because their process had died. */
+  /** Numbers of trials marked FAIL because their process had died (or, on another host, went silent). */
   recovered: number[];
 }
 
@@ -43,7 +48,10 @@ export async function openStudy(storage: Storage, spec: NewStudy): Promise<Opene
       { hint: 'pass the same --space to resume it, or another --study name' },
     );
   }
-  const recovered = await storage.failInterruptedTrials(existing.id, INTERRUPTED_REASON);
+  const recovered = [
+    ...(await storage.failInterruptedTrials(existing.id, INTERRUPTED_REASON)),
+    ...(await storage.failStaleTrials(existing.id, SILENT_TRIAL_TIMEOUT_S)),
+  ].sort((a, b) => a - b);
   const study = await storage.updateStudy(spec.name, { settings: spec.settings, host: spec.host, netProbe: spec.netProbe });
   return { study, resumed: true, recovered };
 }
