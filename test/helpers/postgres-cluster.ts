@@ -49,17 +49,20 @@ async function freePort(): Promise<number> {
   });
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const noop = async () => {};
-  if (process.env.AUTOTUNE_TEST_POSTGRES_URL) {
-    project.provide('postgres', { url: process.env.AUTOTUNE_TEST_POSTGRES_URL, skip: null });
-    return noop;
-  }
+export interface Cluster {
+  /** Admin URL without a database name (append one). */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a throwaway cluster; throws with the reason when PostgreSQL is missing or does not start.
+ * `durable`: fsync and synchronous commits on, as a production server runs (benchmarks); the tests
+ * run without them.
+ */
+export async function startThrowawayCluster(options: { durable?: boolean } = {}): Promise<Cluster> {
   const bin = binDir();
-  if (!bin) {
-    project.provide('postgres', { url: null, skip: 'PostgreSQL is not installed (scripts/install-system-deps.sh installs it as root)' });
-    return noop;
-  }
+  if (!bin) throw new Error('PostgreSQL is not installed (scripts/install-system-deps.sh installs it as root)');
   const root = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'autotune-pg-'));
   const data = join(dir, 'data');
@@ -79,20 +82,42 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const hba = join(data, 'pg_hba.conf');
     writeFileSync(hba, `host all ${PASSWORD_USER.name} 127.0.0.1/32 scram-sha-256\n${readFileSync(hba, 'utf8')}`);
     const port = await freePort();
-    const settings = [`-p ${port}`, `-k ${sockets}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=300'];
+    const settings = [`-p ${port}`, `-k ${sockets}`, '-c listen_addresses=127.0.0.1', '-c max_connections=300'];
+    if (!options.durable) settings.push('-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off');
     await as('pg_ctl', ['-D', data, '-o', settings.join(' '), '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
     const url = `postgres://postgres@127.0.0.1:${port}/`;
     const admin = new pg.Client({ connectionString: `${url}postgres` });
     await admin.connect();
     await admin.query(`CREATE ROLE ${PASSWORD_USER.name} LOGIN PASSWORD '${PASSWORD_USER.password}'`);
     await admin.end();
-    project.provide('postgres', { url, skip: null });
-    return stop;
+    return { url, stop };
   } catch (err) {
     const log = existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8').trim().split('\n').slice(-3).join(' / ') : '';
     await stop();
     const why = (err as { shortMessage?: string }).shortMessage ?? String(err);
-    project.provide('postgres', { url: null, skip: `the throwaway PostgreSQL cluster did not start (${why}${log ? `; ${log}` : ''})` });
-    return noop;
+    throw new Error(`the throwaway PostgreSQL cluster did not start (${why}${log ? `; ${log}` : ''})`);
+  }
+}
+
+/** Creates an empty database on the cluster at `clusterUrl` and returns its URL. */
+export async function createDatabase(clusterUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: `${clusterUrl}postgres` });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  return `${clusterUrl}${name}`;
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  try {
+    const cluster = await startThrowawayCluster();
+    project.provide('postgres', { url: cluster.url, skip: null });
+    return cluster.stop;
+  } catch (err) {
+    project.provide('postgres', { url: null, skip: (err as Error).message });
+    return async () => {};
   }
 }

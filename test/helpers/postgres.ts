@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import { createDatabase } from './postgres-cluster.js';
 
 const cluster = inject('postgres');
 
@@ -21,15 +22,7 @@ export function adminUrl(name = 'postgres'): string {
 
 /** Creates an empty database and returns its URL. */
 export async function freshDatabase(label = 'autotune'): Promise<string> {
-  const name = `${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-  const client = new pg.Client({ connectionString: adminUrl() });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  return adminUrl(name);
+  return createDatabase(cluster.url!, `${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`);
 }
 
 /** Runs SQL on a database as the admin (to age a heartbeat, end a connection, fake a newer schema). */
