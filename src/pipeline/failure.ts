@@ -1,0 +1,45 @@
+// One table from a challenge's FailureReason to its error code, exit code and the default hint: what
+// a command reports when a challenge it ran for the user failed. Exit codes group by what to fix:
+// 3 the server or the network, 4 the video, 5 the model, 1 anything else.
+
+import { AutotuneError, type ErrorCode } from '../errors.js';
+import type { ChallengeError, FailureReason } from './types.js';
+
+export const EXIT_DOWNLOAD = 3;
+export const EXIT_VIDEO = 4;
+export const EXIT_MODEL = 5;
+
+interface FailureClass {
+  code: ErrorCode;
+  exitCode: number;
+  /** Used when the failure itself carries no hint. */
+  hint: string;
+}
+
+export const FAILURES: Readonly<Record<FailureReason, FailureClass>> = {
+  connect: { code: 'E_NETWORK', exitCode: EXIT_DOWNLOAD, hint: 'check the host name in the URL, that the server is up and that nothing blocks the port' },
+  'http-status': { code: 'E_HTTP_STATUS', exitCode: EXIT_DOWNLOAD, hint: 'check the URL' },
+  'no-range': { code: 'E_NO_RANGE', exitCode: EXIT_DOWNLOAD, hint: 'set PARTIAL_DOWNLOAD=0, or serve the video from a server that honours Range' },
+  reset: { code: 'E_RESET', exitCode: EXIT_DOWNLOAD, hint: 'the server closed the connection; try again or another server' },
+  stall: { code: 'E_STALL', exitCode: EXIT_DOWNLOAD, hint: 'the server or the link stalls; try again or another server' },
+  'too-slow': { code: 'E_TOO_SLOW', exitCode: EXIT_DOWNLOAD, hint: 'measure the link with autotune net probe URL, or use another server' },
+  'moov-not-in-prefix': {
+    code: 'E_MOOV_NOT_IN_PREFIX',
+    exitCode: EXIT_VIDEO,
+    hint: 'remux the video with faststart (ffmpeg -i in.mp4 -c copy -movflags +faststart out.mp4), or set PARTIAL_DOWNLOAD=0 CHUNKED_STREAMING=0',
+  },
+  decode: { code: 'E_DECODE', exitCode: EXIT_VIDEO, hint: 'check that the URL serves an H.264/H.265 mp4' },
+  'nvdec-unavailable': { code: 'E_NVDEC_UNAVAILABLE', exitCode: EXIT_VIDEO, hint: 'set USE_NVDEC=0, or see autotune doctor for why NVDEC is unavailable' },
+  model: { code: 'E_MODEL_LOAD', exitCode: EXIT_MODEL, hint: 'pass a YOLO detector exported to ONNX with --model; `autotune infer CLIP --model FILE` checks one' },
+  internal: { code: 'E_INTERNAL', exitCode: 1, hint: 'run again with AUTOTUNE_DEBUG=1 and report what it prints' },
+};
+
+/** The one-line error a command exits with for a failed challenge. */
+export function challengeFailure(error: ChallengeError, prefix = 'the challenge failed'): AutotuneError {
+  const failure = FAILURES[error.reason];
+  return new AutotuneError(failure.code, `${prefix} (${error.reason}): ${error.message}`, {
+    hint: error.hint ?? failure.hint,
+    exitCode: failure.exitCode,
+    context: { reason: error.reason },
+  });
+}
