@@ -6,6 +6,7 @@ import { AutotuneError } from '../../errors.js';
 import { parseClassMap } from '../../pipeline/infer/class-map.js';
 import { SAMPLER_NAMES } from '../../search/index.js';
 import { DEFAULT_DB_PATH } from '../../store/index.js';
+import { checkStudyName } from '../../study/select.js';
 import { runSession, type RunSettings } from '../../study/session.js';
 import { checkUrl, parseDuration, readUrlsFile } from '../../study/sources.js';
 import { formatRanking } from './trials.js';
@@ -71,7 +72,7 @@ export function normalizeRunArgs(args: RunArgs): RunSettings {
   return {
     space: args.space,
     model: args.model,
-    study: args.study,
+    study: checkStudyName(args.study),
     db: args.db,
     sampler: args.sampler,
     seed: positiveInt('seed', args.seed, 0)!,
