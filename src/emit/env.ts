@@ -70,7 +70,7 @@ export function formatEnvFile(context: Pick<EmitContext, 'study' | 'ranking' | '
     `objective: ${study.objective.kind}${study.objective.kind === 'sn44' ? ` (t-min ${study.objective.tMin} s)` : ` (accuracy floor ${study.objective.accuracyFloor})`}`,
     `measured: ${describeFigures(winner)}`,
     ...gainLines(winner, ranking),
-    'load with: set -a; source best.env; set +a   (or merge with `autotune apply`)',
+    `load with: set -a; source best.env; set +a   (or merge with \`autotune apply --space ${study.spaceFile}\`)`,
   ];
   return [...header.map((line) => `# ${line.replace(/[\r\n]+/g, ' ')}`), ...envLines(winner.params), ''].join('\n');
 }
