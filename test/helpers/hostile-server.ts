@@ -13,6 +13,7 @@
 //   /truncated.mp4   the clip's first 100 000 bytes, announced as the whole file
 //   /closed.mp4      the clip's headers and first 50 000 bytes, then the connection is destroyed
 //   /stall.mp4       the clip's headers and first 50 000 bytes, then silence (responses under 50 000 bytes complete)
+//   /pause.mp4       the clip's first 50 000 bytes, 3 s of silence, then the rest at once
 //   /slow.mp4        the clip at `slowBytesPerS` (1 KiB/s by default), in chunks of a tenth of that every 100 ms
 //   /redirect.mp4    302 to /hop.mp4, which 301s to /hop-target.mp4 (the clip)
 //   /loop.mp4        302 to itself
@@ -124,6 +125,13 @@ export async function startHostileServer(options: HostileOptions): Promise<Hosti
         if (body.length <= 50_000) return res.end(body);
         res.write(body.subarray(0, 50_000));
         return; // never ends
+      }
+      case '/pause.mp4': {
+        const body = head(clip);
+        res.write(body.subarray(0, 50_000));
+        const t = setTimeout(() => res.end(body.subarray(50_000)), 3000);
+        timers.add(t);
+        return;
       }
       case '/slow.mp4': {
         const body = head(clip);

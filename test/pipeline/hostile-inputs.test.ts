@@ -109,27 +109,34 @@ describe('a hostile server, one typed failure per bad answer', () => {
 
 describe('a download too slow for the challenge timeout', () => {
   // The clip is about 260 KB; at 1 KiB/s it needs over 250 s, more than the 30 s timeout given here.
+  // The stream's own stall watch is set far beyond the rate window: the server sends every 100 ms, but a
+  // busy machine can delay a chunk past the 0.2 s default, and the outcome must not depend on that.
   it.each([
     ['to a file', FILE],
-    ['streaming', STREAM],
+    ['streaming', { ...STREAM, STREAM_BUFFER_TIMEOUT_S: 5 }],
   ])('ends after the rate window with too-slow naming the rate and the URL, reporting progress on the way (%s)', async (_mode, config) => {
     const progress: EvaluationProgress[] = [];
-    const started = performance.now();
     const r = await evaluate('slow.mp4', config, { timeoutS: 30, onProgress: (p) => progress.push(p) });
-    const tookS = (performance.now() - started) / 1000;
     expect(r.error?.reason).toBe('too-slow');
     expect(r.error?.message).toMatch(
       new RegExp(`^${server.url}slow\\.mp4 downloads at [\\d.]+ (B|KiB)/s \\(\\d+ of \\d+ bytes after [\\d.]+ s\\): it cannot finish within the 30 s challenge timeout; it would take about \\d+ s$`),
     );
-    // Decided from the rate, long before the timeout (the window is 2 s; the server's pace only slows a slow machine down).
-    expect(tookS).toBeLessThan(15);
-    expect(progress.length).toBeGreaterThan(4);
+    // Decided from the rate, long before the 30 s timeout (the window is 2 s of body).
+    expect(Number(/ bytes after ([\d.]+) s\)/.exec(r.error!.message)![1])).toBeLessThan(20);
+    expect(progress.length).toBeGreaterThan(1);
     expect(progress.every((p) => p.url === `${server.url}slow.mp4` && p.phase === 'challenge')).toBe(true);
     const last = progress.at(-1)!;
-    expect(last.bytesPerS).toBeGreaterThan(200);
-    expect(last.bytesPerS).toBeLessThan(2000);
+    // The server sends 1 KiB/s; a busy machine can only make it slower.
+    expect(last.bytesPerS).toBeGreaterThan(0);
+    expect(last.bytesPerS).toBeLessThan(2048);
     expect(last.expectedBytes).toBeGreaterThan(200_000);
     expect(progress.map((p) => p.bytes)).toEqual([...progress.map((p) => p.bytes)].sort((a, b) => a - b));
+  });
+
+  it('is not cut for a pause: silence is left to the stall rules, and the download goes on when bytes come again', async () => {
+    const r = await evaluate('pause.mp4', FILE, { timeoutS: 30 });
+    expect(r.error).toBeNull();
+    expect(r.framesAnswered).toBe(10);
   });
 
   it('is not cut when the time budget ends the challenge before the timeout', async () => {

@@ -12,9 +12,9 @@
 // - 'no-range' (a Range request answered 200), 'http-status' (>= 300, a redirect not followed, an
 //   empty body), 'connect' (no connection), 'reset' (the connection broke): the download failed;
 //   decoding and inference stop at once and the answer keeps only batches already inferred.
-// - 'too-slow': after RATE_WINDOW_MS of body, the download's measured rate says it cannot finish
-//   within downloadTimeoutS (the validator's timeout), and no time budget will end the challenge
-//   before that; ended at once, like the failures above.
+// - 'too-slow': after RATE_WINDOW_MS of body, the download's measured rate (when bytes still come)
+//   says it cannot finish within downloadTimeoutS (the validator's timeout), or that time has passed,
+//   and no time budget will end the challenge before that; ended at once, like the failures above.
 // - 'decode', 'nvdec-unavailable': from the decoder, or a moov without a video track, or a file that
 //   ends before the media its moov indexes (truncated); 'model': the detector threw.
 // - 'internal': aborted from outside, or the run's safety timeout (timeoutS) passed.
@@ -334,8 +334,8 @@ class Challenge {
       if (!dl.finished && !this.budgetSpent && !this.budgetEndsFirst(deadlineMs)) {
         const elapsedMs = now - this.clock.t0;
         const remaining = dl.expectedBytes === null ? null : dl.expectedBytes - dl.bytes;
-        const projectedMs =
-          remaining === null || this.bytesPerS === null ? null : this.bytesPerS > 0 ? elapsedMs + (remaining * 1000) / this.bytesPerS : Infinity;
+        // No byte at all in the window is silence, which the stall rules handle (they keep what came).
+        const projectedMs = remaining === null || !this.bytesPerS ? null : elapsedMs + (remaining * 1000) / this.bytesPerS;
         if (elapsedMs >= deadlineMs || (projectedMs !== null && projectedMs > deadlineMs)) {
           this.failTooSlow(deadlineMs, projectedMs);
           return;
@@ -355,7 +355,7 @@ class Challenge {
     const dl = this.download;
     const of = dl.expectedBytes === null ? '' : ` of ${dl.expectedBytes}`;
     const rate = this.bytesPerS === null ? 'an unmeasured rate' : rateText(this.bytesPerS);
-    const would = projectedMs === null ? '' : projectedMs === Infinity ? ' (no bytes are coming)' : `; it would take about ${Math.round(projectedMs / 1000)} s`;
+    const would = projectedMs === null ? '' : `; it would take about ${Math.round(projectedMs / 1000)} s`;
     this.fail({
       reason: 'too-slow',
       message: `${this.url} downloads at ${rate} (${dl.bytes}${of} bytes after ${this.clock.elapsed(performance.now()).toFixed(1)} s): it cannot finish within the ${deadlineMs / 1000} s challenge timeout${would}`,
