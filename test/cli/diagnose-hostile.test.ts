@@ -71,8 +71,9 @@ describe('diagnose: a failed challenge prints its result, then exits non-zero wi
     const last = run.stderr.trim().split('\n').at(-1)!;
     expect(last.startsWith(`autotune: the challenge failed (${reason}): `)).toBe(true);
     expect(last).toMatch(line);
-    // Bounded: every case is decided by the server's answer, the rate window or a short limit.
-    expect(Date.now() - started).toBeLessThan(60_000);
+    // Bounded: every case is decided by the server's answer, the rate window or a short limit (the
+    // slow case took 258 s before, past the challenge timeout).
+    expect(Date.now() - started).toBeLessThan(120_000);
   });
 
   it('a stall: exit 3 naming the URL and the bytes that came (streaming ends it after STREAM_BUFFER_TIMEOUT_S)', async () => {
