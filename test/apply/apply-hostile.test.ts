@@ -43,17 +43,23 @@ describe('apply writes only the knobs the tuner knows', () => {
     ['LD_PRELOAD', 'LD_PRELOAD=/tmp/evil.so\n', /tuned\d+\.env:1: LD_PRELOAD changes how programs load/],
     ['NODE_OPTIONS', 'NODE_OPTIONS=--require=/tmp/x.js\n', /tuned\d+\.env:1: NODE_OPTIONS changes how programs load/],
     ['PYTHONPATH', 'PYTHONPATH=/tmp\n', /tuned\d+\.env:1: PYTHONPATH changes how programs load/],
-  ])('refuses %s with one line, even in a dry run, and changes nothing', async (_what, tuned, line) => {
+  ])('refuses %s with one line and changes nothing', async (_what, tuned, line) => {
     const m = miner(tuned);
     const before = snapshotDir(m.minerDir);
-    for (const args of [['--yes'], []]) {
-      const run = await m.cli(...args);
-      expect(run.exitCode).toBe(2);
-      expect(run.stdout).toBe('');
-      expect(run.stderr.trim().split('\n')).toHaveLength(1);
-      expect(run.stderr.trim()).toMatch(line);
-    }
+    const run = await m.cli('--yes');
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr.trim()).toMatch(line);
     expect(snapshotDir(m.minerDir)).toEqual(before);
+  });
+
+  it('refuses in a dry run too, before printing any diff', async () => {
+    const m = miner('IMG_SIZE=416\nWALLET=attacker\n');
+    const run = await m.cli();
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/line 2: WALLET=attacker: not a knob of the space sn44; nothing was changed/);
   });
 
   it('names every bad line at once', async () => {
