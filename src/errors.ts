@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'E_NO_RANGE'
   | 'E_MOOV_NOT_IN_PREFIX'
   | 'E_STALL'
+  | 'E_TOO_SLOW' // a download that cannot finish within the challenge's timeout at its measured rate
   | 'E_RESET'
   | 'E_DECODE'
   | 'E_PM2'

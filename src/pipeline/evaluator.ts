@@ -3,13 +3,15 @@
 // (one detector per image size and threshold), the NVDEC probe, and the reference answers used to
 // score accuracy and the SN44 estimate.
 
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AutotuneError } from '../errors.js';
 import { readTruth } from '../lab/clips/index.js';
 import { compareAnswers } from '../score/accuracy.js';
 import { DEFAULT_T_MIN_S, estimateSn44 } from '../score/sn44.js';
-import { runChallenge, type ChallengeDetail, type ChallengeDetector } from './challenge/run.js';
+import { runChallenge, type ChallengeDetail, type ChallengeDetector, type ChallengeProgress } from './challenge/run.js';
 import { failedResult } from './result.js';
 import { normalizeSettings, type ChallengeSettings } from './challenge/settings.js';
 import { probeNvdec } from './decode/index.js';
@@ -46,7 +48,10 @@ export interface PipelineEvaluatorOptions {
   /** Folder of the file reference cache (default .cache/references); ignored when `referenceCache` is given. */
   cacheDir?: string;
   referenceCache?: ReferenceCache;
-  /** Folder for downloads written to a file (default the OS temp folder). */
+  /**
+   * Folder for downloads written to a file (default OS-temp/sn44-autotune). Each evaluator works in
+   * its own subfolder, removed on close; subfolders of processes that died are swept on start.
+   */
   tmpDir?: string;
   /** Download-then-decode idle limit before 'stall' (default 10 s). */
   idleTimeoutS?: number;
@@ -70,7 +75,16 @@ export interface PipelineEvaluatorOptions {
   /** Score accuracy against a reference (default true); false skips the reference run. */
   reference?: boolean;
   log?: (line: string) => void;
+  /** Progress of the running challenge or reference run, every quarter second. */
+  onProgress?: (progress: EvaluationProgress) => void;
 }
+
+export interface EvaluationProgress extends ChallengeProgress {
+  url: string;
+  phase: 'challenge' | 'reference';
+}
+
+const NO_REFERENCE_AFTER: ReadonlySet<ChallengeError['reason']> = new Set(['connect', 'http-status', 'reset', 'stall', 'too-slow', 'model']);
 
 export interface PipelineEvaluator extends Evaluator {
   evaluate(config: Config, video: VideoRef, signal?: AbortSignal): Promise<ChallengeDetail>;
@@ -99,8 +113,11 @@ class BuiltInEvaluator implements PipelineEvaluator {
 
   async evaluate(config: Config, video: VideoRef, signal?: AbortSignal): Promise<ChallengeDetail> {
     const settings = normalizeSettings(config, { passThrough: this.options.passThrough ?? [] });
-    const result = await this.challenge(config, settings, video.url, signal, this.options.timeoutS ?? 240);
+    const result = await this.challenge(config, settings, video.url, signal, this.options.timeoutS ?? 240, 'challenge');
     if (this.options.reference === false) return result;
+    // The server failed whatever the config, nothing arrived, or the model cannot run: a reference run
+    // would meet the same wall (and wait for it again).
+    if (result.error && (result.bytes === 0 || NO_REFERENCE_AFTER.has(result.error.reason))) return result;
     const reference = await this.reference(video, signal);
     return this.score(result, reference, video);
   }
@@ -121,6 +138,8 @@ class BuiltInEvaluator implements PipelineEvaluator {
     this.detectors.clear();
     await Promise.all(detectors.map((d) => d.then((x) => x.close(), () => {})));
     await this.pool.close();
+    const tmp = await this.tmpReady?.catch(() => null);
+    if (tmp) await rm(tmp, { recursive: true, force: true });
   }
 
   private async challenge(
@@ -129,12 +148,14 @@ class BuiltInEvaluator implements PipelineEvaluator {
     url: string,
     signal: AbortSignal | undefined,
     timeoutS: number,
+    phase: EvaluationProgress['phase'],
   ): Promise<ChallengeDetail> {
     let detector: ChallengeDetector;
     try {
       detector = await this.detectorFor(settings.imgSize, settings.confThreshold);
     } catch (err) {
-      return failedBeforeStart(url, config, { reason: 'model', message: (err as Error).message });
+      const hint = err instanceof AutotuneError ? err.hint : undefined;
+      return failedBeforeStart(url, config, { reason: 'model', message: (err as Error).message, ...(hint ? { hint } : {}) });
     }
     // Work a miner does once at start-up happens before t0.
     if (settings.useNvdec) await probeNvdec();
@@ -148,6 +169,9 @@ class BuiltInEvaluator implements PipelineEvaluator {
       tmpDir: await this.tmpDir(),
       idleTimeoutS: this.options.idleTimeoutS ?? 10,
       timeoutS,
+      // A video that cannot be downloaded within a challenge's timeout cannot be a challenge, whatever the run.
+      downloadTimeoutS: this.options.timeoutS ?? 240,
+      ...(this.options.onProgress ? { onProgress: (p: ChallengeProgress) => this.options.onProgress!({ ...p, url, phase }) } : {}),
       nvdecFallback: this.options.nvdecFallback ?? true,
       signal,
     });
@@ -178,7 +202,7 @@ class BuiltInEvaluator implements PipelineEvaluator {
         `reference: computing for ${video.url} (IMG_SIZE ${settings.imgSize}, BATCH_SIZE ${settings.batchSize}, ` +
           `FRAME_STRIDE ${settings.frameStride}, conf ${settings.confThreshold})`,
       );
-      const run = await this.challenge(config, settings, video.url, signal, this.options.referenceTimeoutS ?? 1800);
+      const run = await this.challenge(config, settings, video.url, signal, this.options.referenceTimeoutS ?? 1800, 'reference');
       if (run.error || run.framesInVideo === null) {
         this.log(`reference: failed for ${video.url}: ${run.error?.message ?? 'frame count unknown'}`);
         return null;
@@ -235,8 +259,11 @@ class BuiltInEvaluator implements PipelineEvaluator {
 
   private tmpDir(): Promise<string> {
     this.tmpReady ??= (async () => {
-      const dir = this.options.tmpDir ?? join(tmpdir(), 'sn44-autotune');
-      await mkdir(dir, { recursive: true });
+      const base = this.options.tmpDir ?? join(tmpdir(), 'sn44-autotune');
+      await mkdir(base, { recursive: true });
+      await sweepDeadRuns(base);
+      const dir = join(base, `run-${process.pid}-${randomBytes(4).toString('hex')}`);
+      await mkdir(dir);
       return dir;
     })();
     return this.tmpReady;
@@ -252,5 +279,39 @@ function failedBeforeStart(url: string, config: Config, error: ChallengeError): 
     decoderNote: null,
     etag: null,
     fileSize: null,
+    finalUrl: null,
+    redirects: [],
   };
+}
+
+/** Longer than any challenge or reference run: a loose download file this old was left by a crash. */
+const STALE_FILE_MS = 60 * 60 * 1000;
+
+/**
+ * Removes what killed processes left in the shared temp folder: run folders whose process is gone,
+ * and loose challenge files (from versions without run folders) older than any run.
+ */
+async function sweepDeadRuns(base: string): Promise<void> {
+  const entries = await readdir(base).catch(() => [] as string[]);
+  await Promise.all(
+    entries.map(async (name) => {
+      const path = join(base, name);
+      const run = /^run-(\d+)-[0-9a-f]+$/.exec(name);
+      if (run) {
+        if (!isAlive(Number(run[1]))) await rm(path, { recursive: true, force: true }).catch(() => {});
+      } else if (/^challenge-[0-9a-f]+\.mp4$/.test(name)) {
+        const info = await stat(path).catch(() => null);
+        if (info && Date.now() - info.mtimeMs > STALE_FILE_MS) await rm(path, { force: true }).catch(() => {});
+      }
+    }),
+  );
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

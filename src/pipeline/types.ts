@@ -34,8 +34,9 @@ export interface FrameAnswer {
 export type FailureReason =
   | 'moov-not-in-prefix' // the moov atom is not in the downloaded prefix / not before mdat when streaming
   | 'stall' // no bytes for longer than the buffer timeout
+  | 'too-slow' // at its measured rate the download cannot finish within the challenge's timeout
   | 'reset' // the connection was reset mid-body
-  | 'http-status' // 4xx / 5xx
+  | 'http-status' // 4xx / 5xx, a redirect not followed, or an empty body
   | 'no-range' // a Range request was answered without 206
   | 'decode' // ffmpeg failed for another reason
   | 'nvdec-unavailable' // USE_NVDEC=1 on a host without NVDEC
@@ -45,7 +46,10 @@ export type FailureReason =
 
 export interface ChallengeError {
   reason: FailureReason;
+  /** Names the input (the URL, the model) and what happened. */
   message: string;
+  /** What the user can do about it, when the failure says (e.g. --ca for an untrusted certificate). */
+  hint?: string;
 }
 
 export type Protocol = 'h2' | 'http/1.1';

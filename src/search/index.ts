@@ -6,7 +6,7 @@ export { completeConfig, configKey, contains, isActive, knownKnobs, orderedParam
 export type { CompleteOptions } from './space/config.js';
 export { offValue, restrictToCapabilities, type DroppedParam } from './space/capabilities.js';
 export { gridPoint, gridSize } from './space/grid.js';
-export { GRID_FLOAT_POINTS, GRID_LOG_INT_POINTS } from './space/values.js';
+export { GRID_FLOAT_POINTS, GRID_LOG_INT_POINTS, normalizeValue, valueProblem } from './space/values.js';
 export { createRng, hash32, type Rng } from './rng.js';
 export { createSampler, type SamplerOptions } from './samplers/index.js';
 export { createGridSampler } from './samplers/grid.js';

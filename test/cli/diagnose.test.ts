@@ -77,13 +77,15 @@ describe('autotune diagnose', () => {
     expect(o.runs.map((r: { timeline: { total: number } }) => r.timeline.total)).toContain(o.timeline.total);
   });
 
-  it('prints a failed challenge and exits 0', async () => {
-    const run = await runCli(['diagnose', `${failing.httpsUrl}${basename(clip.path)}`, '--ca', failing.caPath, '--model', modelPath, '--json', ...FAST]);
-    expect(run.exitCode).toBe(0);
+  it('prints a failed challenge, then exits 3 with one line naming it', async () => {
+    const url = `${failing.httpsUrl}${basename(clip.path)}`;
+    const run = await runCli(['diagnose', url, '--ca', failing.caPath, '--model', modelPath, '--json', ...FAST]);
+    expect(run.exitCode).toBe(3);
     const o = JSON.parse(run.stdout);
     expect(o.error.reason).toBe('http-status');
     expect(o.framesAnswered).toBe(0);
     expect(o.accuracy).toBeNull(); // no reference can be made from a server that answers 503
+    expect(run.stderr).toBe(`autotune: the challenge failed (http-status): HTTP 503 from ${url} (check the URL)`);
   });
 
   it.each([

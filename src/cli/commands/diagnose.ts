@@ -5,6 +5,7 @@ import { bottleneck, STAGES, type StageDurations } from '../../pipeline/challeng
 import { KNOB_NAMES, normalizeSettings, settingsToConfig } from '../../pipeline/challenge/settings.js';
 import type { ChallengeDetail } from '../../pipeline/challenge/run.js';
 import { createPipelineEvaluator } from '../../pipeline/evaluator.js';
+import { challengeFailure } from '../../pipeline/failure.js';
 import { referenceConfig } from '../../pipeline/reference/index.js';
 import { DEVICES, parseClassMap, type Device } from '../../pipeline/infer/index.js';
 import type { Config } from '../../pipeline/types.js';
@@ -12,6 +13,7 @@ import { readEnvFile } from '../../util/envfile.js';
 import { bytes, formatTable, percent, seconds } from '../../util/format.js';
 import { caOption, checkModel, checkTMin, modelOption, readCa, tMinOption } from '../options.js';
 import { printJson } from '../output.js';
+import { createWaitLine } from '../wait-line.js';
 
 interface DiagnoseArgs {
   url: string;
@@ -49,7 +51,8 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
   handler: async (argv) => {
     const options = await normalizeDiagnoseArgs(argv);
-    const log = (line: string) => process.stderr.write(`autotune: ${line}\n`);
+    const wait = createWaitLine(process.stderr);
+    const log = (line: string) => wait.log(`autotune: ${line}`);
     for (const note of options.notes) log(note);
     const evaluator = createPipelineEvaluator({
       modelPath: options.model,
@@ -60,6 +63,7 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
       passThrough: options.passThrough,
       classMap: options.classMap,
       log,
+      onProgress: (p) => wait.progress(p),
     });
     const runs: ChallengeDetail[] = [];
     try {
@@ -67,14 +71,20 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
         runs.push(await evaluator.evaluate(options.config, { url: options.url, ...(options.truth ? { truthPath: options.truth } : {}) }));
       }
     } finally {
+      wait.clear();
       await evaluator.close();
     }
     const median = medianRun(runs);
     if (argv.json) {
       printJson({ ...summary(median, options.effective), ...(runs.length > 1 ? { runs: runs.map((r) => summary(r, options.effective)) } : {}) });
-      return;
+    } else {
+      process.stdout.write(`${render(median, runs, options)}\n`);
     }
-    process.stdout.write(`${render(median, runs, options)}\n`);
+    // The result is printed either way; a failed challenge then exits non-zero (see the README's exit codes).
+    const failed = runs.filter((r) => r.error !== null);
+    if (failed.length > 0) {
+      throw challengeFailure(failed[0]!.error!, runs.length > 1 ? `${failed.length} of ${runs.length} runs failed; the first` : 'the challenge failed');
+    }
   },
 };
 
@@ -152,6 +162,8 @@ function summary(r: ChallengeDetail, effective: Config) {
   const slowest = bottleneck(r.stages);
   return {
     url: r.url,
+    finalUrl: r.finalUrl,
+    redirects: r.redirects,
     config: effective,
     timeline: r.timeline,
     stages: r.stages,
@@ -207,7 +219,7 @@ function render(r: ChallengeDetail, runs: readonly ChallengeDetail[], o: Diagnos
     durations,
     '',
     `bottleneck   ${slowest ? `${slowest.stage} (${seconds(slowest.seconds)})` : '-'}`,
-    `download     ${bytes(r.bytes)} over ${r.protocol ?? '-'}`,
+    `download     ${bytes(r.bytes)} over ${r.protocol ?? '-'}${r.finalUrl ? ` from ${r.finalUrl} (${r.redirects.length} redirect${r.redirects.length > 1 ? 's' : ''} followed)` : ''}`,
     `frames       decoded ${r.framesDecoded}, answered ${r.framesAnswered}, in video ${r.framesInVideo ?? '-'}`,
     `accuracy     F1 ${fixed(r.accuracy)} vs reference; coverage ${percent(r.coverage)}${r.truthF1 !== null ? `; F1 ${fixed(r.truthF1)} vs truth` : ''}`,
     `SN44         ${fixed(r.sn44)} estimated (t_min ${o.tMin} s)`,

@@ -7,6 +7,7 @@ import { pipelineEvaluatorFactory, type PipelineFactoryOptions } from '../../pip
 import { parseClassMap } from '../../pipeline/infer/class-map.js';
 import { SAMPLER_NAMES, type SamplerName } from '../../search/index.js';
 import { DEFAULT_DB_PATH } from '../../store/index.js';
+import { checkStudyName } from '../../study/select.js';
 import { runSession, type SessionSettings } from '../../study/session.js';
 import { checkUrl, parseDuration, readUrlsFile, samplesIn } from '../../study/sources.js';
 import { accuracyFloorOption, caOption, checkAccuracyFloor, checkModel, checkTMin, dbOption, modelOption, readCa, tMinOption } from '../options.js';
@@ -74,7 +75,7 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
   const device = args.device as SessionSettings['device'];
   const session: SessionSettings = {
     space: args.space,
-    study: args.study,
+    study: checkStudyName(args.study),
     db: args.db,
     sampler: args.sampler as SamplerName,
     seed: positiveInt('seed', args.seed, 0)!,

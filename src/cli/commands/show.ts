@@ -12,7 +12,7 @@ import { formatParams } from './trials.js';
 import { dbOption, studyOption } from '../options.js';
 
 interface ShowArgs {
-  number: number;
+  number: string;
   study?: string;
   db: string;
   json: boolean;
@@ -25,17 +25,22 @@ export const showCommand: CommandModule<object, ShowArgs> = {
   describe: 'Show one trial: its params, figures and every measurement with its stage times',
   builder: (y) =>
     y
-      .positional('number', { type: 'number', demandOption: true, describe: 'trial number' })
+      .positional('number', { type: 'string', demandOption: true, describe: 'trial number' })
       .option('study', studyOption)
       .option('db', dbOption)
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
   handler: async (args) => {
+    const text = String(args.number).trim();
+    if (!/^\d+$/.test(text)) {
+      throw new AutotuneError('E_USAGE', `${JSON.stringify(String(args.number))} is not a trial number`, { hint: 'pass a number from the first column of `autotune trials`' });
+    }
+    const number = Number(text);
     const storage = await openStorage(args.db, { mustExist: true });
     try {
       const study = await selectStudy(storage, args.study);
-      const trial = Number.isInteger(args.number) ? await storage.getTrial(study.id, args.number) : null;
+      const trial = await storage.getTrial(study.id, number);
       if (!trial) {
-        throw new AutotuneError('E_NOT_FOUND', `study "${study.name}" has no trial ${args.number}`, {
+        throw new AutotuneError('E_NOT_FOUND', `study "${study.name}" has no trial ${number}`, {
           hint: 'list them with `autotune trials`',
         });
       }

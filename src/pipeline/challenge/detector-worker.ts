@@ -3,6 +3,7 @@
 // decoder's pipes and the stall watch must keep moving.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { AutotuneError } from '../../errors.js';
 import { openDetector, type DetectorOptions } from '../infer/index.js';
 import type { Detection } from '../types.js';
 import type { Letterbox } from '../letterbox.js';
@@ -41,6 +42,8 @@ try {
     );
   });
 } catch (err) {
-  port.postMessage({ type: 'error', id: -1, message: err instanceof Error ? err.message : String(err) });
+  // The hint (what to do) does not survive the thread boundary by itself: it goes along as data.
+  const hint = err instanceof AutotuneError ? err.hint : undefined;
+  port.postMessage({ type: 'error', id: -1, message: err instanceof Error ? err.message : String(err), ...(hint ? { hint } : {}) });
   port.close();
 }

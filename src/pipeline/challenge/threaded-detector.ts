@@ -17,7 +17,7 @@ export interface ThreadedDetector extends ChallengeDetector {
 type Reply =
   | { type: 'ready'; provider: string; providerNote: string | null }
   | { type: 'result'; id: number; detections: Detection[][] }
-  | { type: 'error'; id: number; message: string };
+  | { type: 'error'; id: number; message: string; hint?: string };
 
 /**
  * `cpuModelBatch`: on the CPU provider, the most frames given to the model at once (a batch is split);
@@ -41,7 +41,7 @@ export async function openThreadedDetector(options: DetectorOptions, cpuModelBat
     worker.on('message', (reply: Reply) => {
       if (reply.type === 'ready') return resolve(reply);
       if (reply.type === 'error' && reply.id === -1) {
-        return reject(new AutotuneError('E_MODEL_LOAD', reply.message, { hint: 'check --model' }));
+        return reject(new AutotuneError('E_MODEL_LOAD', reply.message, { hint: reply.hint ?? 'check --model' }));
       }
       const waiter = pending.get(reply.id);
       pending.delete(reply.id);

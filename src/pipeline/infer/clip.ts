@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { AutotuneError } from '../../errors.js';
-import { failureError } from '../failure.js';
+import { challengeFailure } from '../failure.js';
 import { readTruth } from '../../lab/clips/index.js';
 import { compareAnswers, type ClipAccuracy } from '../../score/accuracy.js';
 import { startDecoder } from '../decode/index.js';
@@ -79,7 +79,7 @@ export async function inferClip(o: InferClipOptions): Promise<InferClipResult> {
   }
   const summary = await decoder.done;
   if (summary.error) {
-    throw failureError(summary.error, `cannot decode ${o.clipPath}`);
+    throw challengeFailure(summary.error, `cannot decode ${o.clipPath}`);
   }
   const seconds = (performance.now() - t0) / 1000;
   const { stats } = detector;

@@ -30,7 +30,9 @@ export interface PreprocessSession {
 const models = new Map<string, Promise<ModelSession>>();
 const preprocessors = new Map<string, Promise<PreprocessSession>>();
 
-const shapeText = (shape: readonly (number | string)[]) => `[${shape.join(', ')}]`;
+/** A declared shape for messages: symbolic dims by name, unnamed or unknown ones as '?'. */
+export const shapeText = (shape: readonly (number | string | undefined | null)[]) =>
+  `[${shape.map((d) => (typeof d === 'number' ? (d >= 0 ? String(d) : '?') : d ? d : '?')).join(', ')}]`;
 
 function layoutError(modelPath: string, message: string, context: Record<string, unknown>): AutotuneError {
   return new AutotuneError('E_MODEL_LAYOUT', `model ${modelPath}: ${message}`, {
@@ -40,9 +42,21 @@ function layoutError(modelPath: string, message: string, context: Record<string,
 }
 
 async function load(modelPath: string, device: Device, imgSize: number): Promise<ModelSession> {
-  if (!existsSync(modelPath) || !statSync(modelPath).isFile()) {
+  if (!existsSync(modelPath)) {
     throw new AutotuneError('E_INPUT', `model file ${modelPath} not found`, {
       hint: 'make the lab detector with `autotune model make` or pass your YOLO .onnx export with --model',
+      context: { model: modelPath },
+    });
+  }
+  if (!statSync(modelPath).isFile()) {
+    throw new AutotuneError('E_INPUT', `model ${modelPath} is ${statSync(modelPath).isDirectory() ? 'a folder' : 'not a regular file'}, not an ONNX file`, {
+      hint: 'pass the .onnx file itself with --model, e.g. --model yolo/best.onnx',
+      context: { model: modelPath },
+    });
+  }
+  if (statSync(modelPath).size === 0) {
+    throw new AutotuneError('E_MODEL_LOAD', `model file ${modelPath} is empty (0 bytes)`, {
+      hint: 'export the model again (Ultralytics: format=onnx dynamic=True) and pass the .onnx file with --model',
       context: { model: modelPath },
     });
   }
