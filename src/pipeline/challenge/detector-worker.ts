@@ -3,6 +3,7 @@
 // decoder's pipes and the stall watch must keep moving.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { messageOf } from '../../errors.js';
 import { openDetector, type DetectorOptions } from '../infer/index.js';
 import type { Detection } from '../types.js';
 import type { Letterbox } from '../letterbox.js';
@@ -37,10 +38,10 @@ try {
     const frames = Array.from({ length: message.count }, (_, i) => new Uint8Array(message.buffer, i * message.frameBytes, message.frameBytes));
     detect(frames, message.letterbox).then(
       (detections) => port.postMessage({ type: 'result', id: message.id, detections }),
-      (err: Error) => port.postMessage({ type: 'error', id: message.id, message: err.message }),
+      (err: unknown) => port.postMessage({ type: 'error', id: message.id, message: messageOf(err) }),
     );
   });
 } catch (err) {
-  port.postMessage({ type: 'error', id: -1, message: err instanceof Error ? err.message : String(err) });
+  port.postMessage({ type: 'error', id: -1, message: messageOf(err) });
   port.close();
 }

@@ -41,7 +41,8 @@ export async function openThreadedDetector(options: DetectorOptions, cpuModelBat
     worker.on('message', (reply: Reply) => {
       if (reply.type === 'ready') return resolve(reply);
       if (reply.type === 'error' && reply.id === -1) {
-        return reject(new AutotuneError('E_MODEL_LOAD', reply.message, { hint: 'check --model' }));
+        // The message carries the worker's own hint (messageOf).
+        return reject(new AutotuneError('E_MODEL_LOAD', reply.message));
       }
       const waiter = pending.get(reply.id);
       pending.delete(reply.id);
