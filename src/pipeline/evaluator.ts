@@ -14,7 +14,7 @@ import { failedResult } from './result.js';
 import { normaliseSettings, type ChallengeSettings } from './challenge/settings.js';
 import { probeNvdec } from './decode/index.js';
 import { ConnectionPool } from './fetch/index.js';
-import { classMapKey, openDetector, type Device } from './infer/index.js';
+import { classMapKey, openDetector, type Device, type LayoutKind } from './infer/index.js';
 import { openThreadedDetector } from './challenge/threaded-detector.js';
 import {
   FileReferenceCache,
@@ -33,6 +33,8 @@ export interface PipelineEvaluatorOptions {
   device?: Device;
   /** Model class id -> SN44 class id, for models trained with other class ids (see parseClassMap). */
   classMap?: Record<number, number>;
+  /** How to read the model's outputs when their shapes do not tell (--model-layout). */
+  layout?: LayoutKind;
   /** Extra trusted CA (PEM text), e.g. the lab server's certificate. */
   ca?: string | undefined;
   /** IMG_SIZE of the reference run: the largest of the search space (default 640). */
@@ -156,7 +158,8 @@ class BuiltInEvaluator implements PipelineEvaluator {
     const key = `${imgSize}|${conf}`;
     let detector = this.detectors.get(key);
     if (!detector) {
-      const options = { modelPath: this.options.modelPath, device: this.options.device ?? 'auto', imgSize, conf, classMap: this.options.classMap };
+      const { modelPath, classMap, layout } = this.options;
+      const options = { modelPath, device: this.options.device ?? 'auto', imgSize, conf, classMap, layout };
       detector = this.options.inferenceThread === false ? openDetector(options) : openThreadedDetector(options, this.options.cpuModelBatch === undefined ? 1 : this.options.cpuModelBatch);
       this.detectors.set(key, detector);
       detector.catch(() => this.detectors.delete(key));
@@ -168,8 +171,10 @@ class BuiltInEvaluator implements PipelineEvaluator {
     const config = referenceConfig(this.options.referenceImgSize ?? 640, this.options.referenceConf ?? REFERENCE_CONF);
     try {
       const [videoId, modelHash] = await Promise.all([videoIdentity(video.url, this.options.ca), fileHash(this.options.modelPath)]);
-      // The class map changes the answers as much as the model file does.
-      const key = referenceKey(videoId, this.options.classMap ? `${modelHash}+${classMapKey(this.options.classMap)}` : modelHash, config);
+      // The class map and a forced layout change the answers as much as the model file does.
+      const { classMap, layout } = this.options;
+      const modelKey = [modelHash, ...(classMap ? [classMapKey(classMap)] : []), ...(layout ? [`layout=${layout}`] : [])].join('+');
+      const key = referenceKey(videoId, modelKey, config);
       const cached = await this.cache.get(key);
       if (cached) return cached;
       this.log(`reference: computing for ${video.url} (IMG_SIZE ${config.IMG_SIZE}, conf ${config.CONF_THRESHOLD})`);

@@ -64,6 +64,18 @@ describe('autotune diagnose', () => {
     expect(swapped.accuracy).toBeCloseTo(same.accuracy, 6);
   });
 
+  it('--model-layout reaches the detector: the lab detector read as end2end fails the challenge with the shapes', async () => {
+    const run = await runCli(['diagnose', url, '--ca', server.caPath, '--model', modelPath, '--json', '--model-layout', 'end2end', ...FAST]);
+    expect(run.exitCode).toBe(0);
+    const o = JSON.parse(run.stdout);
+    expect(o.error.reason).toBe('model');
+    // The CPU provider gets one frame per model call (cpuModelBatch).
+    expect(o.error.message).toBe(
+      `inference failed: model ${modelPath}: --model-layout end2end expects [N,K,6], but the model has outputs output0 [1, 8, 5684] at input 224x224 (check the export, or pass another --model-layout yolov8|yolov5|end2end|rtdetr)`,
+    );
+    expect(o.framesAnswered).toBe(0);
+  });
+
   it('--json gives one object with the median run and every run under runs', async () => {
     const run = await runCli(['diagnose', url, '--ca', server.caPath, '--model', modelPath, '--json', '--repeats', '2', '--set', 'ENABLE_HTTP2=1', ...FAST]);
     expect(run.exitCode).toBe(0);

@@ -6,7 +6,7 @@ import { bottleneck, STAGES, type StageDurations } from '../../pipeline/challeng
 import { KNOB_NAMES, normaliseSettings, settingsToConfig } from '../../pipeline/challenge/settings.js';
 import type { ChallengeDetail } from '../../pipeline/challenge/run.js';
 import { createPipelineEvaluator } from '../../pipeline/evaluator.js';
-import { DEVICES, parseClassMap, type Device } from '../../pipeline/infer/index.js';
+import { DEVICES, LAYOUT_KINDS, parseClassMap, type Device, type LayoutKind } from '../../pipeline/infer/index.js';
 import type { Config } from '../../pipeline/types.js';
 import { readEnvFile } from '../../util/envfile.js';
 import { bytes, formatTable, percent, printJson, seconds } from '../output.js';
@@ -24,6 +24,7 @@ interface DiagnoseArgs {
   device: string;
   'pass-through'?: string[];
   'class-map'?: string;
+  'model-layout'?: string;
   json: boolean;
 }
 
@@ -44,6 +45,7 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
       .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'execution provider' })
       .option('pass-through', { type: 'string', array: true, describe: 'extra knob names allowed in --set' })
       .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
+      .option('model-layout', { type: 'string', choices: LAYOUT_KINDS as unknown as string[], describe: 'how to read the model outputs when their shapes do not tell (see README: Your model)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
   handler: async (argv) => {
     const options = await normaliseArgs(argv);
@@ -57,6 +59,7 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
       tMin: options.tMin,
       passThrough: options.passThrough,
       classMap: options.classMap,
+      layout: options.layout,
       log,
     });
     const runs: ChallengeDetail[] = [];
@@ -89,6 +92,7 @@ interface DiagnoseOptions {
   referenceImgSize: number;
   passThrough: string[];
   classMap: Record<number, number> | undefined;
+  layout: LayoutKind | undefined;
   notes: string[];
 }
 
@@ -145,6 +149,7 @@ async function normaliseArgs(argv: DiagnoseArgs): Promise<DiagnoseOptions> {
     referenceImgSize: argv['reference-img-size'],
     passThrough,
     classMap: argv['class-map'] === undefined ? undefined : parseClassMap(argv['class-map']),
+    layout: argv['model-layout'] as LayoutKind | undefined,
     notes,
   };
 }
