@@ -7,3 +7,4 @@ export { frameCandidates, type Candidate, type ClassMap } from './candidates.js'
 export { nms } from './nms.js';
 export { preprocessModel } from './preprocess.js';
 export { parseClassMap, classMapKey } from './class-map.js';
+export { inspectModel, fixedSizePin, type ModelFacts, type InspectOptions } from './inspect.js';

@@ -45,13 +45,18 @@ function layoutError(modelPath: string, message: string, context: Record<string,
   });
 }
 
-async function load(modelPath: string, device: Device, imgSize: number): Promise<ModelSession> {
+/** E_INPUT when the model file is not there. */
+export function requireModelFile(modelPath: string): void {
   if (!existsSync(modelPath) || !statSync(modelPath).isFile()) {
     throw new AutotuneError('E_INPUT', `model file ${modelPath} not found`, {
       hint: 'make the lab detector with `autotune model make` or pass your YOLO .onnx export with --model',
       context: { model: modelPath },
     });
   }
+}
+
+async function load(modelPath: string, device: Device, imgSize: number): Promise<ModelSession> {
+  requireModelFile(modelPath);
   const { session, provider, note } = await createSessionWithFallback(modelPath, device, modelPath);
   try {
     return describe(modelPath, session, provider, note, imgSize);
