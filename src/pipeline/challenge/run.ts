@@ -62,6 +62,8 @@ export interface ChallengeDetail extends ChallengeResult {
   /** ETag and whole-file size the server reported (identify the video's content). */
   etag: string | null;
   fileSize: number | null;
+  /** The video's frame size in pixels, once the decoder has seen the stream. */
+  frameSize: { width: number; height: number } | null;
 }
 
 const FATAL: ReadonlySet<ChallengeError['reason']> = new Set(['no-range', 'http-status', 'connect', 'reset', 'moov-not-in-prefix', 'internal']);
@@ -103,6 +105,7 @@ class Challenge {
   private stallTimer: NodeJS.Timeout | undefined;
   private decoderNote: string | null = null;
   private decoderName: string | null = null;
+  private frameSize: { width: number; height: number } | null = null;
 
   constructor(
     private readonly spec: ChallengeRun,
@@ -270,6 +273,7 @@ class Challenge {
     if (info) {
       this.decoderName = info.decoder;
       this.decoderNote = info.decoderNote;
+      this.frameSize = { width: info.srcWidth, height: info.srcHeight };
       const batches = new BatchRunner({
         detector: this.spec.detector,
         letterbox: info.letterbox,
@@ -405,6 +409,7 @@ class Challenge {
       decoderNote: this.decoderNote,
       etag: outcome?.etag ?? null,
       fileSize: outcome?.fileSize ?? null,
+      frameSize: this.frameSize,
     };
   }
 }
