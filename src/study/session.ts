@@ -5,9 +5,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { AutotuneError, messageOf } from '../errors.js';
 import type { NetProbe } from '../net/types.js';
+import type { PipelineEvaluator } from '../pipeline/evaluator.js';
+import type { LayoutKind } from '../pipeline/infer/index.js';
 import type { ReferenceAnswer } from '../pipeline/reference/index.js';
-import type { Evaluator, VideoRef } from '../pipeline/types.js';
-import { configKey, createSampler, loadSpace, restrictToCapabilities, type Space } from '../search/index.js';
+import type { VideoRef } from '../pipeline/types.js';
+import { configKey, createSampler, loadSpace, pinParams, restrictToCapabilities, type Space } from '../search/index.js';
 import { openStorage } from '../store/index.js';
 import type { ObjectiveSpec, Storage } from '../store/types.js';
 import { snapshotHost, type HostSnapshot } from './host.js';
@@ -35,6 +37,10 @@ export interface RunSettings {
   caFile: string | undefined;
   /** Model class id -> SN44 class id, for models trained with other class ids. */
   classMap?: Record<number, number>;
+  /** How to read the model's outputs when their shapes do not tell (--model-layout). */
+  modelLayout?: LayoutKind;
+  /** Check the model's answer on the first video before the study (default true; --no-model-check). */
+  modelCheck?: boolean;
 }
 
 const FALLBACK_NOTES: Record<string, string> = {
@@ -66,9 +72,10 @@ export async function runSession(settings: RunSettings, io: SessionIo): Promise<
   }
   const loaded = await loadSpace(settings.space);
   const capabilities = await probeCapabilities(settings.device);
-  const { space, dropped } = restrictToCapabilities(loaded, Object.fromEntries(Object.entries(capabilities).map(([k, v]) => [k, v.usable])));
-  for (const d of dropped) say(`note: ${d.reason}`);
+  const restricted = restrictToCapabilities(loaded, Object.fromEntries(Object.entries(capabilities).map(([k, v]) => [k, v.usable])));
+  for (const d of restricted.dropped) say(`note: ${d.reason}`);
   for (const [name, cap] of Object.entries(capabilities)) if (!cap.usable) say(`note: ${FALLBACK_NOTES[name] ?? `${name} unavailable`} (${cap.reason})`);
+  const space = await prepareModel(settings, restricted.space, say);
 
   let ca = settings.caFile ? readCa(settings.caFile) : undefined;
   let videos: VideoRef[];
@@ -105,7 +112,7 @@ export async function runSession(settings: RunSettings, io: SessionIo): Promise<
     } else abort.abort();
   };
   process.on('SIGINT', onSigint);
-  let evaluator: Evaluator | null = null;
+  let evaluator: PipelineEvaluator | null = null;
   const progress = createProgress({ tty: io.tty, objective: settings.objective.kind });
   try {
     for (const v of videoFacts) {
@@ -131,6 +138,9 @@ export async function runSession(settings: RunSettings, io: SessionIo): Promise<
         faststart: netProbe.video.faststart,
       });
     }
+    evaluator = await createEvaluator(settings, space, ca, storage, say);
+    // Ctrl-C during the check ends it at once: nothing of the study exists yet.
+    if (settings.modelCheck !== false) await checkModel(evaluator, videos[0]!, AbortSignal.any([stop.signal, abort.signal]), say);
     const name = settings.study ?? space.name;
     const { study, resumed, recovered } = openStudy(storage, {
       name,
@@ -146,7 +156,6 @@ export async function runSession(settings: RunSettings, io: SessionIo): Promise<
       say(`resuming study ${name} (${count} trials so far${recovered.length ? `; trial(s) ${recovered.join(', ')} marked FAIL: interrupted` : ''})`);
     } else say(`study ${name}: ${describeObjective(study.objective)}, sampler ${settings.sampler}, ${videos.length} video(s) x ${settings.repeats} repeats`);
 
-    evaluator = await createEvaluator(settings, space, ca, storage, say);
     const result = await runStudy({
       storage,
       study,
@@ -189,14 +198,40 @@ async function probeCapabilities(device: RunSettings['device']): Promise<HostSna
   return { nvdec: { usable: nvdec.usable, reason: nvdec.usable ? null : nvdec.reason }, cuda };
 }
 
-async function createEvaluator(settings: RunSettings, space: Space, ca: string | undefined, storage: Storage, say: (line: string) => void): Promise<Evaluator> {
+const numberOr = <T extends number | undefined>(v: unknown, fallback: T): number | T => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+
+/** Reads the model's layout before any video is fetched; a fixed-size export pins IMG_SIZE to its size. */
+async function prepareModel(settings: RunSettings, space: Space, say: (line: string) => void): Promise<Space> {
   // Loaded on demand so the other commands start without onnxruntime.
+  const { describeLayout, fixedSizePin, inspectModel } = await import('../pipeline/infer/index.js');
+  const facts = await inspectModel({ modelPath: settings.model, imgSize: numberOr(space.reference.IMG_SIZE, 640), layout: settings.modelLayout });
+  say(`model ${settings.model}: ${describeLayout(facts.layout)} at ${facts.imgSize}x${facts.imgSize}${facts.fixedSize ? ' (a fixed-size export)' : ''}`);
+  const pin = fixedSizePin(facts);
+  if (!pin) return space;
+  const pinned = pinParams(space, [pin]);
+  for (const d of pinned.dropped) say(`note: ${d.reason}`);
+  return pinned.space;
+}
+
+/** Stops the study when the model's reference answer on the first video is not a detector's. */
+async function checkModel(evaluator: PipelineEvaluator, video: VideoRef, signal: AbortSignal, say: (line: string) => void): Promise<void> {
+  const outcome = await evaluator.checkModel(video, signal);
+  if (outcome.verdict === 'refused') {
+    throw new AutotuneError('E_MODEL_CHECK', `model check failed: ${outcome.line}`, {
+      hint: 'a study would rank configs against an answer that is not a detector\'s; fix the model, --class-map or --model-layout, or pass --no-model-check',
+      context: { check: outcome.check },
+    });
+  }
+  say(outcome.verdict === 'skipped' ? `note: ${outcome.line}` : outcome.line);
+}
+
+async function createEvaluator(settings: RunSettings, space: Space, ca: string | undefined, storage: Storage, say: (line: string) => void): Promise<PipelineEvaluator> {
   const { createPipelineEvaluator } = await import('../pipeline/evaluator.js');
-  const numberOr = (v: unknown, fallback: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
   return createPipelineEvaluator({
     modelPath: settings.model,
     device: settings.device,
     classMap: settings.classMap,
+    layout: settings.modelLayout,
     ca,
     referenceImgSize: numberOr(space.reference.IMG_SIZE, 640),
     referenceConf: numberOr(space.reference.CONF_THRESHOLD, undefined),
