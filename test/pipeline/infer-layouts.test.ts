@@ -85,6 +85,13 @@ describe('resolveLayout', () => {
     }
   });
 
+  it('refuses a segmentation export instead of reading mask coefficients as classes', () => {
+    const err = thrown(() => resolveLayout('seg.onnx', [{ name: 'output0', dims: [1, 116, 8400] }, { name: 'output1', dims: [1, 32, 160, 160] }], 640));
+    expect(err.message).toBe(
+      'model seg.onnx: outputs output0 [1, 116, 8400], output1 [1, 32, 160, 160] at input 640x640 look like a segmentation export (mask prototypes in output1); the tuner reads detection exports',
+    );
+  });
+
   it('refuses a forced layout the shape cannot have', () => {
     const err = thrown(() => resolveLayout('m.onnx', one([1, 84, 8400]), 640, 'end2end'));
     expect(err.message).toBe('model m.onnx: --model-layout end2end expects [N,K,6], but the model has outputs output0 [1, 84, 8400] at input 640x640');

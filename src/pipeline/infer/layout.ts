@@ -150,6 +150,15 @@ export function resolveLayout(modelPath: string, outputs: readonly OutputShape[]
       context: { ...context, forced },
     });
   }
+  const protos = outputs.find((o) => o.dims.length === 4);
+  if (protos) {
+    // Ultralytics segmentation: output0 [N, 4+nc+32, A] holds mask coefficients after the class scores.
+    throw new AutotuneError(
+      'E_MODEL_LAYOUT',
+      `model ${modelPath}: ${seen} look like a segmentation export (mask prototypes in ${protos.name}); the tuner reads detection exports`,
+      { hint: 'export the detection model (e.g. yolo11n.pt, not yolo11n-seg.pt)', context: { ...context, candidates: [] } },
+    );
+  }
   const pair = pairReading(outputs);
   const readings = [...(pair ? [pair] : []), ...(outputs[0] ? singleReadings(outputs[0], size) : [])];
   const confirmed = readings.filter((r) => r.confirmed);
