@@ -213,12 +213,9 @@ class SessionDetector implements Detector {
   }
 }
 
+/** An output's values as numbers (onnxruntime-node hands float16 outputs over as their raw bits). */
 function valuesOf(tensor: ort.Tensor): ArrayLike<number> {
-  if (tensor.type === 'float16') return halfToFloat(tensor.data as Uint16Array);
-  if (tensor.type === 'float32' || tensor.type === 'float64') return tensor.data as Float32Array;
-  // Integer outputs (an end2end class column in its own tensor, say) read as numbers.
-  if (tensor.type === 'int64' || tensor.type === 'uint64') return Float64Array.from(tensor.data as BigInt64Array, Number);
-  return tensor.data as unknown as ArrayLike<number>;
+  return tensor.type === 'float16' ? halfToFloat(tensor.data as Uint16Array) : (tensor.data as Float32Array);
 }
 
 /** A final (already filtered) answer's boxes, best first, at most maxDet. */
