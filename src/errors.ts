@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'E_NVDEC_UNAVAILABLE'
   | 'E_MODEL_LAYOUT'
   | 'E_MODEL_LOAD'
+  | 'E_MODEL_CHECK' // the model's answer is not a detector's: a study would rank garbage
   | 'E_PROVIDER'
   | 'E_SPACE_INVALID'
   | 'E_STORE'

@@ -16,7 +16,8 @@ import { failedResult } from './result.js';
 import { normalizeSettings, type ChallengeSettings } from './challenge/settings.js';
 import { probeNvdec } from './decode/index.js';
 import { ConnectionPool } from './fetch/index.js';
-import { classMapKey, openDetector, type Device } from './infer/index.js';
+import { checkModelAnswer, type AnswerCheck } from './infer/answer-check.js';
+import { classMapKey, openDetector, type Device, type LayoutKind } from './infer/index.js';
 import { openThreadedDetector } from './challenge/threaded-detector.js';
 import {
   FileReferenceCache,
@@ -34,6 +35,8 @@ export interface PipelineEvaluatorOptions {
   device?: Device;
   /** Model class id -> SN44 class id, for models trained with other class ids (see parseClassMap). */
   classMap?: Record<number, number>;
+  /** How to read the model's outputs when their shapes do not tell (--model-layout). */
+  layout?: LayoutKind;
   /** Extra trusted CA (PEM text), e.g. the lab server's certificate. */
   ca?: string | undefined;
   /**
@@ -90,6 +93,16 @@ export interface PipelineEvaluator extends Evaluator {
   evaluate(config: Config, video: VideoRef, signal?: AbortSignal): Promise<ChallengeDetail>;
   /** The video's reference answer (computed once, then cached); null when it could not be made. */
   reference(video: VideoRef, signal?: AbortSignal): Promise<ReferenceAnswer | null>;
+  /** Whether the model's reference answer on this video looks like a detector's (see checkModelAnswer). */
+  checkModel(video: VideoRef, signal?: AbortSignal): Promise<ModelCheckOutcome>;
+}
+
+export interface ModelCheckOutcome {
+  /** refused: the model cannot answer, or its answer is not a detector's; skipped: no reference could be made for another reason. */
+  verdict: 'passed' | 'refused' | 'skipped';
+  /** One line for the user. */
+  line: string;
+  check: AnswerCheck | null;
 }
 
 /** Creates the evaluator; `evaluate` throws only for an invalid config (E_INPUT), never for a failed challenge. */
@@ -101,6 +114,8 @@ class BuiltInEvaluator implements PipelineEvaluator {
   private readonly pool: ConnectionPool;
   private readonly detectors = new Map<string, Promise<ClosableDetector>>();
   private readonly references = new Map<string, Promise<ReferenceAnswer | null>>();
+  /** Why the last attempt at a video's reference failed. */
+  private readonly referenceFailures = new Map<string, ChallengeError>();
   private readonly cache: ReferenceCache;
   private readonly log: (line: string) => void;
   private tmpReady: Promise<string> | null = null;
@@ -131,6 +146,26 @@ class BuiltInEvaluator implements PipelineEvaluator {
       void pending.then((r) => r === null && this.references.delete(video.url));
     }
     return pending;
+  }
+
+  async checkModel(video: VideoRef, signal?: AbortSignal): Promise<ModelCheckOutcome> {
+    const model = this.options.modelPath;
+    const reference = await this.reference(video, signal);
+    if (!reference) {
+      const failure = this.referenceFailures.get(video.url);
+      if (failure?.reason === 'model') return { verdict: 'refused', line: `model ${model} cannot answer ${video.url}: ${failure.message}`, check: null };
+      return { verdict: 'skipped', line: `model check skipped: no reference answer for ${video.url} (${failure?.message ?? 'unknown reason'})`, check: null };
+    }
+    const check = checkModelAnswer({
+      answer: reference.answer,
+      frames: reference.framesInVideo,
+      frameSize: reference.frameSize ?? null,
+      classMapped: this.options.classMap !== undefined,
+    });
+    const where = `on ${video.url} (reference answer: ${reference.framesInVideo} frames, IMG_SIZE ${reference.config.IMG_SIZE}, conf ${reference.config.CONF_THRESHOLD})`;
+    if (!check.ok) return { verdict: 'refused', line: `model ${model} ${where}: ${check.problem}`, check };
+    const unchecked = reference.frameSize ? '' : '; box sizes not checked (a reference cached without the frame size)';
+    return { verdict: 'passed', line: `model check: ${check.boxesPerFrame.toFixed(1)} boxes/frame ${where}${unchecked}`, check };
   }
 
   async close(): Promise<void> {
@@ -181,7 +216,8 @@ class BuiltInEvaluator implements PipelineEvaluator {
     const key = `${imgSize}|${conf}`;
     let detector = this.detectors.get(key);
     if (!detector) {
-      const options = { modelPath: this.options.modelPath, device: this.options.device ?? 'auto', imgSize, conf, classMap: this.options.classMap };
+      const { modelPath, classMap, layout } = this.options;
+      const options = { modelPath, device: this.options.device ?? 'auto', imgSize, conf, classMap, layout };
       detector = this.options.inferenceThread === false ? openDetector(options) : openThreadedDetector(options, this.options.cpuModelBatch === undefined ? 1 : this.options.cpuModelBatch);
       this.detectors.set(key, detector);
       detector.catch(() => this.detectors.delete(key));
@@ -193,8 +229,10 @@ class BuiltInEvaluator implements PipelineEvaluator {
     const config = this.options.referenceConfig ?? referenceConfig(640);
     try {
       const [videoId, modelHash] = await Promise.all([videoIdentity(video.url, this.options.ca), fileHash(this.options.modelPath)]);
-      // The class map changes the answers as much as the model file does.
-      const key = referenceKey(videoId, this.options.classMap ? `${modelHash}+${classMapKey(this.options.classMap)}` : modelHash, config);
+      // The class map and a forced layout change the answers as much as the model file does.
+      const { classMap, layout } = this.options;
+      const modelKey = [modelHash, ...(classMap ? [classMapKey(classMap)] : []), ...(layout ? [`layout=${layout}`] : [])].join('+');
+      const key = referenceKey(videoId, modelKey, config);
       const cached = await this.cache.get(key);
       if (cached) return cached;
       const settings = normalizeSettings(config, { passThrough: this.options.passThrough ?? [] });
@@ -204,7 +242,9 @@ class BuiltInEvaluator implements PipelineEvaluator {
       );
       const run = await this.challenge(config, settings, video.url, signal, this.options.referenceTimeoutS ?? 1800, 'reference');
       if (run.error || run.framesInVideo === null) {
-        this.log(`reference: failed for ${video.url}: ${run.error?.message ?? 'frame count unknown'}`);
+        const failure = run.error ?? { reason: 'internal', message: 'frame count unknown' };
+        this.referenceFailures.set(video.url, failure);
+        this.log(`reference: failed for ${video.url}: ${failure.message}`);
         return null;
       }
       const reference: ReferenceAnswer = {
@@ -214,12 +254,14 @@ class BuiltInEvaluator implements PipelineEvaluator {
         modelHash,
         config,
         framesInVideo: run.framesInVideo,
+        ...(run.frameSize ? { frameSize: run.frameSize } : {}),
         answer: run.answer,
         createdAt: new Date().toISOString(),
       };
       await this.cache.put(key, reference);
       return reference;
     } catch (err) {
+      this.referenceFailures.set(video.url, { reason: 'internal', message: (err as Error).message });
       this.log(`reference: failed for ${video.url}: ${(err as Error).message}`);
       return null;
     }
@@ -281,6 +323,7 @@ function failedBeforeStart(url: string, config: Config, error: ChallengeError): 
     fileSize: null,
     finalUrl: null,
     redirects: [],
+    frameSize: null,
   };
 }
 

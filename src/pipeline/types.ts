@@ -1,7 +1,7 @@
 // The shapes that flow through one challenge. Success and failure share ChallengeResult: a failed
 // challenge is data for the study, not an exception.
 
-import type { Config, KnobNames } from '../search/space/types.js';
+import type { Config, KnobNames, Space } from '../search/space/types.js';
 
 // Configs are the search layer's currency; the pipeline's modules import them from here.
 export type { Config, KnobNames, KnobValue } from '../search/space/types.js';
@@ -110,8 +110,9 @@ export interface EvaluatorContext {
 }
 
 /**
- * Makes the evaluator a study session drives. Its knobs are known before anything is opened, so a
- * space naming a knob the evaluator does not understand is refused before any challenge runs.
+ * Makes the evaluator a study session drives, and declares what the session must know about it. Its
+ * knobs are known before anything is opened, so a space naming a knob the evaluator does not
+ * understand is refused before any challenge runs.
  */
 export interface EvaluatorFactory<E extends Evaluator = Evaluator> {
   /** Names the evaluator in messages, e.g. "the built-in pipeline". */
@@ -119,5 +120,25 @@ export interface EvaluatorFactory<E extends Evaluator = Evaluator> {
   readonly knobs: KnobNames;
   /** What the study records about the evaluator (e.g. the model file). */
   readonly settings: Record<string, unknown>;
+  /**
+   * Whether this host's decoder and model runtime run the challenges: the session then probes NVDEC
+   * and CUDA here and pins the knobs this host cannot run. False when another program brings its own.
+   */
+  readonly probesHost: boolean;
+  /**
+   * How a --samples folder is served to the evaluator: 'https' (the lab server's CA is handed over in
+   * the context) or 'http' (another process, which does not trust the lab's certificate).
+   */
+  readonly samplesOver: 'https' | 'http';
+  /**
+   * Before any server, store or video: the space as this evaluator can run it (e.g. a fixed-size
+   * model export pins IMG_SIZE), or a typed error when it cannot run at all (an unreadable model).
+   */
+  fitSpace?(space: Space, log: (line: string) => void): Promise<Space>;
   create(context: EvaluatorContext): Promise<E>;
+  /**
+   * After the evaluator is created and before the study is: a check on the first video that the
+   * evaluator's answers can be ranked at all (e.g. the model check). Throws a typed error to stop.
+   */
+  preflight?(evaluator: E, video: VideoRef, signal: AbortSignal, log: (line: string) => void): Promise<void>;
 }

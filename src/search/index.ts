@@ -4,7 +4,7 @@ export { CAPABILITIES } from './space/types.js';
 export { loadSpace, parseSpace, type SpaceCheck } from './space/parse.js';
 export { completeConfig, configKey, contains, isActive, knownKnobs, orderedParams, searchKey } from './space/config.js';
 export type { CompleteOptions } from './space/config.js';
-export { offValue, restrictToCapabilities, type DroppedParam } from './space/capabilities.js';
+export { offValue, pinParams, restrictToCapabilities, type DroppedParam, type Pin } from './space/capabilities.js';
 export { gridPoint, gridSize } from './space/grid.js';
 export { GRID_FLOAT_POINTS, GRID_LOG_INT_POINTS, normalizeValue, valueProblem } from './space/values.js';
 export { createRng, hash32, type Rng } from './rng.js';

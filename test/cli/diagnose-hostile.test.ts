@@ -100,7 +100,7 @@ describe('diagnose: a failed challenge prints its result, then exits non-zero wi
   it.each([
     ['random bytes', 'random', /cannot load model .*random\.onnx/],
     ['an empty file', 'empty', /model file .*empty\.onnx is empty \(0 bytes\) \(export the model again/],
-    ['the wrong output shape', 'shape', /output output0 has shape \[\d+, 3, 2\] .*not a YOLO layout/],
+    ['the wrong output shape', 'shape', /model .*shape\.onnx: outputs output0 \[\d+, 3, 2\] at input \d+x\d+ match no known layout .*--model-layout/],
   ])('a model of %s: exit 5 (model) naming the model file', async (_what, name, line) => {
     const run = await runCli(['diagnose', `${hostile.url}clip.mp4`, '--model', models[name]!, '--json', ...FAST]);
     expectNoStack(run.stderr);

@@ -64,6 +64,21 @@ describe('autotune diagnose', () => {
     expect(swapped.accuracy).toBeCloseTo(same.accuracy, 6);
   });
 
+  it('--model-layout reaches the detector: the lab detector read as end2end fails the challenge with the shapes', async () => {
+    const run = await runCli(['diagnose', url, '--ca', server.caPath, '--model', modelPath, '--json', '--model-layout', 'end2end', ...FAST]);
+    // A model failure: the result is printed, then exit 5 (see the README's exit codes).
+    expect(run.exitCode).toBe(5);
+    const o = JSON.parse(run.stdout);
+    expect(o.error.reason).toBe('model');
+    // The CPU provider gets one frame per model call (cpuModelBatch). The hint crosses the inference thread as data.
+    const message = `inference failed: model ${modelPath}: --model-layout end2end expects [N,K,6], but the model has outputs output0 [1, 8, 5684] at input 224x224`;
+    const hint = 'check the export, or pass another --model-layout yolov8|yolov5|end2end|rtdetr';
+    expect(o.error.message).toBe(message);
+    expect(o.error.hint).toBe(hint);
+    expect(run.stderr.trim().split('\n').at(-1)).toBe(`autotune: the challenge failed (model): ${message} (${hint})`);
+    expect(o.framesAnswered).toBe(0);
+  });
+
   it('--json gives one object with the median run and every run under runs', async () => {
     const run = await runCli(['diagnose', url, '--ca', server.caPath, '--model', modelPath, '--json', '--repeats', '2', '--set', 'ENABLE_HTTP2=1', ...FAST]);
     expect(run.exitCode).toBe(0);

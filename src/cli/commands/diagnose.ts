@@ -7,7 +7,7 @@ import type { ChallengeDetail } from '../../pipeline/challenge/run.js';
 import { createPipelineEvaluator } from '../../pipeline/evaluator.js';
 import { challengeFailure } from '../../pipeline/failure.js';
 import { referenceConfig } from '../../pipeline/reference/index.js';
-import { DEVICES, parseClassMap, type Device } from '../../pipeline/infer/index.js';
+import { DEVICES, LAYOUT_KINDS, parseClassMap, type Device, type LayoutKind } from '../../pipeline/infer/index.js';
 import type { Config } from '../../pipeline/types.js';
 import { readEnvFile } from '../../util/envfile.js';
 import { bytes, formatTable, percent, seconds } from '../../util/format.js';
@@ -28,6 +28,7 @@ interface DiagnoseArgs {
   device: string;
   'pass-through'?: string[];
   'class-map'?: string;
+  'model-layout'?: string;
   json: boolean;
 }
 
@@ -48,6 +49,7 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
       .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'execution provider' })
       .option('pass-through', { type: 'string', array: true, describe: 'extra knob names allowed in --set' })
       .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
+      .option('model-layout', { type: 'string', choices: LAYOUT_KINDS as unknown as string[], describe: 'how to read the model outputs when their shapes do not tell (see README: Your model)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
   handler: async (argv) => {
     const options = await normalizeDiagnoseArgs(argv);
@@ -62,6 +64,7 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
       tMin: options.tMin,
       passThrough: options.passThrough,
       classMap: options.classMap,
+      layout: options.layout,
       log,
       onProgress: (p) => wait.progress(p),
     });
@@ -101,6 +104,7 @@ interface DiagnoseOptions {
   referenceImgSize: number;
   passThrough: string[];
   classMap: Record<number, number> | undefined;
+  layout: LayoutKind | undefined;
   notes: string[];
 }
 
@@ -148,6 +152,7 @@ async function normalizeDiagnoseArgs(argv: DiagnoseArgs): Promise<DiagnoseOption
     referenceImgSize: argv['reference-img-size'],
     passThrough,
     classMap: argv['class-map'] === undefined ? undefined : parseClassMap(argv['class-map']),
+    layout: argv['model-layout'] as LayoutKind | undefined,
     notes,
   };
 }

@@ -5,6 +5,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { AutotuneError, exitCodeOf } from '../../errors.js';
 import { pipelineEvaluatorFactory, type PipelineFactoryOptions } from '../../pipeline/factory.js';
 import { parseClassMap } from '../../pipeline/infer/class-map.js';
+import { LAYOUT_KINDS, type LayoutKind } from '../../pipeline/infer/layout.js';
 import { SAMPLER_NAMES, type SamplerName } from '../../search/index.js';
 import { DEFAULT_DB_PATH } from '../../store/index.js';
 import { checkStudyName } from '../../study/select.js';
@@ -35,6 +36,8 @@ interface RunArgs {
   confirmRepeats: number;
   device: string;
   classMap?: string;
+  modelLayout?: string;
+  modelCheck: boolean;
 }
 
 
@@ -93,7 +96,10 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
     ca: readCa(args.ca),
   };
   const classMap = args.classMap === undefined ? undefined : parseClassMap(args.classMap);
-  return { session, pipeline: { model: checkModel(args.model), device, classMap } };
+  return {
+    session,
+    pipeline: { model: checkModel(args.model), device, classMap, layout: args.modelLayout as LayoutKind | undefined, modelCheck: args.modelCheck },
+  };
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -121,7 +127,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('confirm-top', { type: 'number', default: 3, describe: 'feasible trials re-measured against the baselines at the end' })
       .option('confirm-repeats', { type: 'number', default: 5, describe: 'repeats per video in the confirmation race (0 skips it)' })
       .option('device', { type: 'string', default: 'auto', choices: ['auto', 'cpu', 'cuda'], describe: 'inference device' })
-      .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' }) as unknown as Argv<RunArgs>,
+      .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
+      .option('model-layout', { type: 'string', choices: LAYOUT_KINDS as unknown as string[], describe: 'how to read the model outputs when their shapes do not tell (see README: Your model)' })
+      .option('model-check', { type: 'boolean', default: true, describe: "check the model's answer on the first video before the study (--no-model-check skips it)" }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
     const { session: settings, pipeline } = normalizeRunArgs(args);
     const say = (line: string) => process.stdout.write(`${line}\n`);

@@ -3,7 +3,7 @@
 // decoder's pipes and the stall watch must keep moving.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { AutotuneError } from '../../errors.js';
+import { isAutotuneError } from '../../errors.js';
 import { openDetector, type DetectorOptions } from '../infer/index.js';
 import type { Detection } from '../types.js';
 import type { Letterbox } from '../letterbox.js';
@@ -18,6 +18,13 @@ interface DetectMessage {
 }
 
 const port = parentPort!;
+
+/** A typed error's code and hint (what to do) do not survive the thread boundary by themselves: they go along as data. */
+function errorReply(id: number, err: unknown) {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!isAutotuneError(err)) return { type: 'error', id, message };
+  return { type: 'error', id, message, code: err.code, ...(err.hint ? { hint: err.hint } : {}) };
+}
 const { options, cpuModelBatch } = workerData as { options: DetectorOptions; cpuModelBatch: number | null };
 try {
   const detector = await openDetector(options);
@@ -38,12 +45,10 @@ try {
     const frames = Array.from({ length: message.count }, (_, i) => new Uint8Array(message.buffer, i * message.frameBytes, message.frameBytes));
     detect(frames, message.letterbox).then(
       (detections) => port.postMessage({ type: 'result', id: message.id, detections }),
-      (err: Error) => port.postMessage({ type: 'error', id: message.id, message: err.message }),
+      (err: unknown) => port.postMessage(errorReply(message.id, err)),
     );
   });
 } catch (err) {
-  // The hint (what to do) does not survive the thread boundary by itself: it goes along as data.
-  const hint = err instanceof AutotuneError ? err.hint : undefined;
-  port.postMessage({ type: 'error', id: -1, message: err instanceof Error ? err.message : String(err), ...(hint ? { hint } : {}) });
+  port.postMessage(errorReply(-1, err));
   port.close();
 }

@@ -25,6 +25,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { randomBytes } from 'node:crypto';
+import { isAutotuneError } from '../../errors.js';
 import { framesWithin, inspectMp4, type Mp4Info } from '../container/index.js';
 import { startDecoder } from '../decode/index.js';
 import type { DecodeInput, Decoder } from '../decode/types.js';
@@ -73,6 +74,8 @@ export interface ChallengeDetail extends ChallengeResult {
   /** The URL that served the video after redirects (null when none were followed), and each hop. */
   finalUrl: string | null;
   redirects: string[];
+  /** The video's frame size in pixels, once the decoder has seen the stream. */
+  frameSize: { width: number; height: number } | null;
 }
 
 export interface ChallengeProgress {
@@ -136,6 +139,7 @@ class Challenge {
   private bytesPerS: number | null = null;
   private decoderNote: string | null = null;
   private decoderName: string | null = null;
+  private frameSize: { width: number; height: number } | null = null;
 
   constructor(
     private readonly spec: ChallengeRun,
@@ -376,6 +380,7 @@ class Challenge {
     if (info) {
       this.decoderName = info.decoder;
       this.decoderNote = info.decoderNote;
+      this.frameSize = { width: info.srcWidth, height: info.srcHeight };
       const batches = new BatchRunner({
         detector: this.spec.detector,
         letterbox: info.letterbox,
@@ -407,7 +412,8 @@ class Challenge {
         await batches.finish();
       }
       if (batches.error) {
-        this.fail({ reason: 'model', message: `inference failed: ${batches.error.message}` });
+        const hint = isAutotuneError(batches.error) ? batches.error.hint : undefined;
+        this.fail({ reason: 'model', message: `inference failed: ${batches.error.message}`, ...(hint ? { hint } : {}) });
         this.stopAll();
       }
     }
@@ -526,6 +532,7 @@ class Challenge {
       fileSize: outcome?.fileSize ?? null,
       finalUrl: outcome && outcome.redirects.length > 0 ? outcome.finalUrl : null,
       redirects: outcome?.redirects ?? [],
+      frameSize: this.frameSize,
     };
   }
 
