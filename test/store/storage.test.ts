@@ -93,6 +93,32 @@ describe('SQLite storage', () => {
     expect(store.getReference('missing')).toBeNull();
   });
 
+  it("keeps a measurement's restart-to-ready seconds and answer hash, and migrates a file of schema 1 with them empty", () => {
+    const path = tempDb();
+    const store = track(openStorage(path));
+    const study = store.createStudy(sampleStudy('miner'));
+    const trial = store.createTrial(study.id, { params: { IMG_SIZE: 320 }, baseline: null });
+    const first = store.addMeasurement(trial.id, sampleMeasurement({ setupS: 2.25, answerHash: 'ab12' }));
+    expect(first).toMatchObject({ setupS: 2.25, answerHash: 'ab12' });
+    store.addMeasurement(trial.id, sampleMeasurement());
+    expect(store.listMeasurements({ trialId: trial.id }).map((m) => [m.setupS, m.answerHash])).toEqual([
+      [2.25, 'ab12'],
+      [null, null],
+    ]);
+    store.close();
+
+    // A file written before the columns existed: rewind it to schema 1 and open it again.
+    const old = new Database(path);
+    old.exec('ALTER TABLE measurements DROP COLUMN setup_s; ALTER TABLE measurements DROP COLUMN answer_hash');
+    old.pragma('user_version = 1');
+    old.close();
+    const migrated = track(openStorage(path));
+    expect(migrated.listMeasurements({ trialId: trial.id }).map((m) => [m.setupS, m.answerHash])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
+  });
+
   it('keeps finished trials immutable; confirm measurements go only to COMPLETE trials', () => {
     const store = track(openStorage(tempDb()));
     const study = store.createStudy(sampleStudy('imm'));
