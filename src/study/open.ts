@@ -19,12 +19,14 @@ export function openStudy(storage: Storage, spec: NewStudy): OpenedStudy {
   const o = existing.objective;
   const n = spec.objective;
   const sameObjective =
-    o.kind === n.kind && (o.kind === 'sn44' ? o.tMin === n.tMin : o.accuracyFloor === n.accuracyFloor);
+    o.kind === n.kind &&
+    (o.kind === 'sn44' ? o.tMin === n.tMin : o.accuracyFloor === n.accuracyFloor) &&
+    (o.requireReproducible ?? false) === (n.requireReproducible ?? false);
   if (!sameObjective) {
     throw new AutotuneError(
       'E_STUDY',
       `study "${spec.name}" was created with objective ${describeObjective(o)}, not ${describeObjective(n)}`,
-      { hint: 'pass the same --objective/--accuracy-floor/--t-min to resume it, or another --study name' },
+      { hint: 'pass the same --objective/--accuracy-floor/--t-min/--require-reproducible to resume it, or another --study name' },
     );
   }
   if (existing.spaceFile !== spec.spaceFile) {
@@ -40,5 +42,6 @@ export function openStudy(storage: Storage, spec: NewStudy): OpenedStudy {
 }
 
 export function describeObjective(o: NewStudy['objective']): string {
-  return o.kind === 'sn44' ? `sn44 (t-min ${o.tMin} s)` : `fastest-safe (accuracy floor ${o.accuracyFloor})`;
+  const base = o.kind === 'sn44' ? `sn44 (t-min ${o.tMin} s)` : `fastest-safe (accuracy floor ${o.accuracyFloor})`;
+  return o.requireReproducible ? `${base}, answers reproducible across repeats` : base;
 }
