@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTruth } from '../lab/clips/index.js';
 import { compareAnswers } from '../score/accuracy.js';
-import { DEFAULT_T_MIN_S, estimateSn44 } from '../score/sn44.js';
+import { scoreAgainstReference } from '../score/challenge.js';
+import { DEFAULT_T_MIN_S } from '../score/sn44.js';
 import { runChallenge, type ChallengeDetail, type ChallengeDetector } from './challenge/run.js';
 import { failedResult } from './result.js';
 import { normaliseSettings, type ChallengeSettings } from './challenge/settings.js';
@@ -75,6 +76,8 @@ export interface PipelineEvaluator extends Evaluator {
   evaluate(config: Config, video: VideoRef, signal?: AbortSignal): Promise<ChallengeDetail>;
   /** The video's reference answer (computed once, then cached); null when it could not be made. */
   reference(video: VideoRef, signal?: AbortSignal): Promise<ReferenceAnswer | null>;
+  /** Loads what a config's challenges need (its detector, the NVDEC probe), as a miner does at start. */
+  prepare(config: Config): Promise<void>;
 }
 
 /** Creates the evaluator; `evaluate` throws only for an invalid config (E_INPUT), never for a failed challenge. */
@@ -102,6 +105,12 @@ class BuiltInEvaluator implements PipelineEvaluator {
     if (this.options.reference === false) return result;
     const reference = await this.reference(video, signal);
     return this.score(result, reference, video);
+  }
+
+  async prepare(config: Config): Promise<void> {
+    const settings = normaliseSettings(config, { passThrough: this.options.passThrough ?? [] });
+    await this.detectorFor(settings.imgSize, settings.confThreshold);
+    if (settings.useNvdec) await probeNvdec();
   }
 
   reference(video: VideoRef, signal?: AbortSignal): Promise<ReferenceAnswer | null> {
@@ -198,26 +207,8 @@ class BuiltInEvaluator implements PipelineEvaluator {
   }
 
   private async score(result: ChallengeDetail, reference: ReferenceAnswer | null, video: VideoRef): Promise<ChallengeDetail> {
-    const framesInVideo = result.framesInVideo ?? reference?.framesInVideo ?? null;
-    const scored: ChallengeDetail = {
-      ...result,
-      framesInVideo,
-      coverage: framesInVideo ? result.framesAnswered / framesInVideo : null,
-    };
-    if (reference && framesInVideo) {
-      scored.accuracy = compareAnswers(result.answer, reference.answer, { frameCount: framesInVideo }).f1;
-      // A validator receives nothing from a miner whose challenge failed, except after a stall,
-      // where the fork answers with the frames it has.
-      const delivered = result.error === null || result.error.reason === 'stall' ? result.answer : [];
-      scored.sn44 = estimateSn44({
-        answer: delivered,
-        reference: reference.answer,
-        framesInVideo,
-        seconds: result.timeline.total,
-        sampleSeed: reference.videoId,
-        tMin: this.options.tMin ?? DEFAULT_T_MIN_S,
-      }).final;
-    }
+    const scores = scoreAgainstReference({ ...result, total: result.timeline.total }, reference, this.options.tMin ?? DEFAULT_T_MIN_S);
+    const scored: ChallengeDetail = { ...result, ...scores };
     if (video.truthPath) {
       try {
         const truth = await readTruth(video.truthPath);
