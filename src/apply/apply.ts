@@ -165,7 +165,8 @@ function canWrite(target: string): boolean {
   }
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
+/** Writes through a temp file and a rename, keeping the file's mode. */
+export async function writeAtomically(path: string, text: string): Promise<void> {
   const temp = `${path}.autotune-tmp-${process.pid}`;
   const mode = await stat(path).then((s) => s.mode & 0o777, () => 0o600);
   await writeFile(temp, text, { mode });
