@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'E_DECODE'
   | 'E_PM2'
   | 'E_PM2_RESTART'
+  | 'E_MINER' // a running miner that cannot be measured (not answering, driven by another study)
   | 'E_ENV_FILE'
   | 'E_SYSCTL'
   | 'E_INTERRUPTED'
