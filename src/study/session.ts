@@ -35,6 +35,28 @@ export interface RunSettings {
   caFile: string | undefined;
   /** Model class id -> SN44 class id, for models trained with other class ids. */
   classMap?: Record<number, number>;
+  /** Which evaluator measures the trials and how (recorded with the study); absent = the pipeline. */
+  evaluator?: { kind: string } & Record<string, unknown>;
+}
+
+export interface EvaluatorContext {
+  space: Space;
+  /** Extra CA for the videos (the lab server's, or --ca). */
+  ca: string | undefined;
+  storage: Storage;
+  videos: VideoRef[];
+  say: (line: string) => void;
+}
+
+/** How the session gets its evaluator; the command that knows the evaluator's options makes it. */
+export interface EvaluatorPlan {
+  /** Whether --model must exist (the pipeline runs it). */
+  needsModel: boolean;
+  /** Serve --samples over plain HTTP: a miner in another process does not trust the lab's certificate. */
+  plainHttpSamples: boolean;
+  /** Whether this host's decoder and model runtime matter (the pipeline), or another program's (a miner). */
+  probesHost: boolean;
+  create(context: EvaluatorContext): Promise<Evaluator>;
 }
 
 const FALLBACK_NOTES: Record<string, string> = {
@@ -57,15 +79,15 @@ export interface SessionOutcome {
 }
 
 /** Runs a study to its end (or to Ctrl-C); every finished challenge is in the store either way. */
-export async function runSession(settings: RunSettings, io: SessionIo): Promise<SessionOutcome> {
+export async function runSession(settings: RunSettings, io: SessionIo, plan: EvaluatorPlan = pipelinePlan(settings)): Promise<SessionOutcome> {
   const say = io.say;
-  if (!existsSync(settings.model)) {
+  if (plan.needsModel && !existsSync(settings.model)) {
     throw new AutotuneError('E_NOT_FOUND', `model ${settings.model} does not exist`, {
       hint: 'make the lab model with `autotune model make`, or pass --model with an ONNX detection model',
     });
   }
   const loaded = await loadSpace(settings.space);
-  const capabilities = await probeCapabilities(settings.device);
+  const capabilities = plan.probesHost ? await probeCapabilities(settings.device) : notProbed();
   const { space, dropped } = restrictToCapabilities(loaded, Object.fromEntries(Object.entries(capabilities).map(([k, v]) => [k, v.usable])));
   for (const d of dropped) say(`note: ${d.reason}`);
   for (const [name, cap] of Object.entries(capabilities)) if (!cap.usable) say(`note: ${FALLBACK_NOTES[name] ?? `${name} unavailable`} (${cap.reason})`);
@@ -80,9 +102,10 @@ export async function runSession(settings: RunSettings, io: SessionIo): Promise<
     const server = await startLabServer({ dir: settings.source.dir, port: 0, httpPort: 0, profile: settings.source.profile, log: () => {} });
     closeServer = () => server.close();
     ca = server.ca;
-    videos = videoRefsFor(samples, server.httpsUrl);
+    const base = plan.plainHttpSamples ? server.httpUrl : server.httpsUrl;
+    videos = videoRefsFor(samples, base);
     samples.forEach((s, i) => videoFacts.push({ url: videos[i]!.url, path: s.path, size: s.size }));
-    say(`serving ${samples.length} sample(s) from ${settings.source.dir} at ${server.httpsUrl}${settings.source.profile ? ` (profile ${settings.source.profile})` : ''}`);
+    say(`serving ${samples.length} sample(s) from ${settings.source.dir} at ${base}${settings.source.profile ? ` (profile ${settings.source.profile})` : ''}`);
   } else {
     videos = settings.source.urls.map((url) => ({ url }));
     videoFacts.push(...videos.map((v) => ({ url: v.url })));
@@ -108,6 +131,8 @@ export async function runSession(settings: RunSettings, io: SessionIo): Promise<
   let evaluator: Evaluator | null = null;
   const progress = createProgress({ tty: io.tty, objective: settings.objective.kind });
   try {
+    // First: a miner evaluator restores what an interrupted study left before anything is measured.
+    evaluator = await plan.create({ space, ca, storage, videos, say });
     for (const v of videoFacts) {
       storage.putVideo({
         url: v.url,
@@ -146,7 +171,6 @@ export async function runSession(settings: RunSettings, io: SessionIo): Promise<
       say(`resuming study ${name} (${count} trials so far${recovered.length ? `; trial(s) ${recovered.join(', ')} marked FAIL: interrupted` : ''})`);
     } else say(`study ${name}: ${describeObjective(study.objective)}, sampler ${settings.sampler}, ${videos.length} video(s) x ${settings.repeats} repeats`);
 
-    evaluator = await createEvaluator(settings, space, ca, storage, say);
     const result = await runStudy({
       storage,
       study,
@@ -177,6 +201,12 @@ export async function runSession(settings: RunSettings, io: SessionIo): Promise<
   }
 }
 
+/** A miner brings its own decoder and runtime: no knob is pinned for this host's lack of them. */
+function notProbed(): HostSnapshot['capabilities'] {
+  const reason = 'not probed: the measured miner runs its own decoder and model';
+  return { nvdec: { usable: true, reason }, cuda: { usable: true, reason } };
+}
+
 async function probeCapabilities(device: RunSettings['device']): Promise<HostSnapshot['capabilities']> {
   const { probeNvdec } = await import('../pipeline/decode/index.js');
   const nvdec = await probeNvdec();
@@ -187,6 +217,11 @@ async function probeCapabilities(device: RunSettings['device']): Promise<HostSna
     cuda = { usable: probe?.usable ?? false, reason: probe?.reason ?? 'not listed' };
   }
   return { nvdec: { usable: nvdec.usable, reason: nvdec.usable ? null : nvdec.reason }, cuda };
+}
+
+/** The built-in pipeline evaluator, with references kept in the study's store. */
+export function pipelinePlan(settings: RunSettings): EvaluatorPlan {
+  return { needsModel: true, plainHttpSamples: false, probesHost: true, create: (c) => createEvaluator(settings, c.space, c.ca, c.storage, c.say) };
 }
 
 async function createEvaluator(settings: RunSettings, space: Space, ca: string | undefined, storage: Storage, say: (line: string) => void): Promise<Evaluator> {
