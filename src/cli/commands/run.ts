@@ -6,11 +6,13 @@ import { AutotuneError } from '../../errors.js';
 import { parseClassMap } from '../../pipeline/infer/class-map.js';
 import { SAMPLER_NAMES } from '../../search/index.js';
 import { DEFAULT_DB_PATH } from '../../store/index.js';
+import { externalPlan, type ExternalOptions } from '../../miner/plan.js';
 import { runSession, type RunSettings } from '../../study/session.js';
 import { checkUrl, parseDuration, readUrlsFile } from '../../study/sources.js';
+import { normalizeEvaluatorArgs, withEvaluatorOptions, type EvaluatorArgs } from './evaluator-options.js';
 import { formatRanking } from './trials.js';
 
-interface RunArgs {
+interface RunArgs extends EvaluatorArgs {
   url?: string[];
   urlsFile?: string;
   samples?: string;
@@ -32,6 +34,7 @@ interface RunArgs {
   confirmRepeats: number;
   device: string;
   classMap?: string;
+  requireReproducible: boolean;
 }
 
 
@@ -43,7 +46,7 @@ const positiveInt = (name: string, v: number | undefined, min = 1) => {
   return v;
 };
 
-export function normalizeRunArgs(args: RunArgs): RunSettings {
+export function normalizeRunArgs(args: RunArgs): { settings: RunSettings; external: ExternalOptions | null } {
   const sources = [args.url?.length ? 'url' : null, args.urlsFile ? 'urls-file' : null, args.samples ? 'samples' : null].filter(Boolean);
   if (sources.length !== 1) {
     throw new AutotuneError('E_USAGE', sources.length ? `use only one of --${sources.join(', --')}` : 'no sample videos given', {
@@ -68,7 +71,17 @@ export function normalizeRunArgs(args: RunArgs): RunSettings {
   }
   const trials = positiveInt('trials', args.trials, 0) ?? null;
   const timeLimitMs = args.timeLimit === undefined ? null : parseDuration(args.timeLimit);
-  return {
+  const repeats = positiveInt('repeats', args.repeats)!;
+  const confirmRepeats = positiveInt('confirm-repeats', args.confirmRepeats, 0)!;
+  if (args.requireReproducible && (repeats < 2 || confirmRepeats === 1)) {
+    throw new AutotuneError('E_USAGE', '--require-reproducible compares repeated answers on a video: it needs --repeats >= 2 (and --confirm-repeats 0 or >= 2)', {
+      hint: 'e.g. --repeats 2',
+    });
+  }
+  const classMap = args.classMap === undefined ? undefined : parseClassMap(args.classMap);
+  const device = args.device as RunSettings['device'];
+  const external = normalizeEvaluatorArgs(args, { objective: args.objective, tMin: args.tMin, model: args.model, device, classMap });
+  const settings: RunSettings = {
     space: args.space,
     model: args.model,
     study: args.study,
@@ -78,24 +91,31 @@ export function normalizeRunArgs(args: RunArgs): RunSettings {
     // Without any budget, a study runs 20 sampled trials.
     trials: trials === null && timeLimitMs === null ? 20 : trials,
     timeLimitMs,
-    repeats: positiveInt('repeats', args.repeats)!,
-    objective: { kind: args.objective, accuracyFloor: args.accuracyFloor, tMin: args.tMin },
+    repeats,
+    objective: {
+      kind: args.objective,
+      accuracyFloor: args.accuracyFloor,
+      tMin: args.tMin,
+      ...(args.requireReproducible ? { requireReproducible: true } : {}),
+    },
     confirmTop: positiveInt('confirm-top', args.confirmTop, 0)!,
-    confirmRepeats: positiveInt('confirm-repeats', args.confirmRepeats, 0)!,
-    device: args.device as RunSettings['device'],
-    classMap: args.classMap === undefined ? undefined : parseClassMap(args.classMap),
+    confirmRepeats,
+    device,
+    classMap,
     source: args.samples
       ? { kind: 'samples', dir: args.samples, profile: args.profile }
       : { kind: 'urls', urls: args.urlsFile ? readUrlsFile(args.urlsFile) : args.url!.map((u) => checkUrl(u, '--url')) },
     caFile: args.ca,
+    ...(external ? { evaluator: { kind: external.target.kind, ...external } } : {}),
   };
+  return { settings, external };
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'Tune: measure configs of a search space on sample videos and store every challenge',
   builder: (y) =>
-    y
+    withEvaluatorOptions(y)
       .option('url', { type: 'string', array: true, describe: 'sample video URL (repeatable)' })
       .option('urls-file', { type: 'string', describe: 'file with one sample video URL per line' })
       .option('samples', { type: 'string', describe: 'serve the .mp4 files of DIR through the lab server in-process' })
@@ -116,11 +136,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('confirm-top', { type: 'number', default: 3, describe: 'feasible trials re-measured against the baselines at the end' })
       .option('confirm-repeats', { type: 'number', default: 5, describe: 'repeats per video in the confirmation race (0 skips it)' })
       .option('device', { type: 'string', default: 'auto', choices: ['auto', 'cpu', 'cuda'], describe: 'inference device' })
-      .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' }) as unknown as Argv<RunArgs>,
+      .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
+      .option('require-reproducible', { type: 'boolean', default: false, describe: 'a trial whose repeated answers on a video differ is infeasible (turbovision re-runs miners)' }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
-    const settings = normalizeRunArgs(args);
+    const { settings, external } = normalizeRunArgs(args);
     const say = (line: string) => process.stdout.write(`${line}\n`);
-    const outcome = await runSession(settings, { say, warn: (line) => process.stderr.write(`${line}\n`), tty: process.stdout.isTTY === true });
+    const io = { say, warn: (line: string) => process.stderr.write(`${line}\n`), tty: process.stdout.isTTY === true };
+    const outcome = await (external ? runSession(settings, io, externalPlan(external)) : runSession(settings, io));
     const { result, study: name } = outcome;
     if (result.interrupted) {
       say(`interrupted: ${result.trialsRun} trial(s) run now, every finished challenge is saved in ${settings.db}`);
