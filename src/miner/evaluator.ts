@@ -3,18 +3,18 @@
 // wait until ready: timed, never part of the challenge), then POSTs the challenge to its endpoint and
 // times it from the send to the last byte of the reply. `close` leaves the miner as it was found.
 
-import { messageOf } from '../errors.js';
+import { AutotuneError, messageOf } from '../errors.js';
 import { failedResult } from '../pipeline/result.js';
 import type { ChallengeResult, Config, VideoRef } from '../pipeline/types.js';
 import { ExternalEvaluator, newChallengeId, type ExternalEvaluatorOptions, type RunOutcome } from './external.js';
 import type { Restarter } from './restart/index.js';
-import { postChallenge, routeOf } from './send.js';
+import { endpointAnswers, postChallenge, routeOf } from './send.js';
 import { MinerSession } from './session.js';
 
 export interface MinerEvaluatorOptions extends ExternalEvaluatorOptions {
   minerUrl: string;
-  minerDir: string;
-  restarter: Restarter;
+  /** How the miner is switched between configs; null measures it as it runs (configs must be empty). */
+  control: { minerDir: string; restarter: Restarter } | null;
   /** Longest wait from a restart until the miner answers (default 120 s). */
   readyTimeoutS?: number;
   /** HTTP timeout of a challenge (default: the protocol's, 240 s for sn44, 30 s for turbovision). */
@@ -23,10 +23,16 @@ export interface MinerEvaluatorOptions extends ExternalEvaluatorOptions {
 
 /** Opens the miner: restores what an interrupted study left, reads the .env as found, checks it answers. */
 export async function openMinerEvaluator(options: MinerEvaluatorOptions): Promise<MinerEvaluator> {
+  if (!options.control) {
+    if (!(await endpointAnswers(options.minerUrl))) {
+      throw new AutotuneError('E_MINER', `the miner at ${options.minerUrl} does not answer`, { hint: 'start it (and check --miner-url), then run again' });
+    }
+    return new MinerEvaluator(options, null);
+  }
   const session = await MinerSession.open({
-    minerDir: options.minerDir,
+    minerDir: options.control.minerDir,
     minerUrl: options.minerUrl,
-    restarter: options.restarter,
+    restarter: options.control.restarter,
     readyTimeoutS: options.readyTimeoutS ?? 120,
     log: options.log ?? (() => {}),
   });
@@ -40,7 +46,7 @@ export class MinerEvaluator extends ExternalEvaluator {
 
   constructor(
     private readonly miner: MinerEvaluatorOptions,
-    private readonly session: MinerSession,
+    private readonly session: MinerSession | null,
   ) {
     super(miner);
   }
@@ -51,7 +57,11 @@ export class MinerEvaluator extends ExternalEvaluator {
   }
 
   protected async run(config: Config, video: VideoRef, signal?: AbortSignal): Promise<RunOutcome> {
-    const switched = await this.session.switchTo(config, signal);
+    const switched = this.session
+      ? await this.session.switchTo(config, signal)
+      : Object.keys(config).length === 0
+        ? { setupS: null, error: null }
+        : { setupS: null, error: { reason: 'internal' as const, message: 'cannot switch the miner to a config without --miner-dir and --pm2 or --restart-command' } };
     const challengeId = newChallengeId();
     if (switched.error) {
       return { reply: { body: null, status: null, headS: null, totalS: null, error: switched.error }, challengeId, setupS: switched.setupS };
@@ -67,7 +77,7 @@ export class MinerEvaluator extends ExternalEvaluator {
   }
 
   protected identity(): string {
-    return this.session.identity(this.options.protocol.name);
+    return this.session?.identity(this.options.protocol.name) ?? JSON.stringify({ url: this.miner.minerUrl, protocol: this.options.protocol.name });
   }
 
   /** Restores the miner (the .env byte for byte, the process on its original values). */
@@ -75,12 +85,12 @@ export class MinerEvaluator extends ExternalEvaluator {
     if (this.closed) return;
     this.closed = true;
     try {
-      await this.session.restore();
+      await this.session?.restore();
     } catch (err) {
       this.log(`autotune: ${messageOf(err)}`);
       throw err;
     } finally {
-      await this.miner.restarter.close();
+      await this.miner.control?.restarter.close();
     }
   }
 }

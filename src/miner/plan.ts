@@ -16,8 +16,9 @@ export type ExternalTarget =
   | {
       kind: 'miner';
       url: string;
-      minerDir: string;
-      restart: { kind: 'pm2'; name: string } | { kind: 'command'; argv: string[] };
+      /** null (diagnose only): measure the miner as it runs, never restart it. */
+      minerDir: string | null;
+      restart: { kind: 'pm2'; name: string } | { kind: 'command'; argv: string[] } | null;
       readyTimeoutS: number;
     }
   | { kind: 'command'; argv: string[] };
@@ -66,8 +67,10 @@ export async function createExternal(o: ExternalOptions, c: ExternalContext): Pr
       evaluator = await openMinerEvaluator({
         ...common,
         minerUrl: t.url,
-        minerDir: t.minerDir,
-        restarter: t.restart.kind === 'pm2' ? new Pm2Restarter(t.restart.name) : new CommandRestarter(t.restart.argv),
+        control:
+          t.restart === null || t.minerDir === null
+            ? null
+            : { minerDir: t.minerDir, restarter: t.restart.kind === 'pm2' ? new Pm2Restarter(t.restart.name) : new CommandRestarter(t.restart.argv) },
         readyTimeoutS: t.readyTimeoutS,
         ...(o.timeoutS === null ? {} : { timeoutS: o.timeoutS }),
       });

@@ -91,6 +91,33 @@ describe('the miner evaluator against a fixture miner under pm2', () => {
     await expectAsFound();
   }, 300_000);
 
+  it('diagnose measures one challenge through the miner as it runs, or restarted with --set knobs and restored', async () => {
+    const { startLabServer } = await import('../../src/lab/server/index.js');
+    const server = await startLabServer({ dir: samples, port: 0, httpPort: 0, log: () => {} });
+    try {
+      const url = `${server.httpUrl}clip-1.mp4`;
+      const base = ['diagnose', url, '--evaluator', 'miner', '--miner-url', `http://127.0.0.1:${port}`, '--json'];
+      const asIs = await runCli(base, { env: lab.env });
+      expect(asIs.exitCode, asIs.stderr).toBe(0);
+      const plain = JSON.parse(asIs.stdout);
+      expect(plain).toMatchObject({ error: null, framesAnswered: 25, framesInVideo: 25, setupS: null });
+      expect(plain.timeline.total).toBeGreaterThan(0);
+
+      const switched = await runCli([...base, '--set', 'ANSWER=past-end', '--miner-dir', minerDir, '--pm2', 'fx'], { env: lab.env });
+      expect(switched.exitCode, switched.stderr).toBe(0);
+      const bad = JSON.parse(switched.stdout);
+      expect(bad.error).toMatchObject({ reason: 'answer-frames' });
+      expect(bad.setupS).toBeGreaterThan(0);
+      await expectAsFound();
+
+      const refused = await runCli([...base, '--set', 'ANSWER=slow'], { env: lab.env });
+      expect(refused.exitCode).toBe(2);
+      expect(refused.stderr).toMatch(/--env\/--set with --evaluator miner restart the miner with those knobs: that needs --miner-dir/);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+
   it('after the study is killed outright, apply --rollback (or the next run) restores the miner first', async () => {
     const db = join(work, 'killed.db');
     const child = execa('node', cliArgs(study(db, ['--trials', '8'])), { cwd: root, env: lab.env, reject: false, stdin: 'ignore' });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { AutotuneError } from '../../errors.js';
 import { bottleneck, STAGES, type StageDurations } from '../../pipeline/challenge/timeline.js';
 import { KNOB_NAMES, normaliseSettings, settingsToConfig } from '../../pipeline/challenge/settings.js';
@@ -10,8 +10,11 @@ import { DEVICES, parseClassMap, type Device } from '../../pipeline/infer/index.
 import type { Config } from '../../pipeline/types.js';
 import { readEnvFile } from '../../util/envfile.js';
 import { bytes, formatTable, percent, printJson, seconds } from '../output.js';
+import type { ChallengeResult } from '../../pipeline/types.js';
+import type { ExternalOptions } from '../../miner/plan.js';
+import { normalizeEvaluatorArgs, withEvaluatorOptions, type EvaluatorArgs } from './evaluator-options.js';
 
-interface DiagnoseArgs {
+interface DiagnoseArgs extends EvaluatorArgs {
   url: string;
   env?: string;
   set?: string[];
@@ -31,7 +34,7 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
   command: 'diagnose <url>',
   describe: 'run one challenge on a video URL with a miner config: stage timeline, bottleneck, frames, accuracy, SN44 estimate',
   builder: (y) =>
-    y
+    withEvaluatorOptions(y)
       .positional('url', { type: 'string', demandOption: true, describe: 'video URL (http or https)' })
       .option('env', { type: 'string', describe: "a miner's env file (KEY=VALUE / export KEY=VALUE); its knob lines are used" })
       .option('set', { type: 'string', array: true, describe: 'KEY=VALUE knob, repeatable; wins over --env' })
@@ -44,11 +47,12 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
       .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'execution provider' })
       .option('pass-through', { type: 'string', array: true, describe: 'extra knob names allowed in --set' })
       .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }) as unknown as Argv<DiagnoseArgs>,
   handler: async (argv) => {
     const options = await normaliseArgs(argv);
     const log = (line: string) => process.stderr.write(`autotune: ${line}\n`);
     for (const note of options.notes) log(note);
+    if (options.external) return diagnoseExternal(options, options.external, argv.json, log);
     const evaluator = createPipelineEvaluator({
       modelPath: options.model,
       device: options.device,
@@ -90,6 +94,8 @@ interface DiagnoseOptions {
   passThrough: string[];
   classMap: Record<number, number> | undefined;
   notes: string[];
+  /** A running miner or a command instead of the pipeline. */
+  external: ExternalOptions | null;
 }
 
 async function normaliseArgs(argv: DiagnoseArgs): Promise<DiagnoseOptions> {
@@ -117,8 +123,16 @@ async function normaliseArgs(argv: DiagnoseArgs): Promise<DiagnoseOptions> {
     if (eq <= 0) throw new AutotuneError('E_USAGE', `--set ${pair} is not KEY=VALUE`, { hint: 'e.g. --set FRAME_STRIDE=1' });
     config[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
   }
-  const effective = settingsToConfig(normaliseSettings(config, { passThrough }));
-  if (!existsSync(argv.model)) {
+  const classMap = argv['class-map'] === undefined ? undefined : parseClassMap(argv['class-map']);
+  const external = normalizeEvaluatorArgs(argv, { tMin: argv['t-min'], model: argv.model, device: argv.device as Device, classMap, allowNoRestart: true });
+  if (external?.target.kind === 'miner' && external.target.restart === null && Object.keys(config).length > 0) {
+    throw new AutotuneError('E_USAGE', '--env/--set with --evaluator miner restart the miner with those knobs: that needs --miner-dir and --pm2 or --restart-command', {
+      hint: 'add them, or drop --env/--set to measure the miner as it runs',
+    });
+  }
+  // The pipeline fills the fork's defaults; a miner is measured with exactly the knobs given.
+  const effective = external ? config : settingsToConfig(normaliseSettings(config, { passThrough }));
+  if ((!external || external.reference === 'pipeline') && !existsSync(argv.model)) {
     throw new AutotuneError('E_NOT_FOUND', `model file ${argv.model} not found`, {
       hint: 'run `autotune model make` to build the lab detector, or pass --model PATH',
     });
@@ -144,9 +158,45 @@ async function normaliseArgs(argv: DiagnoseArgs): Promise<DiagnoseOptions> {
     tMin: argv['t-min'],
     referenceImgSize: argv['reference-img-size'],
     passThrough,
-    classMap: argv['class-map'] === undefined ? undefined : parseClassMap(argv['class-map']),
+    classMap,
     notes,
+    external,
   };
+}
+
+/** One challenge through a running miner or a command, with what a validator would see of it. */
+async function diagnoseExternal(o: DiagnoseOptions, external: ExternalOptions, json: boolean, log: (line: string) => void): Promise<void> {
+  const { createExternal } = await import('../../miner/plan.js');
+  const video = { url: o.url, ...(o.truth ? { truthPath: o.truth } : {}) };
+  const evaluator = await createExternal(
+    { ...external, reference: external.reference === 'pipeline' ? 'pipeline' : 'none' },
+    { referenceConfig: null, ca: o.ca, storage: null, videos: [video], say: log },
+  );
+  const runs: ChallengeResult[] = [];
+  try {
+    for (let i = 0; i < o.repeats; i++) runs.push(await evaluator.evaluate(o.config, video));
+  } finally {
+    await evaluator.close();
+  }
+  const r = medianRun(runs);
+  const via = external.target.kind === 'miner' ? `miner ${external.target.url} (${external.protocol})` : `command ${external.target.argv.join(' ')}`;
+  if (json) {
+    const { answer: _answer, ...figures } = r;
+    printJson({ ...figures, via, ...(runs.length > 1 ? { runs: runs.map(({ answer: _a, ...x }) => x) } : {}) });
+    return;
+  }
+  const lines = [
+    `challenge ${r.url} via ${via}${runs.length > 1 ? ` (median of ${runs.length} runs by total time)` : ''}`,
+    `config       ${Object.keys(o.config).length ? Object.entries(o.config).map(([k, v]) => `${k}=${v}`).join(' ') : 'as the miner runs now (no restart)'}`,
+    ...(r.setupS != null ? [`restart      ${seconds(r.setupS)} from the restart to the first answer (not part of the challenge)`] : []),
+    `reply        head ${seconds(r.timeline.firstByte)}, last byte ${seconds(r.timeline.total)} (the validator's time), ${bytes(r.bytes)}`,
+    `frames       answered ${r.framesAnswered}, in video ${r.framesInVideo ?? '-'}`,
+    `accuracy     ${r.accuracy === null ? `- (${external.reference === 'pipeline' ? 'no reference' : 'add --reference pipeline --model M for F1 against the pipeline'})` : `F1 ${fixed(r.accuracy)} vs the pipeline's reference`}; coverage ${percent(r.coverage)}${r.truthF1 !== null ? `; F1 ${fixed(r.truthF1)} vs truth` : ''}`,
+    `SN44         ${fixed(r.sn44)} estimated (t_min ${o.tMin} s)`,
+    `error        ${r.error ? `${r.error.reason}: ${r.error.message}` : 'none'}`,
+  ];
+  if (runs.length > 1) lines.push(`totals       ${runs.map((x) => seconds(x.timeline.total)).join(', ')}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /** The run with the median total time (failed runs without a total sort last). */

@@ -82,8 +82,13 @@ export function normalizeEvaluatorArgs(
     target = {
       kind: 'miner',
       url: a.minerUrl,
-      minerDir: a.minerDir === undefined ? '' : resolve(a.minerDir),
-      restart: a.pm2 !== undefined ? { kind: 'pm2', name: a.pm2 } : { kind: 'command', argv: a.restartCommand !== undefined ? splitCommand(a.restartCommand, '--restart-command') : [] },
+      minerDir: restarts ? resolve(a.minerDir!) : null,
+      restart:
+        a.pm2 !== undefined
+          ? { kind: 'pm2', name: a.pm2 }
+          : a.restartCommand !== undefined
+            ? { kind: 'command', argv: splitCommand(a.restartCommand, '--restart-command') }
+            : null,
       readyTimeoutS: a.readyTimeout,
     };
   }
