@@ -134,24 +134,27 @@ class SqliteStorage implements Storage {
   }
 
   createStudy(study: NewStudy): StudyRecord {
-    return this.guard(() => {
-      if (this.stmt.studyByName.get(study.name)) {
-        throw new AutotuneError('E_STUDY', `study "${study.name}" already exists in ${this.path}`, {
-          hint: 'pick another --study name, or re-run it to resume',
-        });
-      }
-      this.stmt.insertStudy.run({
-        name: study.name,
-        spaceFile: study.spaceFile,
-        space: json(study.space),
-        objective: json(study.objective),
-        settings: json(study.settings),
-        host: json(study.host),
-        netProbe: json(study.netProbe ?? null),
-        createdAt: now(),
+    // One IMMEDIATE transaction: two processes creating the same study cannot both pass the check.
+    return this.guard(() => this.db.transaction(() => this.insertStudy(study)).immediate());
+  }
+
+  private insertStudy(study: NewStudy): StudyRecord {
+    if (this.stmt.studyByName.get(study.name)) {
+      throw new AutotuneError('E_STUDY', `study "${study.name}" already exists in ${this.path}`, {
+        hint: 'pick another --study name, or re-run it to resume',
       });
-      return studyFromRow(this.stmt.studyByName.get(study.name) as Row);
+    }
+    this.stmt.insertStudy.run({
+      name: study.name,
+      spaceFile: study.spaceFile,
+      space: json(study.space),
+      objective: json(study.objective),
+      settings: json(study.settings),
+      host: json(study.host),
+      netProbe: json(study.netProbe ?? null),
+      createdAt: now(),
     });
+    return studyFromRow(this.stmt.studyByName.get(study.name) as Row);
   }
 
   getStudy(name: string): StudyRecord | null {
