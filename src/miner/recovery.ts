@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { AutotuneError } from '../errors.js';
 import { removeBackup, restoreEnvFile } from './env.js';
 import { restartUntilReady } from './ready.js';
-import { restarterFor, type Restarter, type RestartSpec } from './restart/index.js';
+import { restarterFor, type RestartSpec } from './restart/index.js';
 
 export const RECOVERY_NAME = '.autotune-study.json';
 
@@ -58,8 +58,6 @@ export async function removeRecovery(minerDir: string): Promise<void> {
 export interface RecoverOptions {
   readyTimeoutS: number;
   log: (line: string) => void;
-  /** The restarter to use (default: one made from the manifest). */
-  restarter?: Restarter;
 }
 
 /**
@@ -78,11 +76,12 @@ export async function recoverMiner(minerDir: string, o: RecoverOptions): Promise
   o.log(`restoring the miner in ${minerDir}: a study started ${recovery.startedAt} (pid ${recovery.pid}) did not finish`);
   await restoreEnvFile(recovery.env.path, recovery.env.backup);
   o.log(recovery.env.backup ? `restored ${recovery.env.path} from ${recovery.env.backup}` : `removed ${recovery.env.path} (there was none before the study)`);
-  const restarter = o.restarter ?? restarterFor(recovery.restart);
+  // Restarted the way the study that wrote the manifest restarted it.
+  const restarter = restarterFor(recovery.restart);
   try {
     await restartUntilReady(restarter, recovery.restore, { minerUrl: recovery.minerUrl, readyTimeoutS: o.readyTimeoutS, afterFailure: true });
   } finally {
-    if (!o.restarter) await restarter.close();
+    await restarter.close();
   }
   o.log(`restarted the miner (${restarter.label}) with the values it ran with before the study`);
   await removeBackup(recovery.env.backup);

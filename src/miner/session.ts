@@ -29,6 +29,9 @@ export interface Switched {
   error: ChallengeError | null;
 }
 
+/** The config key of "the miner as found". */
+const ORIGINAL = '\u0000original';
+
 export class MinerSession {
   private current: string | null = null;
   private readonly failed = new Map<string, ChallengeError>();
@@ -49,7 +52,8 @@ export class MinerSession {
   /** Restores what an interrupted study left first, then reads the miner as found; E_MINER when it does not answer. */
   static async open(o: MinerSessionOptions): Promise<MinerSession> {
     checkMinerDir(o.minerDir);
-    await recoverMiner(o.minerDir, { readyTimeoutS: o.readyTimeoutS, log: o.log, restarter: o.restarter });
+    await o.restarter.check?.();
+    await recoverMiner(o.minerDir, { readyTimeoutS: o.readyTimeoutS, log: o.log });
     const env = await snapshotMinerEnv(o.minerDir);
     if (!(await endpointAnswers(o.minerUrl))) {
       throw new AutotuneError('E_MINER', `the miner at ${o.minerUrl} does not answer`, {
@@ -103,7 +107,9 @@ export class MinerSession {
   async restore(): Promise<void> {
     if (!this.changed) return;
     this.o.log(`restoring the miner: ${this.env.path} as found, ${this.o.restarter.label} on its original values`);
-    await this.putBack(false);
+    // After a failed restart the miner already runs as found.
+    if (this.current === ORIGINAL) await restoreEnvFile(this.env.path, this.backup);
+    else await this.putBack(false);
     await removeBackup(this.backup);
     await removeRecovery(this.o.minerDir);
     this.changed = false;
@@ -121,6 +127,7 @@ export class MinerSession {
     await restoreEnvFile(this.env.path, this.backup);
     try {
       await restartUntilReady(this.o.restarter, this.restoreValues(), { minerUrl: this.o.minerUrl, readyTimeoutS: this.o.readyTimeoutS, afterFailure });
+      this.current = ORIGINAL;
     } catch (err) {
       throw new AutotuneError('E_MINER', `restored ${this.env.path}, but ${messageOf(err)}`, {
         hint: `the recovery manifest stays in ${this.o.minerDir}: fix the miner, then run autotune apply --rollback --miner-dir ${this.o.minerDir}`,

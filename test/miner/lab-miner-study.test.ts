@@ -85,7 +85,7 @@ describe('a study of autotune lab miner under pm2', () => {
   }
 
   it('measures the grid through the running miner; coverage and accuracy follow the knobs; the winner is emitted; the miner is restored', async () => {
-    const run = await runCli(study('grid', ['--trials', '4', '--repeats', '1', '--confirm-top', '2', '--confirm-repeats', '1', '--accuracy-floor', '0.9']), { env: lab.env });
+    const run = await runCli(study('grid', ['--trials', '4', '--repeats', '1', '--confirm-top', '1', '--confirm-repeats', '1', '--accuracy-floor', '0.9']), { env: lab.env });
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toMatch(/serving 2 sample\(s\) from .* at http:\/\//);
@@ -120,7 +120,7 @@ describe('a study of autotune lab miner under pm2', () => {
   }, 600_000);
 
   it('Ctrl-C inside a trial: the current challenge ends, the miner is restored, exit 130', async () => {
-    const child = execa('node', cliArgs(study('ctrl-c', ['--trials', '4', '--repeats', '2', '--confirm-repeats', '0'])), { cwd: root, env: lab.env, reject: false, stdin: 'ignore' });
+    const child = execa('node', cliArgs(study('ctrl-c', ['--trials', '4', '--repeats', '1', '--confirm-repeats', '0'])), { cwd: root, env: lab.env, reject: false, stdin: 'ignore' });
     let out = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`trial 1 did not start:\n${out}`)), 300_000);

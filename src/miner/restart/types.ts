@@ -7,6 +7,8 @@ export interface Restarter {
   readonly spec: RestartSpec;
   /** For messages: "pm2 process sn44-miner". */
   readonly label: string;
+  /** Refuses (E_PM2...) a miner it cannot restart, before anything changes. */
+  check?(): Promise<void>;
   /** The running process's values of these variables where known (pm2: its environment), else none. */
   currentValues(keys: readonly string[]): Promise<Record<string, string>>;
   /** Starts the restart with `values` in the miner's environment; `afterFailure` ends a crash loop first. */
