@@ -100,8 +100,13 @@ describe('the miner evaluator against a fixture miner under pm2', () => {
       const asIs = await runCli(base, { env: lab.env });
       expect(asIs.exitCode, asIs.stderr).toBe(0);
       const plain = JSON.parse(asIs.stdout);
-      expect(plain).toMatchObject({ error: null, framesAnswered: 25, framesInVideo: 25, setupS: null });
+      expect(plain).toMatchObject({ error: null, framesAnswered: 25, framesInVideo: 25, setupS: null, accuracy: null });
       expect(plain.timeline.total).toBeGreaterThan(0);
+      // Against this project's pipeline: the fixture's made-up boxes are scored, not assumed right.
+      const scored = JSON.parse((await runCli([...base, '--reference', 'pipeline', '--model', 'models/lab-detector.onnx', '--device', 'cpu'], { env: lab.env })).stdout);
+      expect(scored.coverage).toBe(1);
+      expect(scored.accuracy).toBeGreaterThanOrEqual(0);
+      expect(scored.accuracy).toBeLessThan(0.5);
 
       const switched = await runCli([...base, '--set', 'ANSWER=past-end', '--miner-dir', minerDir, '--pm2', 'fx'], { env: lab.env });
       expect(switched.exitCode, switched.stderr).toBe(0);

@@ -34,20 +34,22 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
   command: 'diagnose <url>',
   describe: 'run one challenge on a video URL with a miner config: stage timeline, bottleneck, frames, accuracy, SN44 estimate',
   builder: (y) =>
-    withEvaluatorOptions(y)
-      .positional('url', { type: 'string', demandOption: true, describe: 'video URL (http or https)' })
-      .option('env', { type: 'string', describe: "a miner's env file (KEY=VALUE / export KEY=VALUE); its knob lines are used" })
-      .option('set', { type: 'string', array: true, describe: 'KEY=VALUE knob, repeatable; wins over --env' })
-      .option('model', { type: 'string', default: 'models/lab-detector.onnx', describe: 'ONNX detector' })
-      .option('ca', { type: 'string', describe: "PEM file of a CA to trust (the lab server's certificate)" })
-      .option('repeats', { type: 'number', default: 1, describe: 'run the challenge R times; the median run is shown' })
-      .option('truth', { type: 'string', describe: 'ground-truth file of a lab clip, for F1 against truth' })
-      .option('t-min', { type: 'number', default: 2.0, describe: 'fastest answer of the batch (s), for the SN44 speed score' })
-      .option('reference-img-size', { type: 'number', default: 640, describe: 'IMG_SIZE of the reference run' })
-      .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'execution provider' })
-      .option('pass-through', { type: 'string', array: true, describe: 'extra knob names allowed in --set' })
-      .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }) as unknown as Argv<DiagnoseArgs>,
+    withEvaluatorOptions(
+      y
+        .positional('url', { type: 'string', demandOption: true, describe: 'video URL (http or https)' })
+        .option('env', { type: 'string', describe: "a miner's env file (KEY=VALUE / export KEY=VALUE); its knob lines are used" })
+        .option('set', { type: 'string', array: true, describe: 'KEY=VALUE knob, repeatable; wins over --env' })
+        .option('model', { type: 'string', default: 'models/lab-detector.onnx', describe: 'ONNX detector' })
+        .option('ca', { type: 'string', describe: "PEM file of a CA to trust (the lab server's certificate)" })
+        .option('repeats', { type: 'number', default: 1, describe: 'run the challenge R times; the median run is shown' })
+        .option('truth', { type: 'string', describe: 'ground-truth file of a lab clip, for F1 against truth' })
+        .option('t-min', { type: 'number', default: 2.0, describe: 'fastest answer of the batch (s), for the SN44 speed score' })
+        .option('reference-img-size', { type: 'number', default: 640, describe: 'IMG_SIZE of the reference run' })
+        .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'execution provider' })
+        .option('pass-through', { type: 'string', array: true, describe: 'extra knob names allowed in --set' })
+        .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
+    ) as unknown as Argv<DiagnoseArgs>,
   handler: async (argv) => {
     const options = await normaliseArgs(argv);
     const log = (line: string) => process.stderr.write(`autotune: ${line}\n`);

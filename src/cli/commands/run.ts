@@ -115,29 +115,31 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'Tune: measure configs of a search space on sample videos and store every challenge',
   builder: (y) =>
-    withEvaluatorOptions(y)
-      .option('url', { type: 'string', array: true, describe: 'sample video URL (repeatable)' })
-      .option('urls-file', { type: 'string', describe: 'file with one sample video URL per line' })
-      .option('samples', { type: 'string', describe: 'serve the .mp4 files of DIR through the lab server in-process' })
-      .option('profile', { type: 'string', describe: 'lab link profile for --samples (see autotune lab serve --help)' })
-      .option('ca', { type: 'string', describe: "PEM file of a CA to trust (a server's self-signed certificate)" })
-      .option('space', { type: 'string', default: 'search-spaces/sn44.yaml', describe: 'search space file' })
-      .option('model', { type: 'string', default: 'models/lab-detector.onnx', describe: 'ONNX detection model' })
-      .option('study', { type: 'string', describe: "study name (default: the space's name); an existing study resumes" })
-      .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' })
-      .option('sampler', { type: 'string', default: 'tpe', choices: ['tpe', 'random', 'grid'], describe: 'how configs are proposed' })
-      .option('seed', { type: 'number', default: 1, describe: 'sampler seed' })
-      .option('trials', { type: 'number', describe: 'sampled trials to run now, baselines not counted (default 20 without --time-limit)' })
-      .option('time-limit', { type: 'string', describe: 'stop starting trials after this long, e.g. 10m' })
-      .option('repeats', { type: 'number', default: 3, describe: 'challenges per video per trial' })
-      .option('objective', { type: 'string', default: 'fastest-safe', choices: ['fastest-safe', 'sn44'] })
-      .option('accuracy-floor', { type: 'number', default: 0.98, describe: "fastest-safe: minimum F1 against the reference's answers" })
-      .option('t-min', { type: 'number', default: 2, describe: "sn44: the batch's fastest valid answer, seconds" })
-      .option('confirm-top', { type: 'number', default: 3, describe: 'feasible trials re-measured against the baselines at the end' })
-      .option('confirm-repeats', { type: 'number', default: 5, describe: 'repeats per video in the confirmation race (0 skips it)' })
-      .option('device', { type: 'string', default: 'auto', choices: ['auto', 'cpu', 'cuda'], describe: 'inference device' })
-      .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
-      .option('require-reproducible', { type: 'boolean', default: false, describe: 'a trial whose repeated answers on a video differ is infeasible (turbovision re-runs miners)' }) as unknown as Argv<RunArgs>,
+    withEvaluatorOptions(
+      y
+        .option('url', { type: 'string', array: true, describe: 'sample video URL (repeatable)' })
+        .option('urls-file', { type: 'string', describe: 'file with one sample video URL per line' })
+        .option('samples', { type: 'string', describe: 'serve the .mp4 files of DIR through the lab server in-process' })
+        .option('profile', { type: 'string', describe: 'lab link profile for --samples (see autotune lab serve --help)' })
+        .option('ca', { type: 'string', describe: "PEM file of a CA to trust (a server's self-signed certificate)" })
+        .option('space', { type: 'string', default: 'search-spaces/sn44.yaml', describe: 'search space file' })
+        .option('model', { type: 'string', default: 'models/lab-detector.onnx', describe: 'ONNX detection model' })
+        .option('study', { type: 'string', describe: "study name (default: the space's name); an existing study resumes" })
+        .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' })
+        .option('sampler', { type: 'string', default: 'tpe', choices: ['tpe', 'random', 'grid'], describe: 'how configs are proposed' })
+        .option('seed', { type: 'number', default: 1, describe: 'sampler seed' })
+        .option('trials', { type: 'number', describe: 'sampled trials to run now, baselines not counted (default 20 without --time-limit)' })
+        .option('time-limit', { type: 'string', describe: 'stop starting trials after this long, e.g. 10m' })
+        .option('repeats', { type: 'number', default: 3, describe: 'challenges per video per trial' })
+        .option('objective', { type: 'string', default: 'fastest-safe', choices: ['fastest-safe', 'sn44'] })
+        .option('accuracy-floor', { type: 'number', default: 0.98, describe: "fastest-safe: minimum F1 against the reference's answers" })
+        .option('t-min', { type: 'number', default: 2, describe: "sn44: the batch's fastest valid answer, seconds" })
+        .option('confirm-top', { type: 'number', default: 3, describe: 'feasible trials re-measured against the baselines at the end' })
+        .option('confirm-repeats', { type: 'number', default: 5, describe: 'repeats per video in the confirmation race (0 skips it)' })
+        .option('device', { type: 'string', default: 'auto', choices: ['auto', 'cpu', 'cuda'], describe: 'inference device' })
+        .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
+        .option('require-reproducible', { type: 'boolean', default: false, describe: 'a trial whose repeated answers on a video differ is infeasible (turbovision re-runs miners)' }),
+    ) as unknown as Argv<RunArgs>,
   handler: async (args) => {
     const { settings, external } = normalizeRunArgs(args);
     const say = (line: string) => process.stdout.write(`${line}\n`);
