@@ -36,6 +36,14 @@ export function openStudy(storage: Storage, spec: NewStudy): OpenedStudy {
       { hint: 'pass the same --space to resume it, or another --study name' },
     );
   }
+  const measuredBy = (settings: Record<string, unknown>) => String((settings.evaluator as { kind?: unknown } | undefined)?.kind ?? 'pipeline');
+  if (measuredBy(existing.settings) !== measuredBy(spec.settings)) {
+    throw new AutotuneError(
+      'E_STUDY',
+      `study "${spec.name}" was measured by the ${measuredBy(existing.settings)} evaluator, not the ${measuredBy(spec.settings)} one`,
+      { hint: 'its times would not compare: pass the same --evaluator to resume it, or another --study name' },
+    );
+  }
   const recovered = storage.failInterruptedTrials(existing.id, INTERRUPTED_REASON);
   const study = storage.updateStudy(spec.name, { settings: spec.settings, host: spec.host, netProbe: spec.netProbe });
   return { study, resumed: true, recovered };
