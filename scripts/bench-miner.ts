@@ -12,8 +12,8 @@
 // About three minutes on an idle 2-core CPU with the defaults.
 
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLabServer } from '../src/lab/server/index.js';
@@ -60,7 +60,10 @@ async function main(): Promise<void> {
   try {
     mkdirSync(minerDir);
     writeFileSync(join(minerDir, '.env'), Object.entries(original).map(([k, v]) => `${k}=${v}\n`).join(''));
-    await execa(pm2, ['start', process.execPath, '--name', 'bench-lab-miner', '--', '--import', 'tsx', join(root, 'scripts/bench/cli-entry.ts'), 'lab', 'miner', '--port', String(port), '--device', device, '--model', model], {
+    // The compiled CLI, as a user runs it (npm ci builds it), else the sources through tsx (slower to start).
+    const compiled = existsSync(join(root, 'dist/cli/main.js'));
+    const cli = compiled ? [join(root, 'bin/autotune.js')] : ['--import', 'tsx', join(root, 'scripts/bench/cli-entry.ts')];
+    await execa(pm2, ['start', process.execPath, '--name', 'bench-lab-miner', '--', ...cli, 'lab', 'miner', '--port', String(port), '--device', device, '--model', model], {
       cwd: root,
       env: Object.fromEntries(Object.entries(original).map(([k, v]) => [k, String(v)])),
       stdin: 'ignore',
@@ -76,7 +79,10 @@ async function main(): Promise<void> {
       readyTimeoutS: 120,
       log: () => {},
     });
-    say(`clip ${clips[0]!.name} (${width}x${height}, ${frames} frames), lab miner under pm2 on port ${port}, ${device}; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
+    say(
+      `clip ${clips[0]!.name} (${width}x${height}, ${frames} frames), lab miner (${compiled ? 'compiled CLI' : 'sources through tsx: run npm run build for the compiled CLI'}) ` +
+        `under pm2 on port ${port}, ${device}; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
+    );
 
     say(`\n1. restart-to-ready per trial (pm2 restart --update-env -> first answer), ${rounds} round(s) over the grid:`);
     const setups = new Map<string, number[]>();
