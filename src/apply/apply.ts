@@ -182,8 +182,8 @@ function canWrite(target: string): boolean {
   }
 }
 
-/** Writes `path` (a real file, not a link) by renaming a temp file beside it onto it. */
-async function writeAtomically(path: string, text: string): Promise<void> {
+/** Writes `path` (a real file, not a link) by renaming a temp file beside it onto it, keeping the file's mode. */
+export async function writeAtomically(path: string, text: string): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.autotune-tmp-${process.pid}`);
   const mode = await stat(path).then((s) => s.mode & 0o777, () => 0o600);
   try {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { AutotuneError } from '../errors.js';
 import { readTruth } from '../lab/clips/index.js';
 import { compareAnswers } from '../score/accuracy.js';
-import { DEFAULT_T_MIN_S, estimateSn44 } from '../score/sn44.js';
+import { scoreAgainstReference } from '../score/challenge.js';
+import { DEFAULT_T_MIN_S } from '../score/sn44.js';
 import { runChallenge, type ChallengeDetail, type ChallengeDetector, type ChallengeProgress } from './challenge/run.js';
 import { failedResult } from './result.js';
 import { normalizeSettings, type ChallengeSettings } from './challenge/settings.js';
@@ -95,6 +96,8 @@ export interface PipelineEvaluator extends Evaluator {
   reference(video: VideoRef, signal?: AbortSignal): Promise<ReferenceAnswer | null>;
   /** Whether the model's reference answer on this video looks like a detector's (see checkModelAnswer). */
   checkModel(video: VideoRef, signal?: AbortSignal): Promise<ModelCheckOutcome>;
+  /** Loads what a config's challenges need (its detector, the NVDEC probe), as a miner does at start. */
+  prepare(config: Config): Promise<void>;
 }
 
 export interface ModelCheckOutcome {
@@ -135,6 +138,12 @@ class BuiltInEvaluator implements PipelineEvaluator {
     if (result.error && (result.bytes === 0 || NO_REFERENCE_AFTER.has(result.error.reason))) return result;
     const reference = await this.reference(video, signal);
     return this.score(result, reference, video);
+  }
+
+  async prepare(config: Config): Promise<void> {
+    const settings = normalizeSettings(config, { passThrough: this.options.passThrough ?? [] });
+    await this.detectorFor(settings.imgSize, settings.confThreshold);
+    if (settings.useNvdec) await probeNvdec();
   }
 
   reference(video: VideoRef, signal?: AbortSignal): Promise<ReferenceAnswer | null> {
@@ -268,26 +277,8 @@ class BuiltInEvaluator implements PipelineEvaluator {
   }
 
   private async score(result: ChallengeDetail, reference: ReferenceAnswer | null, video: VideoRef): Promise<ChallengeDetail> {
-    const framesInVideo = result.framesInVideo ?? reference?.framesInVideo ?? null;
-    const scored: ChallengeDetail = {
-      ...result,
-      framesInVideo,
-      coverage: framesInVideo ? result.framesAnswered / framesInVideo : null,
-    };
-    if (reference && framesInVideo) {
-      scored.accuracy = compareAnswers(result.answer, reference.answer, { frameCount: framesInVideo }).f1;
-      // A validator receives nothing from a miner whose challenge failed, except after a stall,
-      // where the fork answers with the frames it has.
-      const delivered = result.error === null || result.error.reason === 'stall' ? result.answer : [];
-      scored.sn44 = estimateSn44({
-        answer: delivered,
-        reference: reference.answer,
-        framesInVideo,
-        seconds: result.timeline.total,
-        sampleSeed: reference.videoId,
-        tMin: this.options.tMin ?? DEFAULT_T_MIN_S,
-      }).final;
-    }
+    const scores = scoreAgainstReference({ ...result, total: result.timeline.total }, reference, this.options.tMin ?? DEFAULT_T_MIN_S);
+    const scored: ChallengeDetail = { ...result, ...scores };
     if (video.truthPath) {
       try {
         const truth = await readTruth(video.truthPath);

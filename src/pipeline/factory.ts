@@ -22,10 +22,13 @@ export interface PipelineFactoryOptions {
   passThrough?: readonly string[];
 }
 
+/** The pipeline factory's name: what a study records as the evaluator that measured it. */
+export const PIPELINE_EVALUATOR_NAME = 'the built-in pipeline';
+
 export function pipelineEvaluatorFactory(options: PipelineFactoryOptions): EvaluatorFactory<PipelineEvaluator> {
   const passThrough = options.passThrough ?? [];
   return {
-    name: 'the built-in pipeline',
+    name: PIPELINE_EVALUATOR_NAME,
     knobs: [...KNOB_NAMES, ...passThrough],
     settings: {
       model: options.model,

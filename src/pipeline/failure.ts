@@ -1,7 +1,9 @@
 // One table from a challenge's FailureReason to its error code, exit code and default hint. A command
 // that reports a failed challenge as its own error uses it (challengeFailure), and an evaluator's
 // typed error keeps its reason when it becomes a failed result (failureOf). Exit codes group by what
-// to fix: 3 the server or the network, 4 the video, 5 the model, 1 anything else.
+// to fix: 3 the server or the network, 4 the video, 5 the model, 6 the measured miner or command (it
+// is down, did not restart, timed out or exited non-zero), 7 its answer (a validator would reject
+// it), 1 anything else.
 
 import { AutotuneError, isAutotuneError, messageOf, type ErrorCode } from '../errors.js';
 import type { ChallengeError, FailureReason } from './types.js';
@@ -9,6 +11,8 @@ import type { ChallengeError, FailureReason } from './types.js';
 export const EXIT_DOWNLOAD = 3;
 export const EXIT_VIDEO = 4;
 export const EXIT_MODEL = 5;
+export const EXIT_MINER = 6;
+export const EXIT_ANSWER = 7;
 
 interface FailureClass {
   code: ErrorCode;
@@ -32,6 +36,24 @@ export const FAILURES: Readonly<Record<FailureReason, FailureClass>> = {
   decode: { code: 'E_DECODE', exitCode: EXIT_VIDEO, hint: 'check that the URL serves an H.264/H.265 mp4' },
   'nvdec-unavailable': { code: 'E_NVDEC_UNAVAILABLE', exitCode: EXIT_VIDEO, hint: 'set USE_NVDEC=0, or see autotune doctor for why NVDEC is unavailable' },
   model: { code: 'E_MODEL_LOAD', exitCode: EXIT_MODEL, hint: 'pass a YOLO detector exported to ONNX with --model; `autotune infer CLIP --model FILE` checks one' },
+  'miner-down': { code: 'E_MINER_DOWN', exitCode: EXIT_MINER, hint: 'start the miner and check --miner-url' },
+  'miner-restart': {
+    code: 'E_MINER_RESTART',
+    exitCode: EXIT_MINER,
+    hint: "see the miner's log lines above (pm2 logs NAME); raise --ready-timeout if it only starts slowly",
+  },
+  timeout: { code: 'E_TIMEOUT', exitCode: EXIT_MINER, hint: "check the miner's logs; --challenge-timeout measures a slower one anyway" },
+  'command-exit': { code: 'E_COMMAND_EXIT', exitCode: EXIT_MINER, hint: 'run the --command by hand with the video URL to see why it fails' },
+  'answer-schema': {
+    code: 'E_ANSWER_SCHEMA',
+    exitCode: EXIT_ANSWER,
+    hint: "a validator rejects this reply: check the miner's version against --protocol (sn44 or turbovision)",
+  },
+  'answer-frames': {
+    code: 'E_ANSWER_FRAMES',
+    exitCode: EXIT_ANSWER,
+    hint: "a validator rejects this answer: check the miner's frame numbering and that its boxes are in original-frame pixels",
+  },
   internal: { code: 'E_INTERNAL', exitCode: 1, hint: 'run again with AUTOTUNE_DEBUG=1 and report what it prints' },
 };
 

@@ -42,6 +42,13 @@ export type FailureReason =
   | 'nvdec-unavailable' // USE_NVDEC=1 on a host without NVDEC
   | 'model' // the model could not run
   | 'connect' // the connection could not be opened
+  // A miner measured from outside (src/miner): its reply, and its restarts.
+  | 'answer-schema' // the reply is not the protocol's JSON (shape, challenge_id, class ids, keypoints)
+  | 'answer-frames' // the reply does not fit the video (frame numbers past its end, boxes outside the frame)
+  | 'timeout' // no complete reply within the protocol's HTTP timeout (or the command's)
+  | 'miner-down' // the miner refused or dropped the connection
+  | 'miner-restart' // the miner did not come back ready with the trial's values
+  | 'command-exit' // the target-runner command exited non-zero
   | 'internal';
 
 export interface ChallengeError {
@@ -75,6 +82,13 @@ export interface ChallengeResult {
   /** Estimate of the validator's score (see src/score/sn44.ts). */
   sn44: number | null;
   error: ChallengeError | null;
+  /**
+   * Seconds from the restart that switched a miner to this config until it answered again; null (or
+   * absent) when no restart preceded the challenge. Never part of the challenge's own time.
+   */
+  setupS?: number | null;
+  /** Hash of the answer as the validator would compare it (reproducibility across repeats); null when none. */
+  answerHash?: string | null;
 }
 
 /** What a challenge measured, without its identity (URL, config) and its answer: what gets stored. */
@@ -94,6 +108,11 @@ export interface VideoRef {
 export interface Evaluator {
   evaluate(config: Config, video: VideoRef, signal?: AbortSignal): Promise<ChallengeResult>;
   close(): Promise<void>;
+  /**
+   * What changing the config between two challenges costs: 'free' (default) or 'restart' (a running
+   * miner restarts for each new config), so a runner keeps a config's challenges together.
+   */
+  readonly switching?: 'free' | 'restart';
 }
 
 /** What a study session hands the evaluator it creates. */
@@ -106,6 +125,8 @@ export interface EvaluatorContext {
   tMin: number;
   /** Where reference answers are kept between runs (the study's store). */
   references: { get(key: string): Promise<unknown | null>; put(key: string, value: unknown): Promise<void> };
+  /** The study's videos (a miner's references are made together, before its first challenge). */
+  videos: readonly VideoRef[];
   log(line: string): void;
 }
 

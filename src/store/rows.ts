@@ -72,6 +72,8 @@ export function measurementFromRow(row: Row): MeasurementRecord {
     error: row.error_reason
       ? { reason: row.error_reason as FailureReason, message: (row.error_message as string) ?? '' }
       : null,
+    setupS: n('setup_s'),
+    answerHash: (row.answer_hash as string | null) ?? null,
     createdAt: row.created_at as string,
   };
 }

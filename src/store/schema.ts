@@ -86,6 +86,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'per measurement: restart-to-ready seconds before it, and a hash of its answer',
+    sql: `
+      ALTER TABLE measurements ADD COLUMN setup_s REAL;
+      ALTER TABLE measurements ADD COLUMN answer_hash TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -99,11 +99,11 @@ class SqliteStorage implements Storage {
         `INSERT INTO measurements (trial_id, video_url, repeat, phase, connected, first_byte, download_end,
            decoder_start, first_frame, first_batch, last_frame, total, bytes, protocol, frames_decoded,
            frames_answered, frames_in_video, accuracy, coverage, truth_f1, sn44, provider, decoder,
-           error_reason, error_message, created_at)
+           error_reason, error_message, setup_s, answer_hash, created_at)
          VALUES (@trialId, @videoUrl, @repeat, @phase, @connected, @firstByte, @downloadEnd, @decoderStart,
            @firstFrame, @firstBatch, @lastFrame, @total, @bytes, @protocol, @framesDecoded, @framesAnswered,
            @framesInVideo, @accuracy, @coverage, @truthF1, @sn44, @provider, @decoder, @errorReason,
-           @errorMessage, @createdAt)`,
+           @errorMessage, @setupS, @answerHash, @createdAt)`,
       ),
       measurementsOfTrial: db.prepare('SELECT * FROM measurements WHERE trial_id = ? ORDER BY id'),
       measurementsOfTrialPhase: db.prepare('SELECT * FROM measurements WHERE trial_id = ? AND phase = ? ORDER BY id'),
@@ -133,20 +133,23 @@ class SqliteStorage implements Storage {
   }
 
   async createStudy(study: NewStudy): Promise<StudyRecord> {
-    return this.guard(() => {
-      if (this.stmt.studyByName.get(study.name)) throw studyExists(study.name, this.path);
-      this.stmt.insertStudy.run({
-        name: study.name,
-        spaceFile: study.spaceFile,
-        space: json(study.space),
-        objective: json(study.objective),
-        settings: json(study.settings),
-        host: json(study.host),
-        netProbe: json(study.netProbe ?? null),
-        createdAt: now(),
-      });
-      return studyFromRow(this.stmt.studyByName.get(study.name) as Row);
+    // One IMMEDIATE transaction: two processes creating the same study cannot both pass the check.
+    return this.guard(() => this.db.transaction(() => this.insertStudy(study)).immediate());
+  }
+
+  private insertStudy(study: NewStudy): StudyRecord {
+    if (this.stmt.studyByName.get(study.name)) throw studyExists(study.name, this.path);
+    this.stmt.insertStudy.run({
+      name: study.name,
+      spaceFile: study.spaceFile,
+      space: json(study.space),
+      objective: json(study.objective),
+      settings: json(study.settings),
+      host: json(study.host),
+      netProbe: json(study.netProbe ?? null),
+      createdAt: now(),
     });
+    return studyFromRow(this.stmt.studyByName.get(study.name) as Row);
   }
 
   async getStudy(name: string): Promise<StudyRecord | null> {
@@ -278,10 +281,14 @@ class SqliteStorage implements Storage {
         decoder: m.decoder,
         errorReason: m.error?.reason ?? null,
         errorMessage: m.error?.message ?? null,
+        setupS: finiteOrNull(m.setupS),
+        answerHash: m.answerHash ?? null,
         createdAt,
       });
       return {
         ...m,
+        setupS: finiteOrNull(m.setupS),
+        answerHash: m.answerHash ?? null,
         accuracy: finiteOrNull(m.accuracy),
         coverage: finiteOrNull(m.coverage),
         truthF1: finiteOrNull(m.truthF1),

@@ -133,6 +133,7 @@ export async function openSession<E extends Evaluator>(
       tMin: settings.objective.tMin,
       // Reference answers live in the results database next to the study.
       references: { get: (key) => storage.getReference(key), put: (key, value) => storage.putReference(key, value) },
+      videos,
       log: say,
     });
     cleanup.push(() => evaluator.close());

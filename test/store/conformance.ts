@@ -65,6 +65,19 @@ export function storageConformance(name: string, open: () => Promise<Storage>): 
       expect(await store.getReference('missing')).toBeNull();
     });
 
+    it("keeps a measurement's restart-to-ready seconds and answer hash, null when a challenge had none", async () => {
+      const store = await fresh();
+      const study = await store.createStudy(sampleStudy('miner'));
+      const trial = await store.createTrial(study.id, { params: { IMG_SIZE: 320 }, baseline: null });
+      const first = await store.addMeasurement(trial.id, sampleMeasurement({ setupS: 2.25, answerHash: 'ab12' }));
+      expect(first).toMatchObject({ setupS: 2.25, answerHash: 'ab12' });
+      await store.addMeasurement(trial.id, sampleMeasurement());
+      expect((await store.listMeasurements({ trialId: trial.id })).map((m) => [m.setupS, m.answerHash])).toEqual([
+        [2.25, 'ab12'],
+        [null, null],
+      ]);
+    });
+
     it('replaces the mutable parts of a study and refuses an unknown one with E_NOT_FOUND', async () => {
       const store = await fresh();
       await store.createStudy(sampleStudy('upd'));

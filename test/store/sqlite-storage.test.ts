@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AutotuneError } from '../../src/errors.js';
 import { openStorage, SCHEMA_VERSION, type Storage } from '../../src/store/index.js';
 import { codeOf, storageConformance } from './conformance.js';
-import { sampleStudy } from './store-fixtures.js';
+import { sampleMeasurement, sampleStudy } from './store-fixtures.js';
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'autotune-store-')), 'nested', 'autotune.db');
 
@@ -41,6 +41,27 @@ describe('SQLite storage', () => {
     await again.createStudy(sampleStudy('s'));
     await again.close();
     expect((await (await track(openStorage(path))).getStudy('s'))?.name).toBe('s');
+  });
+
+  it('migrates a file of schema 1 to the restart-to-ready seconds and answer hash, empty for what it held', async () => {
+    const path = tempDb();
+    const store = await track(openStorage(path));
+    const study = await store.createStudy(sampleStudy('miner'));
+    const trial = await store.createTrial(study.id, { params: { IMG_SIZE: 320 }, baseline: null });
+    await store.addMeasurement(trial.id, sampleMeasurement({ setupS: 2.25, answerHash: 'ab12' }));
+    await store.addMeasurement(trial.id, sampleMeasurement());
+    await store.close();
+
+    // A file written before the columns existed: rewind it to schema 1 and open it again.
+    const old = new Database(path);
+    old.exec('ALTER TABLE measurements DROP COLUMN setup_s; ALTER TABLE measurements DROP COLUMN answer_hash');
+    old.pragma('user_version = 1');
+    old.close();
+    const migrated = await track(openStorage(path));
+    expect((await migrated.listMeasurements({ trialId: trial.id })).map((m) => [m.setupS, m.answerHash])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
   });
 
   it('names a database path whose folder cannot be made, and refuses a missing file where one must exist', async () => {

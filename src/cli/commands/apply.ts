@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyTuned } from '../../apply/apply.js';
 import { rollbackLast } from '../../apply/rollback.js';
+import { readRecords } from '../../apply/manifest.js';
+import { checkMinerDir } from '../../apply/miner-dir.js';
 import { AutotuneError } from '../../errors.js';
 import { loadSpace } from '../../search/index.js';
 import { ENV_NAME, isLoaderVariable } from '../../util/env-names.js';
@@ -37,11 +39,18 @@ export const applyCommand: CommandModule<object, ApplyArgs> = {
       .option('sysctl', { type: 'string', describe: 'sysctl.conf from autotune emit to install' })
       .option('sysctl-dir', { type: 'string', default: '/etc/sysctl.d', describe: 'where the sysctl file is installed' })
       .option('yes', { type: 'boolean', default: false, describe: 'make the changes (without it: dry run)' })
-      .option('rollback', { type: 'boolean', default: false, describe: 'undo the last apply in --miner-dir' }),
+      .option('rollback', { type: 'boolean', default: false, describe: 'undo the last apply in --miner-dir (first: restore a miner an interrupted study left changed)' }),
   handler: async (argv) => {
     const minerDir = resolve(argv['miner-dir']);
     const pm2 = argv.pm2 ?? null;
     if (argv.rollback) {
+      // A study that crashed while it drove the miner is undone first, and on its own.
+      checkMinerDir(minerDir);
+      const { recoverMiner } = await import('../../miner/recovery.js');
+      if (await recoverMiner(minerDir, { readyTimeoutS: 120, log })) {
+        if (readRecords(minerDir).length > 0) log('the last apply is kept: run autotune apply --rollback again to undo it too');
+        return;
+      }
       await rollbackLast({ minerDir, pm2, log });
       return;
     }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { AutotuneError } from '../../errors.js';
 import { bottleneck, STAGES, type StageDurations } from '../../pipeline/challenge/timeline.js';
 import { KNOB_NAMES, normalizeSettings, settingsToConfig } from '../../pipeline/challenge/settings.js';
@@ -11,11 +11,14 @@ import { DEVICES, LAYOUT_KINDS, parseClassMap, type Device, type LayoutKind } fr
 import type { Config } from '../../pipeline/types.js';
 import { readEnvFile } from '../../util/envfile.js';
 import { bytes, formatTable, percent, seconds } from '../../util/format.js';
+import type { ExternalOptions } from '../../miner/factory.js';
+import type { ChallengeResult } from '../../pipeline/types.js';
+import { normalizeEvaluatorArgs, withEvaluatorOptions, type EvaluatorArgs } from '../evaluator-options.js';
 import { caOption, checkModel, checkTMin, modelOption, readCa, tMinOption } from '../options.js';
 import { printJson } from '../output.js';
 import { createWaitLine } from '../wait-line.js';
 
-interface DiagnoseArgs {
+interface DiagnoseArgs extends EvaluatorArgs {
   url: string;
   env?: string;
   set?: string[];
@@ -36,26 +39,29 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
   command: 'diagnose <url>',
   describe: 'run one challenge on a video URL with a miner config: stage timeline, bottleneck, frames, accuracy, SN44 estimate',
   builder: (y) =>
-    y
-      .positional('url', { type: 'string', demandOption: true, describe: 'video URL (http or https)' })
-      .option('env', { type: 'string', describe: "a miner's env file (KEY=VALUE / export KEY=VALUE); its knob lines are used" })
-      .option('set', { type: 'string', array: true, describe: 'KEY=VALUE knob, repeatable; wins over --env' })
-      .option('model', modelOption)
-      .option('ca', caOption)
-      .option('repeats', { type: 'number', default: 1, describe: 'run the challenge R times; the median run is shown' })
-      .option('truth', { type: 'string', describe: 'ground-truth file of a lab clip, for F1 against truth' })
-      .option('t-min', tMinOption)
-      .option('reference-img-size', { type: 'number', default: 640, describe: 'IMG_SIZE of the reference run' })
-      .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'execution provider' })
-      .option('pass-through', { type: 'string', array: true, describe: 'extra knob names allowed in --set' })
-      .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
-      .option('model-layout', { type: 'string', choices: LAYOUT_KINDS as unknown as string[], describe: 'how to read the model outputs when their shapes do not tell (see README: Your model)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
+    withEvaluatorOptions(
+      y
+        .positional('url', { type: 'string', demandOption: true, describe: 'video URL (http or https)' })
+        .option('env', { type: 'string', describe: "a miner's env file (KEY=VALUE / export KEY=VALUE); its knob lines are used" })
+        .option('set', { type: 'string', array: true, describe: 'KEY=VALUE knob, repeatable; wins over --env' })
+        .option('model', modelOption)
+        .option('ca', caOption)
+        .option('repeats', { type: 'number', default: 1, describe: 'run the challenge R times; the median run is shown' })
+        .option('truth', { type: 'string', describe: 'ground-truth file of a lab clip, for F1 against truth' })
+        .option('t-min', tMinOption)
+        .option('reference-img-size', { type: 'number', default: 640, describe: 'IMG_SIZE of the reference run' })
+        .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'execution provider' })
+        .option('pass-through', { type: 'string', array: true, describe: 'extra knob names allowed in --set' })
+        .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
+        .option('model-layout', { type: 'string', choices: LAYOUT_KINDS as unknown as string[], describe: 'how to read the model outputs when their shapes do not tell (see README: Your model)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
+    ) as unknown as Argv<DiagnoseArgs>,
   handler: async (argv) => {
     const options = await normalizeDiagnoseArgs(argv);
     const wait = createWaitLine(process.stderr);
     const log = (line: string) => wait.log(`autotune: ${line}`);
     for (const note of options.notes) log(note);
+    if (options.external) return diagnoseExternal(options, options.external, argv.json, log);
     const evaluator = createPipelineEvaluator({
       modelPath: options.model,
       device: options.device,
@@ -83,13 +89,17 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
     } else {
       process.stdout.write(`${render(median, runs, options)}\n`);
     }
-    // The result is printed either way; a failed challenge then exits non-zero (see the README's exit codes).
-    const failed = runs.filter((r) => r.error !== null);
-    if (failed.length > 0) {
-      throw challengeFailure(failed[0]!.error!, runs.length > 1 ? `${failed.length} of ${runs.length} runs failed; the first` : 'the challenge failed');
-    }
+    failIfAnyFailed(runs);
   },
 };
+
+/** The result is printed either way; a failed challenge then exits non-zero (see the README's exit codes). */
+function failIfAnyFailed(runs: readonly ChallengeResult[]): void {
+  const failed = runs.filter((r) => r.error !== null);
+  if (failed.length > 0) {
+    throw challengeFailure(failed[0]!.error!, runs.length > 1 ? `${failed.length} of ${runs.length} runs failed; the first` : 'the challenge failed');
+  }
+}
 
 interface DiagnoseOptions {
   url: string;
@@ -106,6 +116,8 @@ interface DiagnoseOptions {
   classMap: Record<number, number> | undefined;
   layout: LayoutKind | undefined;
   notes: string[];
+  /** A running miner or a command instead of the pipeline. */
+  external: ExternalOptions | null;
 }
 
 async function normalizeDiagnoseArgs(argv: DiagnoseArgs): Promise<DiagnoseOptions> {
@@ -133,8 +145,21 @@ async function normalizeDiagnoseArgs(argv: DiagnoseArgs): Promise<DiagnoseOption
     if (eq <= 0) throw new AutotuneError('E_USAGE', `--set ${pair} is not KEY=VALUE`, { hint: 'e.g. --set FRAME_STRIDE=1' });
     config[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
   }
-  const effective = settingsToConfig(normalizeSettings(config, { passThrough }));
-  checkModel(argv.model);
+  const classMap = argv['class-map'] === undefined ? undefined : parseClassMap(argv['class-map']);
+  const layout = argv['model-layout'] as LayoutKind | undefined;
+  const external = normalizeEvaluatorArgs(argv, {
+    tMin: argv['t-min'],
+    pipeline: { model: argv.model, device: argv.device as Device, classMap, layout },
+    allowNoRestart: true,
+  });
+  if (external?.target.kind === 'miner' && external.target.restart === null && Object.keys(config).length > 0) {
+    throw new AutotuneError('E_USAGE', '--env/--set with --evaluator miner restart the miner with those knobs: that needs --miner-dir and --pm2 or --restart-command', {
+      hint: 'add them, or drop --env/--set to measure the miner as it runs',
+    });
+  }
+  // The pipeline fills the fork's defaults; a miner is measured with exactly the knobs given.
+  const effective = external ? config : settingsToConfig(normalizeSettings(config, { passThrough }));
+  if (!external || external.reference === 'pipeline') checkModel(argv.model);
   const ca = readCa(argv.ca)?.pem;
   if (argv.truth && !existsSync(argv.truth)) {
     throw new AutotuneError('E_NOT_FOUND', `truth file ${argv.truth} not found`, { hint: 'pass the <clip>.truth.json beside the lab clip' });
@@ -151,10 +176,57 @@ async function normalizeDiagnoseArgs(argv: DiagnoseArgs): Promise<DiagnoseOption
     tMin: argv['t-min'],
     referenceImgSize: argv['reference-img-size'],
     passThrough,
-    classMap: argv['class-map'] === undefined ? undefined : parseClassMap(argv['class-map']),
-    layout: argv['model-layout'] as LayoutKind | undefined,
+    classMap,
+    layout,
     notes,
+    external,
   };
+}
+
+/** One challenge through a running miner or a command, with what a validator would see of it. */
+async function diagnoseExternal(o: DiagnoseOptions, external: ExternalOptions, json: boolean, log: (line: string) => void): Promise<void> {
+  const { externalEvaluatorFactory, memoryReferences } = await import('../../miner/factory.js');
+  const video = { url: o.url, ...(o.truth ? { truthPath: o.truth } : {}) };
+  // Without a space there is no reference config to restart the miner into: the pipeline's reference or none.
+  const factory = externalEvaluatorFactory({ ...external, reference: external.reference === 'pipeline' ? 'pipeline' : 'none' });
+  const evaluator = await factory.create({
+    reference: referenceConfig(o.referenceImgSize),
+    ca: o.ca,
+    tMin: o.tMin,
+    references: memoryReferences(),
+    videos: [video],
+    log,
+  });
+  const runs: ChallengeResult[] = [];
+  try {
+    for (let i = 0; i < o.repeats; i++) runs.push(await evaluator.evaluate(o.config, video));
+  } finally {
+    await evaluator.close();
+  }
+  const r = medianRun(runs);
+  const via = external.target.kind === 'miner' ? `miner ${external.target.url} (${external.protocol})` : `command ${external.target.argv.join(' ')}`;
+  if (json) {
+    const { answer: _answer, ...figures } = r;
+    printJson({ ...figures, via, ...(runs.length > 1 ? { runs: runs.map(({ answer: _a, ...x }) => x) } : {}) });
+  } else {
+    process.stdout.write(`${renderExternal(r, runs, o, external, via)}\n`);
+  }
+  failIfAnyFailed(runs);
+}
+
+function renderExternal(r: ChallengeResult, runs: readonly ChallengeResult[], o: DiagnoseOptions, external: ExternalOptions, via: string): string {
+  const lines = [
+    `challenge ${r.url} via ${via}${runs.length > 1 ? ` (median of ${runs.length} runs by total time)` : ''}`,
+    `config       ${Object.keys(o.config).length ? Object.entries(o.config).map(([k, v]) => `${k}=${v}`).join(' ') : 'as the miner runs now (no restart)'}`,
+    ...(r.setupS != null ? [`restart      ${seconds(r.setupS)} from the restart to the first answer (not part of the challenge)`] : []),
+    `reply        head ${seconds(r.timeline.firstByte)}, last byte ${seconds(r.timeline.total)} (the validator's time), ${bytes(r.bytes)}`,
+    `frames       answered ${r.framesAnswered}, in video ${r.framesInVideo ?? '-'}`,
+    `accuracy     ${r.accuracy === null ? `- (${external.reference === 'pipeline' ? 'no reference' : 'add --reference pipeline --model M for F1 against the pipeline'})` : `F1 ${fixed(r.accuracy)} vs the pipeline's reference`}; coverage ${percent(r.coverage)}${r.truthF1 !== null ? `; F1 ${fixed(r.truthF1)} vs truth` : ''}`,
+    `SN44         ${fixed(r.sn44)} estimated (t_min ${o.tMin} s)`,
+    `error        ${r.error ? `${r.error.reason}: ${r.error.message}` : 'none'}`,
+  ];
+  if (runs.length > 1) lines.push(`totals       ${runs.map((x) => seconds(x.timeline.total)).join(', ')}`);
+  return lines.join('\n');
 }
 
 /** The run with the median total time (failed runs without a total sort last). */

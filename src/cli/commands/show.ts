@@ -57,9 +57,14 @@ export const showCommand: CommandModule<object, ShowArgs> = {
           `rank ${ranked.rank}, ${ranked.feasible ? 'feasible' : `infeasible: ${ranked.why}`}; median ${ranked.median?.toFixed(3) ?? '-'} s, ` +
             `p90 ${ranked.p90?.toFixed(3) ?? '-'} s, accuracy ${ranked.accuracy?.toFixed(3) ?? '-'}, sn44 ${ranked.sn44?.toFixed(3) ?? '-'} (from ${ranked.phase} measurements)`,
         );
+        const miner = [
+          ranked.setupS === null ? null : `restart-to-ready ${ranked.setupS.toFixed(2)} s (median, not part of any challenge's time)`,
+          ranked.reproducible === null ? null : `answers ${ranked.reproducible ? 'identical' : 'differ'} between repeats`,
+        ].filter(Boolean);
+        if (miner.length > 0) lines.push(miner.join('; '));
       }
       process.stdout.write(`${lines.join('\n')}\n\n${formatMeasurements(measurements)}\n`);
-      process.stdout.write('times in ms from the challenge start; conn = connected, ttfb = first byte, dl = download end\n');
+      process.stdout.write('times in ms from the challenge start; conn = connected, ttfb = first byte, dl = download end; setup = restart-to-ready before it (not in total)\n');
     } finally {
       await storage.close();
     }
@@ -80,6 +85,7 @@ export function formatMeasurements(rows: readonly MeasurementRecord[]): string {
     { header: 'batch1', value: (m) => ms(m.timeline.firstBatch), align: 'right' },
     { header: 'last', value: (m) => ms(m.timeline.lastFrame), align: 'right' },
     { header: 'total', value: (m) => ms(m.timeline.total), align: 'right' },
+    { header: 'setup', value: (m) => ms(m.setupS ?? null), align: 'right' },
     { header: 'bytes', value: (m) => bytes(m.bytes), align: 'right' },
     { header: 'proto', value: (m) => m.protocol ?? '-' },
     { header: 'frames', value: (m) => `${m.framesAnswered}/${m.framesDecoded}/${m.framesInVideo ?? '?'}`, align: 'right' },
