@@ -2,7 +2,7 @@
 // --accuracy-floor), declared and checked once: every command spells, defaults and validates them the
 // same way.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { AutotuneError } from '../errors.js';
 import { DEFAULT_MODEL_PATH } from '../lab/model/index.js';
 import { DEFAULT_T_MIN_S, SPEED_LIMIT_S } from '../score/sn44.js';
@@ -55,12 +55,15 @@ export function readCa(path: string | undefined): { file: string; pem: string } 
   }
 }
 
-/** --model must name an existing file (E_NOT_FOUND). */
+/** --model must name an existing file (E_NOT_FOUND), not a folder (E_INPUT). */
 export function checkModel(path: string): string {
   if (!existsSync(path)) {
     throw new AutotuneError('E_NOT_FOUND', `model ${path} does not exist`, {
       hint: 'make the lab model with `autotune model make`, or pass --model with an ONNX detection model',
     });
+  }
+  if (statSync(path).isDirectory()) {
+    throw new AutotuneError('E_INPUT', `--model ${path} is a folder, not an ONNX file`, { hint: 'pass the .onnx file itself, e.g. --model yolo/best.onnx' });
   }
   return path;
 }

@@ -44,8 +44,12 @@ export const DEMO_DEFAULTS: DemoOptions = {
   accuracyFloor: 0.98,
 };
 
+/** The space the demo searches (apply checks the winner's values against it). */
+export const DEMO_SPACE = 'search-spaces/quick.yaml';
+
 export interface DemoResult {
   study: string;
+  space: string;
   db: string;
   winner: RankedTrial | null;
   ranking: RankedTrial[];
@@ -72,7 +76,7 @@ export async function runDemo(options: DemoOptions, io: SessionIo): Promise<Demo
   for (const suffix of ['', '-wal', '-shm']) await rm(`${db}${suffix}`, { force: true });
 
   const settings: SessionSettings = {
-    space: 'search-spaces/quick.yaml',
+    space: DEMO_SPACE,
     study: 'demo',
     db,
     sampler: 'tpe',
@@ -90,6 +94,7 @@ export async function runDemo(options: DemoOptions, io: SessionIo): Promise<Demo
   const outcome = await runSession(settings, pipelineEvaluatorFactory({ model: options.modelPath, device: 'auto' }), io);
   const result: DemoResult = {
     study: outcome.study,
+    space: DEMO_SPACE,
     db,
     winner: outcome.result.winner,
     ranking: outcome.result.ranking,

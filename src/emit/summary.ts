@@ -25,6 +25,8 @@ export function rankedTrialJson(r: RankedTrial) {
     coverage: r.coverage,
     truthF1: r.truthF1,
     sn44: r.sn44,
+    reproducible: r.reproducible,
+    setupS: r.setupS,
     value: r.value,
     violation: r.violation,
     challenges: r.challenges,

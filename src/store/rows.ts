@@ -142,6 +142,8 @@ export function measurementFromRow(row: Row): MeasurementRecord {
     error: row.error_reason
       ? { reason: row.error_reason as FailureReason, message: (row.error_message as string) ?? '' }
       : null,
+    setupS: n('setup_s'),
+    answerHash: (row.answer_hash as string | null) ?? null,
     createdAt: row.created_at as string,
   };
 }
@@ -172,12 +174,22 @@ export const MEASUREMENT_COLUMNS = [
   'decoder',
   'error_reason',
   'error_message',
+  'setup_s',
+  'answer_hash',
   'created_at',
 ] as const;
 
-/** The measurement as stored: non-finite figures become null. */
+/** The measurement as stored: non-finite figures become null, an absent setup time or answer hash null. */
 export function storedMeasurement<M extends NewMeasurement>(m: M): M {
-  return { ...m, accuracy: finiteOrNull(m.accuracy), coverage: finiteOrNull(m.coverage), truthF1: finiteOrNull(m.truthF1), sn44: finiteOrNull(m.sn44) };
+  return {
+    ...m,
+    accuracy: finiteOrNull(m.accuracy),
+    coverage: finiteOrNull(m.coverage),
+    truthF1: finiteOrNull(m.truthF1),
+    sn44: finiteOrNull(m.sn44),
+    setupS: finiteOrNull(m.setupS),
+    answerHash: m.answerHash ?? null,
+  };
 }
 
 export function measurementRow(trialId: number, m: NewMeasurement, createdAt: string): Record<(typeof MEASUREMENT_COLUMNS)[number], unknown> {
@@ -209,6 +221,8 @@ export function measurementRow(trialId: number, m: NewMeasurement, createdAt: st
     decoder: m.decoder,
     error_reason: m.error?.reason ?? null,
     error_message: m.error?.message ?? null,
+    setup_s: s.setupS,
+    answer_hash: s.answerHash,
     created_at: createdAt,
   };
 }

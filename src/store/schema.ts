@@ -171,6 +171,18 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    description: 'per measurement: restart-to-ready seconds before it, and a hash of its answer',
+    sqlite: `
+      ALTER TABLE measurements ADD COLUMN setup_s REAL;
+      ALTER TABLE measurements ADD COLUMN answer_hash TEXT;
+    `,
+    postgres: `
+      ALTER TABLE measurements ADD COLUMN setup_s DOUBLE PRECISION;
+      ALTER TABLE measurements ADD COLUMN answer_hash TEXT;
+    `,
+  },
+  {
+    version: 3,
     description: 'many workers on one study: a claim per config (one RUNNING trial per config key) and heartbeats',
     sqlite: `
       ALTER TABLE trials ADD COLUMN config_key TEXT;

@@ -11,6 +11,8 @@ export interface ObjectiveSpec {
   accuracyFloor: number;
   /** sn44: the fastest valid answer in the validator's batch, seconds. */
   tMin: number;
+  /** A trial whose repeated answers on one video differ is infeasible (turbovision re-runs miners). */
+  requireReproducible?: boolean;
 }
 
 export interface NewStudy {

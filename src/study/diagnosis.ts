@@ -1,12 +1,14 @@
 // `autotune diagnose --save`: the challenges of one diagnosis stored as one trial of a study (by
 // default "diagnose"), so a miner's current settings sit in the store beside tuned ones. An existing
-// study (a tuning study, say) takes the trial as it is; a new one is made for diagnoses.
+// study (a tuning study, say) takes the trial as it is, when the same evaluator measured it; a new one
+// is made for diagnoses.
 
 import { AutotuneError, isAutotuneError } from '../errors.js';
 import type { ChallengeResult, Config } from '../pipeline/types.js';
 import type { NewStudy, Storage, StudyRecord, TrialRecord } from '../store/types.js';
 import { measurementOf } from './measurement.js';
 import { evaluateObjective, outcomeOf } from './objective.js';
+import { checkMeasuredBy } from './open.js';
 import { observationOf } from './ranking.js';
 
 export const DIAGNOSE_STUDY = 'diagnose';
@@ -32,6 +34,7 @@ export async function saveDiagnosis(storage: Storage, spec: Omit<NewStudy, 'spac
       study = (await storage.getStudy(spec.name))!;
     }
   }
+  if (!createdStudy) checkMeasuredBy(study, spec, 'diagnose with that --evaluator, or save to another --study');
   const trial = await storage.createTrial(study.id, { params: config, baseline: null });
   if (!trial) {
     throw new AutotuneError('E_STUDY', `study "${spec.name}" in ${storage.path} is measuring this very config right now`, {

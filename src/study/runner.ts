@@ -227,6 +227,8 @@ function betterOf(best: Best | null, t: TrialRecord, direction: Direction): Best
  * Re-measures the top feasible sampled trials (by their search figures) and every baseline together,
  * interleaved (each repeat visits every video, each video every contender, the contender order
  * rotating per repeat), with phase 'confirm'. The ranking then judges them on these measurements.
+ * An evaluator that restarts a miner per config ('restart') gets each contender's videos of a repeat
+ * back to back instead, so a round costs one restart per contender.
  */
 async function confirmationRace(options: RunStudyOptions): Promise<{ raced: number[]; interrupted: boolean }> {
   const { storage, study, evaluator, videos, events = {} } = options;
@@ -241,15 +243,17 @@ async function confirmationRace(options: RunStudyOptions): Promise<{ raced: numb
   const byNumber = new Map(trials.map((t) => [t.number, t]));
   const contenders = [...top, ...baselines].map((r) => byNumber.get(r.number)!);
   events.raceStart?.({ trials: contenders, repeats: options.confirmRepeats, challenges: contenders.length * videos.length * options.confirmRepeats });
+  const backToBack = evaluator.switching === 'restart';
   for (let repeat = 1; repeat <= options.confirmRepeats; repeat++) {
-    for (const video of videos) {
-      for (let i = 0; i < contenders.length; i++) {
-        const trial = contenders[(i + repeat - 1) % contenders.length]!;
-        if (options.stop?.aborted || options.abort?.aborted) return { raced: contenders.map((t) => t.number), interrupted: true };
-        const result = await evaluateSafely(evaluator, trial.params, video, options.abort);
-        await storage.addMeasurement(trial.id, measurementOf(result, repeat, 'confirm'));
-        events.challenge?.({ trial, video, repeat, phase: 'confirm', result });
-      }
+    const order = contenders.map((_, i) => contenders[(i + repeat - 1) % contenders.length]!);
+    const round = backToBack
+      ? order.flatMap((trial) => videos.map((video) => ({ trial, video })))
+      : videos.flatMap((video) => order.map((trial) => ({ trial, video })));
+    for (const { trial, video } of round) {
+      if (options.stop?.aborted || options.abort?.aborted) return { raced: contenders.map((t) => t.number), interrupted: true };
+      const result = await evaluateSafely(evaluator, trial.params, video, options.abort);
+      await storage.addMeasurement(trial.id, measurementOf(result, repeat, 'confirm'));
+      events.challenge?.({ trial, video, repeat, phase: 'confirm', result });
     }
   }
   return { raced: contenders.map((t) => t.number), interrupted: false };

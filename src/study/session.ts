@@ -1,11 +1,14 @@
 // A study session, in two steps. `openSession` checks the space against the evaluator's knobs before
-// anything else, probes the host and the network, serves a samples folder when asked, opens (or
-// resumes) the study and creates the evaluator from its factory; `session.run` runs the search loop.
+// anything else, probes the host when the evaluator runs on it, lets the factory fit the space to the
+// evaluator (e.g. to the model), serves a samples folder when asked, creates the evaluator, probes the
+// network, lets the factory check the evaluator on the first video, and only then opens (or resumes)
+// the study; `session.run` runs the search loop. What differs between evaluators is declared by the
+// factory (probesHost, samplesOver, fitSpace, preflight): the session never asks which one it drives.
 // `autotune run` and `autotune demo` use `runSession` (open, run with Ctrl-C handling, close); the
 // benchmark opens a session itself and reuses its evaluator afterwards.
 
-import { messageOf } from '../errors.js';
-import { fallbackNotes, probeCapabilities, usableCapabilities, type Device } from '../host/capabilities.js';
+import { AutotuneError, messageOf } from '../errors.js';
+import { fallbackNotes, notProbedCapabilities, probeCapabilities, usableCapabilities, type Device } from '../host/capabilities.js';
 import { snapshotHost } from '../host/snapshot.js';
 import type { LabServer } from '../lab/server/index.js';
 import type { NetProbe } from '../net/types.js';
@@ -76,19 +79,25 @@ export interface StudySession<E extends Evaluator = Evaluator> {
   close(): Promise<void>;
 }
 
-/** Opens a study session; on failure, everything it opened is closed again. */
+/**
+ * Opens a study session; on failure, everything it opened is closed again. Aborting `signal` ends the
+ * factory's preflight check at once (nothing of the study exists yet).
+ */
 export async function openSession<E extends Evaluator>(
   settings: SessionSettings,
   factory: EvaluatorFactory<E>,
   io: SessionIo,
+  signal: AbortSignal = new AbortController().signal,
 ): Promise<StudySession<E>> {
   const say = io.say;
   // First, before any server, store or challenge: a knob the evaluator does not know is a typo.
   const loaded = loadSpace(settings.space, { knobs: factory.knobs, evaluator: factory.name });
-  const capabilities = await probeCapabilities(settings.device);
-  const { space, dropped } = restrictToCapabilities(loaded, usableCapabilities(capabilities));
-  for (const d of dropped) say(`note: ${d.reason}`);
+  const capabilities = factory.probesHost ? await probeCapabilities(settings.device) : notProbedCapabilities();
+  const restricted = restrictToCapabilities(loaded, usableCapabilities(capabilities));
+  for (const d of restricted.dropped) say(`note: ${d.reason}`);
   for (const note of fallbackNotes(capabilities)) say(`note: ${note}`);
+  // Still before any video: the evaluator may refuse, or narrow the space to what it can run.
+  const space = factory.fitSpace ? await factory.fitSpace(restricted.space, say) : restricted.space;
 
   const cleanup: (() => Promise<void>)[] = [];
   const closeAll = async () => {
@@ -107,9 +116,10 @@ export async function openSession<E extends Evaluator>(
       server = started;
       cleanup.push(() => started.close());
       ca = started.ca;
-      videos = videoRefsFor(samples, started.httpsUrl);
+      const base = factory.samplesOver === 'http' ? started.httpUrl : started.httpsUrl;
+      videos = videoRefsFor(samples, base);
       samples.forEach((s, i) => videoFacts.push({ url: videos[i]!.url, path: s.path, size: s.size }));
-      say(`serving ${samples.length} sample(s) from ${source.dir} at ${started.httpsUrl}${source.profile ? ` (profile ${source.profile})` : ''}`);
+      say(`serving ${samples.length} sample(s) from ${source.dir} at ${base}${source.profile ? ` (profile ${source.profile})` : ''}`);
     } else {
       videos = source.urls.map((url) => ({ url }));
       videoFacts.push(...videos.map((v) => ({ url: v.url })));
@@ -117,6 +127,17 @@ export async function openSession<E extends Evaluator>(
 
     const storage = await openStorage(settings.db);
     cleanup.push(() => storage.close());
+    // Created before anything is measured: an evaluator may first put back what a crashed study left.
+    const evaluator = await factory.create({
+      reference: space.reference,
+      ca,
+      tMin: settings.objective.tMin,
+      // Reference answers live in the results database next to the study.
+      references: { get: (key) => storage.getReference(key), put: (key, value) => storage.putReference(key, value) },
+      videos,
+      log: say,
+    });
+    cleanup.push(() => evaluator.close());
     for (const v of videoFacts) {
       await storage.putVideo({
         url: v.url,
@@ -139,6 +160,9 @@ export async function openSession<E extends Evaluator>(
         faststart: netProbe.video.faststart,
       });
     }
+    // The last check before the study exists: one that fails leaves no study behind.
+    await factory.preflight?.(evaluator, videos[0]!, signal, say);
+    if (signal.aborted) throw new AutotuneError('E_INTERRUPTED', 'interrupted before the study was created', { hint: 'nothing was measured; run the same command again' });
     const name = settings.study ?? space.name;
     const { study, resumed, recovered } = await openStudy(storage, {
       name,
@@ -153,16 +177,6 @@ export async function openSession<E extends Evaluator>(
       const count = (await storage.listTrials(study.id)).length;
       say(`resuming study ${name} (${count} trials so far${recovered.length ? `; trial(s) ${recovered.join(', ')} marked FAIL: interrupted` : ''})`);
     } else say(`study ${name}: ${describeObjective(study.objective)}, sampler ${settings.sampler}, ${videos.length} video(s) x ${settings.repeats} repeats`);
-
-    const evaluator = await factory.create({
-      reference: space.reference,
-      ca,
-      tMin: settings.objective.tMin,
-      // Reference answers live in the results database next to the study.
-      references: { get: (key) => storage.getReference(key), put: (key, value) => storage.putReference(key, value) },
-      log: say,
-    });
-    cleanup.push(() => evaluator.close());
 
     return {
       name,
@@ -208,7 +222,6 @@ export interface SessionOutcome {
 
 /** Runs a study to its end (or to Ctrl-C); every finished challenge is in the store either way. */
 export async function runSession(settings: SessionSettings, factory: EvaluatorFactory, io: SessionIo): Promise<SessionOutcome> {
-  const session = await openSession(settings, factory, io);
   const stop = new AbortController();
   const abort = new AbortController();
   const onSigint = () => {
@@ -218,6 +231,14 @@ export async function runSession(settings: SessionSettings, factory: EvaluatorFa
     } else abort.abort();
   };
   process.on('SIGINT', onSigint);
+  let session: StudySession;
+  try {
+    // Ctrl-C while the session opens ends the factory's preflight check at once.
+    session = await openSession(settings, factory, io, stop.signal);
+  } catch (err) {
+    process.off('SIGINT', onSigint);
+    throw err;
+  }
   const progress = createProgress({ tty: io.tty, objective: settings.objective.kind });
   try {
     const result = await session.run({ stop: stop.signal, abort: abort.signal, events: progress.events });

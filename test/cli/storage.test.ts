@@ -26,6 +26,7 @@ describe('choosing the store', () => {
       [['emit', '--storage', 'mysql://u@h/db'], /^autotune: --storage mysql:\/\/u@h\/db: unknown kind of store/],
       [['run', '--url', 'https://a/b.mp4', '--storage', 'postgres://u:secret@h:1/'], /^autotune: --storage postgres:\/\/u:\*\*\*@h:1\/ names no database/],
       [['diagnose', 'https://a/b.mp4', '--study', 'x'], /^autotune: --study only matters with --save \(add --save/],
+      [['diagnose', 'https://a/b.mp4', '--save', '--study', ' padded'], /^autotune: --study " padded" is not a usable study name/],
     ] as const) {
       const run = await runCli([...args]);
       expect(run.exitCode, args.join(' ')).toBe(2);

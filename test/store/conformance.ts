@@ -91,6 +91,19 @@ export function storageConformance(name: string, open: () => Promise<Storage>, s
       expect(await store.listReferenceKeys()).toEqual(['a', 'k']);
     });
 
+    it("keeps a measurement's restart-to-ready seconds and answer hash, null when a challenge had none", async () => {
+      const store = await fresh();
+      const study = await store.createStudy(sampleStudy('miner'));
+      const trial = (await store.createTrial(study.id, { params: { IMG_SIZE: 320 }, baseline: null }))!;
+      const first = await store.addMeasurement(trial.id, sampleMeasurement({ setupS: 2.25, answerHash: 'ab12' }));
+      expect(first).toMatchObject({ setupS: 2.25, answerHash: 'ab12' });
+      await store.addMeasurement(trial.id, sampleMeasurement());
+      expect((await store.listMeasurements({ trialId: trial.id })).map((m) => [m.setupS, m.answerHash])).toEqual([
+        [2.25, 'ab12'],
+        [null, null],
+      ]);
+    });
+
     it('replaces the mutable parts of a study and refuses an unknown one with E_NOT_FOUND', async () => {
       const store = await fresh();
       await store.createStudy(sampleStudy('upd'));
@@ -242,7 +255,7 @@ export function storageConformance(name: string, open: () => Promise<Storage>, s
       const study = await store.createStudy({ ...sampleStudy('orig'), netProbe: { rttMs: 2 } });
       const a = (await store.createTrial(study.id, { params: { A: 1 }, baseline: 'QUICK' }))!;
       const b = (await store.createTrial(study.id, { params: { A: 2 }, baseline: null }))!;
-      await store.addMeasurement(a.id, sampleMeasurement({ repeat: 1 }));
+      await store.addMeasurement(a.id, sampleMeasurement({ repeat: 1, setupS: 2.25, answerHash: 'ab12' }));
       await store.addMeasurement(b.id, sampleMeasurement({ repeat: 1, error: { reason: 'stall', message: 'x' }, accuracy: null }));
       await store.setTrialState(a.id, { state: 'COMPLETE', value: 0.9, feasible: true, violation: 0 });
       await store.setTrialState(b.id, { state: 'FAIL', reason: 'every challenge failed' });
@@ -254,6 +267,7 @@ export function storageConformance(name: string, open: () => Promise<Storage>, s
       const imported = await target.importStudy(dump);
       expect(imported.name).toBe('orig');
       expect(await dumpOf(target, 'orig')).toEqual(dump);
+      expect(dump.measurements[0]).toMatchObject({ setupS: 2.25, answerHash: 'ab12' });
       expect(await codeOf(target.importStudy(dump))).toBe('E_STUDY');
       // An imported RUNNING trial still holds its config's claim; numbering goes on after the last.
       const copy = (await target.getStudy('orig'))!;

@@ -103,17 +103,28 @@ describe('SQLite storage', () => {
     expect((await store.createTrial(study.id, { params: {}, baseline: null }))?.number).toBe(0);
   });
 
-  it('several processes writing at once leave a consistent file', async () => {
+  it('two processes creating and writing one study at once: the loser of the creation joins, the file stays consistent', async () => {
     const path = tempDb();
     await (await track(openStorage(path))).close();
     const worker = fileURLToPath(new URL('./fixtures/fleet-worker.ts', import.meta.url));
-    const runs = await Promise.all(['a', 'b'].map((label) => execa('node', ['--import', 'tsx', worker, path, label, '40', '40'], { reject: false })));
+    const count = 40;
+    const runs = await Promise.all(['a', 'b'].map((label) => execa('node', ['--import', 'tsx', worker, path, label, String(count), String(count)], { reject: false })));
+    // Both create study "fleet" when they find it missing: the store refuses the second (E_STUDY) and
+    // that worker joins; a raw UNIQUE error or an unjoined loser would show here.
     for (const run of runs) expect(run.stderr).toBe('');
+    for (const run of runs) expect(run.exitCode).toBe(0);
+    const reports = runs.map((run) => JSON.parse(String(run.stdout)) as { created: number; refused: number; overlaps: number });
+    expect(reports.map((r) => r.created + r.refused)).toEqual([count, count]);
+    expect(reports.map((r) => r.overlaps)).toEqual([0, 0]);
     const store = await track(openStorage(path));
+    expect((await store.listStudies()).map((s) => s.name)).toEqual(['fleet']);
     const study = (await store.getStudy('fleet'))!;
     const trials = await store.listTrials(study.id);
-    expect(trials.map((t) => t.number)).toEqual([...Array(trials.length).keys()]);
-    expect(trials.length).toBeGreaterThanOrEqual(40);
+    const created = reports[0]!.created + reports[1]!.created;
+    expect(trials.map((t) => t.number)).toEqual([...Array(created).keys()]);
+    expect(created).toBeGreaterThanOrEqual(count);
+    expect(trials.every((t) => t.state === 'COMPLETE')).toBe(true);
+    expect(await store.listMeasurements({ studyId: study.id })).toHaveLength(created);
     const db = new Database(path, { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
@@ -130,12 +141,14 @@ describe('SQLite storage', () => {
     expect(await store.failInterruptedTrials(study.id, 'x')).toEqual([0]);
   });
 
-  it('migrates a file of schema 1: trials get their heartbeat from their times, and a RUNNING one can be swept', async () => {
+  // A file an older autotune wrote, made by its own migrations: a finished and a RUNNING trial, one
+  // measurement (with a restart-to-ready time and an answer hash from schema 2 on).
+  function oldFile(version: number): string {
     const path = tempDb();
     makeDirs(dirname(path), 'test folder');
     const db = new Database(path);
-    db.exec(MIGRATIONS[0]!.sqlite);
-    db.pragma('user_version = 1');
+    for (const migration of MIGRATIONS.filter((m) => m.version <= version)) db.exec(migration.sqlite);
+    db.pragma(`user_version = ${version}`);
     db.prepare(
       `INSERT INTO studies (name, space_file, space_json, objective_json, settings_json, host_json, created_at)
        VALUES ('old', 'quick.yaml', '{}', '{"kind":"fastest-safe","accuracyFloor":0.98,"tMin":2}', '{}', '{}', '2024-01-01T00:00:00.000Z')`,
@@ -146,10 +159,32 @@ describe('SQLite storage', () => {
     );
     insert.run(0, 'COMPLETE', '2024-01-01T00:01:00.000Z');
     insert.run(1, 'RUNNING', null);
+    const measurement = version >= 2 ? { columns: ', setup_s, answer_hash', values: ", 2.25, 'ab12'" } : { columns: '', values: '' };
+    db.prepare(
+      `INSERT INTO measurements (trial_id, video_url, repeat, phase, bytes, frames_decoded, frames_answered, created_at${measurement.columns})
+       VALUES (1, 'https://lab/a.mp4', 1, 'search', 1000, 50, 50, '2024-01-01T00:00:30.000Z'${measurement.values})`,
+    ).run();
     db.close();
-    const store = await track(openStorage(path));
+    return path;
+  }
+
+  it('migrates a file of schema 1: measurements get empty restart-to-ready times and answer hashes, trials their heartbeat from their times', async () => {
+    const store = await track(openStorage(oldFile(1)));
+    expect((await store.listMeasurements({ trialId: 1 })).map((m) => [m.setupS, m.answerHash])).toEqual([[null, null]]);
     const trials = await store.listTrials(1);
     expect(trials.map((t) => t.heartbeatAt)).toEqual(['2024-01-01T00:01:00.000Z', '2024-01-01T00:00:00.000Z']);
+    expect(await store.failStaleTrials(1, 60)).toEqual([1]);
+  });
+
+  it('migrates a file of schema 2 (measurement columns): what it held is kept, the RUNNING trial holds its config and can be swept', async () => {
+    const path = oldFile(2);
+    const store = await track(openStorage(path));
+    expect((await store.listMeasurements({ trialId: 1 })).map((m) => [m.setupS, m.answerHash])).toEqual([[2.25, 'ab12']]);
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    db.close();
+    // The RUNNING trial from before the claims has no config key: it blocks nothing and is swept as stale.
+    expect(await store.createTrial(1, { params: { A: 1 }, baseline: null })).not.toBeNull();
     expect(await store.failStaleTrials(1, 60)).toEqual([1]);
   });
 });

@@ -1,6 +1,7 @@
 // autotune trials: the study's trials ranked (feasible first), with intervals and speed-ups.
 
 import type { CommandModule } from 'yargs';
+import { AutotuneError } from '../../errors.js';
 import { rankedTrialJson } from '../../emit/summary.js';
 import { openStorage } from '../../store/index.js';
 import { baselineRows, type RankedTrial } from '../../study/ranking.js';
@@ -65,10 +66,13 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
       .option('top', { type: 'number', describe: 'show only the first N' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON array in rank order' }),
   handler: async (args) => {
+    if (args.top !== undefined && !(Number.isInteger(args.top) && args.top >= 1)) {
+      throw new AutotuneError('E_USAGE', `--top must be a whole number >= 1, got ${args.top}`, { hint: 'e.g. --top 5; leave it out to list every trial' });
+    }
     const storage = await openStorage(storageLocation(args), { mustExist: true });
     try {
       const loaded = await loadRanking(storage, await selectStudy(storage, args.study));
-      const shown = args.top !== undefined && args.top >= 0 ? loaded.ranking.slice(0, Math.floor(args.top)) : loaded.ranking;
+      const shown = args.top !== undefined ? loaded.ranking.slice(0, args.top) : loaded.ranking;
       if (args.json) return printJson(shown.map(rankedTrialJson));
       requireTrials(loaded);
       const { study } = loaded;
