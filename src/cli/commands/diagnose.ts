@@ -5,6 +5,7 @@ import { bottleneck, STAGES, type StageDurations } from '../../pipeline/challeng
 import { KNOB_NAMES, normalizeSettings, settingsToConfig } from '../../pipeline/challenge/settings.js';
 import type { ChallengeDetail } from '../../pipeline/challenge/run.js';
 import { createPipelineEvaluator } from '../../pipeline/evaluator.js';
+import { requireDecoder } from '../../pipeline/decode/check.js';
 import { challengeFailure } from '../../pipeline/failure.js';
 import { referenceConfig } from '../../pipeline/reference/index.js';
 import { DEVICES, LAYOUT_KINDS, parseClassMap, type Device, type LayoutKind } from '../../pipeline/infer/index.js';
@@ -61,6 +62,8 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
     const wait = createWaitLine(process.stderr);
     const log = (line: string) => wait.log(`autotune: ${line}`);
     for (const note of options.notes) log(note);
+    // Before the challenge: a decoder that cannot run would fail it as if the video were broken.
+    if (!options.external || options.external.reference === 'pipeline') await requireDecoder();
     if (options.external) return diagnoseExternal(options, options.external, argv.json, log);
     const evaluator = createPipelineEvaluator({
       modelPath: options.model,
