@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'E_PORT_IN_USE'
   | 'E_FFMPEG'
   | 'E_FFMPEG_MISSING'
+  | 'E_FFMPEG_BROKEN' // the ffmpeg found cannot run, or runs but cannot decode H.264
   | 'E_NVDEC_UNAVAILABLE'
   | 'E_MODEL_LAYOUT'
   | 'E_MODEL_LOAD'

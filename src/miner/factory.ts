@@ -6,7 +6,7 @@
 // before the study, as for the pipeline evaluator.
 
 import type { PipelineEvaluator } from '../pipeline/evaluator.js';
-import type { PipelineFactoryOptions } from '../pipeline/factory.js';
+import { checkDecoderHere, type PipelineFactoryOptions } from '../pipeline/factory.js';
 import { fitSpaceToModel, requireModelCheck } from '../pipeline/model-preflight.js';
 import type { Evaluator, EvaluatorContext, EvaluatorFactory, VideoRef } from '../pipeline/types.js';
 import { CommandEvaluator } from './command/evaluator.js';
@@ -53,7 +53,8 @@ export function externalEvaluatorFactory(o: ExternalOptions): EvaluatorFactory<E
     probesHost: false,
     // A miner in another process does not trust the lab server's certificate.
     samplesOver: 'http',
-    ...(pipeline ? { fitSpace: (space, log) => fitSpaceToModel({ path: pipeline.model, layout: pipeline.layout }, space, log) } : {}),
+    // The pipeline's references decode on this host.
+    ...(pipeline ? { checkHost: checkDecoderHere, fitSpace: (space, log) => fitSpaceToModel({ path: pipeline.model, layout: pipeline.layout }, space, log) } : {}),
     async create(context) {
       const { evaluator, referencePipeline } = await createExternal(o, context);
       if (referencePipeline) referencePipelines.set(evaluator, referencePipeline);

@@ -1,6 +1,7 @@
 // The built-in pipeline as a study's evaluator. Cheap to import: the pipeline itself (onnxruntime,
-// ffmpeg) is loaded when the session creates the evaluator. The model is read before anything else
-// (fitSpace) and checked on the first video before the study is created (preflight).
+// ffmpeg) is loaded when the session creates the evaluator. The decoder is checked first (checkHost),
+// the model is read before any video (fitSpace) and checked on the first video before the study is
+// created (preflight).
 
 import { KNOB_NAMES } from './challenge/settings.js';
 import type { PipelineEvaluator } from './evaluator.js';
@@ -22,6 +23,12 @@ export interface PipelineFactoryOptions {
   passThrough?: readonly string[];
 }
 
+/** The pipeline decodes on this host: an ffmpeg that cannot run or decode stops a study before anything. */
+export async function checkDecoderHere(log: (line: string) => void): Promise<void> {
+  const { requireDecoder } = await import('./decode/check.js');
+  log(await requireDecoder());
+}
+
 /** The pipeline factory's name: what a study records as the evaluator that measured it. */
 export const PIPELINE_EVALUATOR_NAME = 'the built-in pipeline';
 
@@ -38,6 +45,7 @@ export function pipelineEvaluatorFactory(options: PipelineFactoryOptions): Evalu
     },
     probesHost: true,
     samplesOver: 'https',
+    checkHost: checkDecoderHere,
     fitSpace: (space, log) => fitSpaceToModel({ path: options.model, layout: options.layout }, space, log),
     async create(context) {
       const { createPipelineEvaluator } = await import('./evaluator.js');

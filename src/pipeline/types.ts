@@ -152,6 +152,11 @@ export interface EvaluatorFactory<E extends Evaluator = Evaluator> {
    */
   readonly samplesOver: 'https' | 'http';
   /**
+   * First of all, before the host is probed: that the tools this evaluator runs on this host work at
+   * all (the pipeline's decoder), saying which it checked. Throws a typed error to stop.
+   */
+  checkHost?(log: (line: string) => void): Promise<void>;
+  /**
    * Before any server, store or video: the space as this evaluator can run it (e.g. a fixed-size
    * model export pins IMG_SIZE), or a typed error when it cannot run at all (an unreadable model).
    */

@@ -1,11 +1,12 @@
 // A study session, in two steps. `openSession` checks the space against the evaluator's knobs before
-// anything else, probes the host when the evaluator runs on it, lets the factory fit the space to the
-// evaluator (e.g. to the model), serves a samples folder when asked, creates the evaluator, probes the
-// network, lets the factory check the evaluator on the first video, and only then opens (or resumes)
-// the study; `session.run` runs the search loop. What differs between evaluators is declared by the
-// factory (probesHost, samplesOver, fitSpace, preflight): the session never asks which one it drives.
-// `autotune run` and `autotune demo` use `runSession` (open, run with Ctrl-C handling, close); the
-// benchmark opens a session itself and reuses its evaluator afterwards.
+// anything else, lets the factory check its tools on this host (the pipeline's decoder), probes the
+// host when the evaluator runs on it, lets the factory fit the space to the evaluator (e.g. to the
+// model), serves a samples folder when asked, creates the evaluator, probes the network, lets the
+// factory check the evaluator on the first video, and only then opens (or resumes) the study;
+// `session.run` runs the search loop. What differs between evaluators is declared by the factory
+// (checkHost, probesHost, samplesOver, fitSpace, preflight): the session never asks which one it
+// drives. `autotune run` and `autotune demo` use `runSession` (open, run with Ctrl-C handling, close);
+// the benchmark opens a session itself and reuses its evaluator afterwards.
 
 import { AutotuneError, messageOf } from '../errors.js';
 import { fallbackNotes, notProbedCapabilities, probeCapabilities, usableCapabilities, type Device } from '../host/capabilities.js';
@@ -92,6 +93,8 @@ export async function openSession<E extends Evaluator>(
   const say = io.say;
   // First, before any server, store or challenge: a knob the evaluator does not know is a typo.
   const loaded = loadSpace(settings.space, { knobs: factory.knobs, evaluator: factory.name });
+  // Then the evaluator's own tools on this host: one that cannot run would fail every challenge.
+  await factory.checkHost?.(say);
   const capabilities = factory.probesHost ? await probeCapabilities(settings.device) : notProbedCapabilities();
   const restricted = restrictToCapabilities(loaded, usableCapabilities(capabilities));
   for (const d of restricted.dropped) say(`note: ${d.reason}`);

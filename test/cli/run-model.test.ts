@@ -1,6 +1,7 @@
 // What `autotune run` does with the model before a study: reads its layout, pins IMG_SIZE for a
-// fixed-size export, and refuses a model whose answer is not a detector's.
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+// fixed-size export, refuses a model it cannot read before any video, and refuses a model whose
+// answer is not a detector's.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,12 @@ beforeAll(async () => {
   copyFileSync(clip.path, join(samples, 'clip.mp4'));
 });
 
+function bytesModel(name: string, bytes: Buffer): string {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
 // A fixed-size (320x320, batch 1) YOLOv8-layout export that never finds anything.
 const emptyFixed = () => constantModel({ rows: 8, cols: 2100, values: new Array(8 * 2100).fill(0), inputShape: [1, 3, 320, 320] }, 'empty-320');
 
@@ -28,6 +35,8 @@ describe('autotune run: the model before the study', () => {
     const db = join(dir, 'refused.db');
     const run = await runCli(['run', '--samples', samples, '--model', model, '--db', db, ...QUICK]);
     expect(run.exitCode).toBe(1);
+    // The decoder is checked first, and says which ffmpeg it checked.
+    expect(run.stdout.split('\n')[0]).toMatch(/^decoder: ffmpeg \S+ \((FFMPEG_PATH|PATH|npm): .+\) decodes H\.264$/);
     expect(run.stdout).toContain(`model ${model}: yolov8 (4 classes, 2100 anchors) at 320x320 (a fixed-size export)`);
     expect(run.stdout).toContain(
       `note: IMG_SIZE: model ${model} is a fixed-size export (input 320x320; export with dynamic=True to search sizes): pinned to 320 and not searched; overridden in reference (was 640), baseline fork-default (was 640), baseline QUICK (was 480)`,
@@ -39,6 +48,24 @@ describe('autotune run: the model before the study', () => {
     const storage = await openStorage(db);
     expect(await storage.getStudy('quick')).toBeNull();
     await storage.close();
+  });
+
+  it.each([
+    ['random bytes', () => bytesModel('random.onnx', Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) % 251))), /^autotune: cannot load model \S+random\.onnx: .*Protobuf parsing failed.* \(check that the file is an ONNX model/],
+    ['an empty file', () => bytesModel('empty.onnx', Buffer.alloc(0)), /^autotune: model file \S+empty\.onnx is empty \(0 bytes\) \(export the model again/],
+    [
+      'the wrong output shape',
+      () => constantModel({ rows: 3, cols: 2, values: [0, 0, 0, 0, 0, 0] }, 'wrong-shape'),
+      /^autotune: model \S+wrong-shape\.onnx: outputs output0 \[1, 3, 2\] at input 640x640 match no known layout .*--model-layout/,
+    ],
+  ])('a model of %s stops with one line before any video, trial or database', async (_what, make, line) => {
+    const db = join(dir, `broken-${Math.floor(Math.random() * 1e9)}.db`);
+    const run = await runCli(['run', '--samples', samples, '--model', make(), '--db', db, ...QUICK]);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr.trim()).toMatch(line);
+    expect(run.stdout).not.toMatch(/serving|network:|trial/);
+    expect(existsSync(db)).toBe(false);
   });
 
   it('--no-model-check lets the user run it anyway', async () => {

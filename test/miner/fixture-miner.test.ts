@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildLabDetector } from '../../src/lab/model/lab-detector.js';
 import { cliArgs, runCli } from '../helpers/cli.js';
 import { createPm2Lab, type Pm2Lab } from '../apply/pm2-fixture.js';
 import { FIXTURES, freePort, pm2Env, sampleDir } from './helpers.js';
@@ -20,9 +21,13 @@ describe('the miner evaluator against a fixture miner under pm2', () => {
   let samples: string;
   let minerDir: string;
   let port: number;
+  let model: string;
   beforeAll(async () => {
     lab = createPm2Lab();
     work = mkdtempSync(join(tmpdir(), 'miner-fixture-'));
+    // Its own copy: models/lab-detector.onnx exists only once another test file has made it.
+    model = join(work, 'lab-detector.onnx');
+    writeFileSync(model, buildLabDetector().bytes);
     samples = await sampleDir(work, 1);
     minerDir = join(work, 'miner');
     mkdirSync(minerDir);
@@ -103,7 +108,7 @@ describe('the miner evaluator against a fixture miner under pm2', () => {
       expect(plain).toMatchObject({ error: null, framesAnswered: 25, framesInVideo: 25, setupS: null, accuracy: null });
       expect(plain.timeline.total).toBeGreaterThan(0);
       // Against this project's pipeline: the fixture's made-up boxes are scored, not assumed right.
-      const scored = JSON.parse((await runCli([...base, '--reference', 'pipeline', '--model', 'models/lab-detector.onnx', '--device', 'cpu'], { env: lab.env })).stdout);
+      const scored = JSON.parse((await runCli([...base, '--reference', 'pipeline', '--model', model, '--device', 'cpu'], { env: lab.env })).stdout);
       expect(scored.coverage).toBe(1);
       expect(scored.accuracy).toBeGreaterThanOrEqual(0);
       expect(scored.accuracy).toBeLessThan(0.5);

@@ -5,6 +5,7 @@ import { bottleneck, STAGES, type StageDurations } from '../../pipeline/challeng
 import { KNOB_NAMES, normalizeSettings, settingsToConfig } from '../../pipeline/challenge/settings.js';
 import type { ChallengeDetail } from '../../pipeline/challenge/run.js';
 import { createPipelineEvaluator } from '../../pipeline/evaluator.js';
+import { requireDecoder } from '../../pipeline/decode/check.js';
 import { challengeFailure } from '../../pipeline/failure.js';
 import { referenceConfig } from '../../pipeline/reference/index.js';
 import { DEVICES, LAYOUT_KINDS, parseClassMap, type Device, type LayoutKind } from '../../pipeline/infer/index.js';
@@ -82,6 +83,8 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
     const wait = createWaitLine(process.stderr);
     const log = (line: string) => wait.log(`autotune: ${line}`);
     for (const note of options.notes) log(note);
+    // Before the challenge: a decoder that cannot run would fail it as if the video were broken.
+    if (!options.external || options.external.reference === 'pipeline') await requireDecoder();
     // Opened first: a store that cannot be reached fails the command before any challenge runs.
     const storage = options.save ? await openStorage(options.save.location) : null;
     try {

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { AutotuneError } from '../../errors.js';
 import { DEFAULT_CONF, DEFAULT_IOU, DEVICES, describeLayout, LAYOUT_KINDS, parseClassMap, type Device, type LayoutKind } from '../../pipeline/infer/index.js';
+import { requireDecoder } from '../../pipeline/decode/check.js';
 import { inferClip } from '../../pipeline/infer/clip.js';
 import { percent } from '../../util/format.js';
 import { checkModel, modelOption } from '../options.js';
@@ -41,9 +42,12 @@ export const inferCommand: CommandModule<object, InferArgs> = {
       throw new AutotuneError('E_USAGE', `--batch ${argv.batch} is not a positive integer`);
     }
     if (!(argv.conf >= 0 && argv.conf <= 1)) throw new AutotuneError('E_USAGE', `--conf ${argv.conf} is not between 0 and 1`);
+    // A decoder that cannot run would fail as if the clip were broken.
+    const modelPath = checkModel(argv.model);
+    await requireDecoder();
     const r = await inferClip({
       clipPath: argv.clip,
-      modelPath: checkModel(argv.model),
+      modelPath,
       imgSize: argv['img-size'],
       conf: argv.conf,
       iou: argv.iou,
