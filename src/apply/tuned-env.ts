@@ -13,8 +13,12 @@ export interface TunedValue {
 
 const LINE = /^(?:export\s+)?([^=\s]*)=(\S*)(?:\s+#.*)?$/;
 
-/** Validates tuned-env text; throws E_ENV_FILE naming the first offending line. */
-export function parseTunedEnv(text: string, source: string): TunedValue[] {
+/**
+ * Validates tuned-env lines; throws E_ENV_FILE naming the first offending line. No variable at all is
+ * fine here (a config that sets no knob runs the miner as it is); a tuned env *file* must set one
+ * (parseTunedEnv).
+ */
+export function parseTunedLines(text: string, source: string): TunedValue[] {
   const values: TunedValue[] = [];
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   lines.forEach((raw, index) => {
@@ -37,6 +41,12 @@ export function parseTunedEnv(text: string, source: string): TunedValue[] {
     if (previous >= 0) return refuse(`${key} is set twice (first on line ${values[previous]!.line})`);
     values.push({ key, value, line });
   });
+  return values;
+}
+
+/** A tuned env file (emit's best.env): valid lines, at least one variable (an empty file is a mistake, not "change nothing"). */
+export function parseTunedEnv(text: string, source: string): TunedValue[] {
+  const values = parseTunedLines(text, source);
   if (values.length === 0) {
     throw new AutotuneError('E_ENV_FILE', `${source} sets no variables; nothing was changed`, {
       hint: 'pass the best.env written by autotune emit',

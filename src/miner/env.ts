@@ -8,7 +8,7 @@ import { restoreEnv, writeAtomically } from '../apply/apply.js';
 import { envValues, parseEditableEnv, setEnvValues, type EditableEnv } from '../apply/env-editor.js';
 import { stampedName } from '../apply/manifest.js';
 import { envPathOf, envTarget, readOptional } from '../apply/miner-dir.js';
-import { parseTunedEnv, type TunedValue } from '../apply/tuned-env.js';
+import { parseTunedLines, type TunedValue } from '../apply/tuned-env.js';
 import type { Config, KnobValue } from '../pipeline/types.js';
 
 export interface MinerEnvSnapshot {
@@ -32,12 +32,12 @@ export async function snapshotMinerEnv(minerDir: string): Promise<MinerEnvSnapsh
   return { minerDir, path, target, bytes, values: envValues(editable), editable };
 }
 
-/** A config as tuned variables, through the one check every tuned .env line passes (names, plain values). */
+/** A config as tuned variables, through the one check every tuned .env line passes (names, plain values); none for an empty config. */
 export function tunedValuesOf(config: Config, source: string): TunedValue[] {
   const text = Object.entries(config)
     .map(([key, value]) => `${key}=${envText(value)}`)
     .join('\n');
-  return parseTunedEnv(text, source);
+  return parseTunedLines(text, source);
 }
 
 export function envText(value: KnobValue): string {

@@ -70,6 +70,7 @@ export class MinerSession {
   }
 
   async switchTo(config: Config, signal?: AbortSignal): Promise<Switched> {
+    if (Object.keys(config).length === 0) return this.asFound();
     const key = configKey(config);
     const known = this.failed.get(key);
     if (known) return { setupS: null, error: known };
@@ -103,6 +104,19 @@ export class MinerSession {
     }
   }
 
+  /**
+   * A config that sets no knob is the miner as found (diagnose without --env/--set): nothing is written
+   * or restarted while no trial changed it; after one, its .env and original values are put back.
+   */
+  private async asFound(): Promise<Switched> {
+    if (!this.changed || this.current === ORIGINAL) return { setupS: null, error: null };
+    try {
+      return { setupS: await this.putBack(false), error: null };
+    } catch (err) {
+      return { setupS: null, error: { reason: 'miner-restart', message: messageOf(err) } };
+    }
+  }
+
   /** The .env as found and the miner on its original values; the manifest and the copy removed. */
   async restore(): Promise<void> {
     if (!this.changed) return;
@@ -122,12 +136,14 @@ export class MinerSession {
     }
   }
 
-  private async putBack(afterFailure: boolean): Promise<void> {
+  /** Restart-to-ready seconds of the miner back on its original values. */
+  private async putBack(afterFailure: boolean): Promise<number> {
     this.current = null;
     await restoreEnvFile(this.env.path, this.backup);
     try {
-      await restartUntilReady(this.o.restarter, this.restoreValues(), { minerUrl: this.o.minerUrl, readyTimeoutS: this.o.readyTimeoutS, afterFailure });
+      const setupS = await restartUntilReady(this.o.restarter, this.restoreValues(), { minerUrl: this.o.minerUrl, readyTimeoutS: this.o.readyTimeoutS, afterFailure });
       this.current = ORIGINAL;
+      return setupS;
     } catch (err) {
       throw new AutotuneError('E_MINER', `restored ${this.env.path}, but ${messageOf(err)}`, {
         hint: `the recovery manifest stays in ${this.o.minerDir}: fix the miner, then run autotune apply --rollback --miner-dir ${this.o.minerDir}`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { envValues, parseEditableEnv, setEnvValues } from '../../src/apply/env-editor.js';
-import { parseTunedEnv } from '../../src/apply/tuned-env.js';
+import { parseTunedEnv, parseTunedLines } from '../../src/apply/tuned-env.js';
 
 describe('the .env editor', () => {
   it('keeps every untouched byte: comments, blanks, order, quotes, export, CRLF; updates in place; appends new keys', () => {
@@ -49,5 +49,10 @@ describe('the tuned env file', () => {
     ['just words', 2, /not a plain KEY=VALUE line/],
   ])('refuses the whole file for %j, naming line %i', (bad, line, why) => {
     expect(() => parseTunedEnv(`BATCH_SIZE=32\n${bad}\nFRAME_STRIDE=1\n`, 'best.env')).toThrow(new RegExp(`^best\\.env:${line}: ${why.source}`));
+  });
+
+  it('refuses a file that sets nothing (a config of no knob is fine: the miner runs as it is)', () => {
+    expect(() => parseTunedEnv('# sn44-autotune: best config\n\n', 'best.env')).toThrow(/^best\.env sets no variables; nothing was changed$/);
+    expect(parseTunedLines('# sn44-autotune: best config\n\n', 'the trial config')).toEqual([]);
   });
 });

@@ -87,6 +87,19 @@ describe('autotune run --evaluator command', () => {
     expect(failed.measurements.map((m: { error: { reason: string } | null }) => m.error?.reason)).toEqual(['command-exit']);
   }, 120_000);
 
+  it('diagnose without --env/--set runs the command as it is (no knob in its environment)', async () => {
+    const log = join(work, 'as-is.log');
+    const run = await runCli(
+      ['diagnose', `${server.httpUrl}clip-1.mp4`, '--evaluator', 'command', '--command', `'${process.execPath}' '${join(FIXTURES, 'fixture-command.cjs')}' --video-url {url}`, '--json'],
+      { env: { ...process.env, COMMAND_LOG: log, FIXTURE_FRAMES: '25' } },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ error: null, framesAnswered: 25, framesInVideo: 25 });
+    // COMMAND_MODE unset: the fixture's own default.
+    expect(readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l).mode)).toEqual(['ok']);
+  }, 120_000);
+
   it('refuses a command without {url}, with shell syntax, or with a miner option', async () => {
     const base = ['run', '--url', 'http://127.0.0.1:9/a.mp4', '--evaluator', 'command'];
     for (const [more, pattern] of [

@@ -49,6 +49,8 @@ describe("a miner's .env during a study", () => {
     expect(() => tunedValuesOf({ MODEL: 'a b' }, 'the trial config')).toThrow(/the trial config:1: not a plain KEY=VALUE line: "MODEL=a b"/);
     expect(() => tunedValuesOf({ MODEL: '$(reboot)' }, 'the trial config')).toThrow(/not a plain value/);
     expect(() => tunedValuesOf({ 'lower-case': 1 }, 'the trial config')).toThrow(/not a plain KEY=VALUE line|invalid name/);
+    // No knob: nothing to set (diagnose without --env/--set runs the miner or command as it is).
+    expect(tunedValuesOf({}, 'the trial config')).toEqual([]);
   });
 
   it("keeps a crash loop's log short: the last distinct lines", () => {
