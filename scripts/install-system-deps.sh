@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # System packages the test suite uses that npm cannot provide: Chromium (the report test renders
-# the HTML report headless). Installs only what is missing, only as root, and never fails the caller:
-# tests that need a missing tool say so and skip.
+# the HTML report headless) and python3-optuna (the peer of `npm run bench:search`; Debian installs it
+# for /usr/bin/python3, which the benchmark runs, whatever python3 comes first on PATH). Installs only
+# what is missing, only as root, and never fails the caller: tests that need a missing tool say so and
+# skip.
 set -u
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+/usr/bin/python3 -c 'import optuna' >/dev/null 2>&1 || need+=(python3-optuna)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "install-system-deps: not root; missing: ${need[*]} (install them with apt-get for the full test suite)"

@@ -92,10 +92,15 @@ export class ReplayEvaluator implements Evaluator {
       timeline: { total: row.total },
       accuracy: row.accuracy,
       coverage: row.coverage,
-      sn44: !row.failed && row.sn44Quality !== null && row.total !== null ? sn44FromQuality(row.sn44Quality, row.total, this.options.tMin) : null,
+      sn44: replayedSn44(row, this.options.tMin),
       error,
     });
   }
+}
+
+/** A row's SN44 estimate at a t_min, rebuilt from its quality part; null for a failed challenge or without the column. */
+export function replayedSn44(row: ReplayRow, tMin: number): number | null {
+  return !row.failed && row.sn44Quality !== null && row.total !== null ? sn44FromQuality(row.sn44Quality, row.total, tMin) : null;
 }
 
 /** The rows of one (config, video) in the order a round draws them (see the top of this file). */
