@@ -21,6 +21,7 @@ export interface ReplayIndex {
 export function fitTable(table: ReplayTable, space: Space): ReplayIndex {
   const params = new Map(space.params.map((p) => [p.name, p]));
   const hint = `replay the table with the space it was measured on (${space.file} has ${knownKnobs(space).join(', ')})`;
+  const valueHint = `use values of ${space.file}, or replay the table with the space it was measured on`;
   for (const knob of table.knobs) {
     if (!params.has(knob) && !(knob in space.fixed)) {
       throw tableError(table.file, 1, knob, `not a knob of space ${space.name} (${space.file})`, hint);
@@ -29,7 +30,7 @@ export function fitTable(table: ReplayTable, space: Space): ReplayIndex {
   const cells = new Map<string, Map<string, ReplayRow[]>>();
   const configs = new Map<string, Config>();
   for (const row of table.rows) {
-    const config = rowConfig(table, row, space, params, hint);
+    const config = rowConfig(table, row, space, params, valueHint);
     const key = configKey(config);
     let byVideo = cells.get(key);
     if (!byVideo) {
@@ -53,7 +54,7 @@ function rowConfig(table: ReplayTable, row: ReplayRow, space: Space, params: Map
     if (param) {
       const value = typed(cell, param);
       const problem = value === undefined ? `${JSON.stringify(cell)} is not a number (${param.type} expected)` : valueProblem(param, value);
-      if (problem) throw fail(knob, `${problem}, outside the space ${space.name}`);
+      if (problem) throw fail(knob, `${problem} in space ${space.name}`);
       config[knob] = value!;
       return;
     }

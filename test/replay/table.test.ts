@@ -75,7 +75,7 @@ describe('replay table', () => {
     ['failed that is not 0 or 1', () => withCell(4, 'failed', 'yes'), /row 6, column failed: "yes" is not 0 or 1/],
     ['an empty video', () => withCell(5, 'video', ''), /row 7, column video: empty/],
     ['a row with a cell too many', () => plantedTable((c, k) => (k === 10 ? [...c, 'x'] : c)), /row 12: 14 cells, but the header has 13 columns/],
-    ['a knob value outside the space', () => withCell(6, 'SIZE', '999'), /^replay table bad\.csv row 8, column SIZE: 999 is not one of 320, 480, 640, outside the space planted$/],
+    ['a knob value outside the space', () => withCell(6, 'SIZE', '999'), /^replay table bad\.csv row 8, column SIZE: 999 is not one of 320, 480, 640 in space planted$/],
     ['a knob value that is no number', () => withCell(6, 'SIZE', 'big'), /row 8, column SIZE: "big" is not one of 320, 480, 640/],
     ['a bool knob outside 0/1', () => withCell(0, 'STREAM', '2'), /row 2, column STREAM: 2 is not one of 0, 1/],
     ['a conditional knob set where it is inactive', () => withCell(0, 'START', '2'), /row 2, column START: set, but START is not searched in this config/],
