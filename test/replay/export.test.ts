@@ -1,7 +1,7 @@
 // autotune export and the replay of what it wrote: the format round trip (every stored challenge one
 // row, its figures read back unchanged), and the acceptance rule: a study replayed from its own export
 // with the same seed and settings ranks its configs in the same order, on either objective.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { exportTable } from '../../src/replay/export.js';
 import { sn44Quality } from '../../src/score/sn44.js';
 import { openStorage } from '../../src/store/index.js';
 import type { ObjectiveSpec } from '../../src/store/types.js';
+import { openStudy } from '../../src/study/open.js';
 import { openSession, type SessionSettings } from '../../src/study/session.js';
 import { runCli } from '../helpers/cli.js';
 import { PLANTED_SPACE, writePlanted } from './fixtures/planted.js';
@@ -74,12 +75,21 @@ describe('autotune export', () => {
     }
   }, 120_000);
 
-  it('names a results database that does not exist, and a table file it cannot write', async () => {
-    const db = join(dir, 'cli.db');
+  it('names a study with nothing to export, a results database that does not exist, and a table file it cannot write', async () => {
+    const db = join(dir, 'measured.db');
+    await replayStudy(writePlanted(join(dir, 'measured.csv')), db, { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 });
     const blocked = await runCli(['export', '--db', db, '--table', '/proc/forbidden/t.csv']);
     expect(blocked.exitCode).toBe(2);
     expect(blocked.stderr.trim().split('\n')).toHaveLength(1);
     expect(blocked.stderr).toMatch(/--table/);
+    const empty = join(dir, 'empty.db');
+    const storage = await openStorage(empty);
+    await openStudy(storage, { name: 'fresh', spaceFile: PLANTED_SPACE, space: {}, objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 }, settings: {}, host: {} });
+    await storage.close();
+    const nothing = await runCli(['export', '--db', empty, '--table', join(dir, 'nothing.csv')]);
+    expect(nothing.exitCode).toBe(1);
+    expect(nothing.stderr.trim()).toBe('autotune: study "fresh" has no measured challenge to export (run autotune run --study fresh ... first)');
+    expect(existsSync(join(dir, 'nothing.csv'))).toBe(false);
     const missing = await runCli(['export', '--db', join(dir, 'none.db'), '--table', join(dir, 'x.csv')]);
     expect(missing.exitCode).not.toBe(0);
     expect(missing.stderr).toMatch(/^autotune: no results database at .*none\.db/);
