@@ -10,7 +10,7 @@
 // requireReproducible (either objective): a trial whose repeated answers on one video differ (their
 //   answer hashes) is infeasible; violation += share of such videos.
 
-import type { ObjectiveSpec } from '../store/types.js';
+import type { ObjectiveSpec, TrialOutcome } from '../store/types.js';
 import type { Direction } from '../search/index.js';
 import { bootstrapMedianInterval, median, p90, type Interval } from './stats.js';
 
@@ -133,6 +133,18 @@ export function evaluateObjective(observations: readonly Observation[], objectiv
   figures.why = figures.feasible ? null : reasons.join('; ') || 'no objective value';
   if (figures.feasible) figures.violation = 0;
   return figures;
+}
+
+/** How a trial whose challenges are all measured finishes: FAIL when every challenge failed, else COMPLETE with its figures. */
+export function outcomeOf(figures: TrialFigures): TrialOutcome {
+  const allFailed = figures.failed === figures.challenges;
+  return {
+    state: allFailed ? 'FAIL' : 'COMPLETE',
+    reason: allFailed ? `every challenge failed: ${describeReasons(figures.failureReasons)}; first: ${figures.firstError}` : figures.why,
+    value: figures.value,
+    feasible: figures.feasible,
+    violation: figures.violation,
+  };
 }
 
 /** Videos whose hashed answers differ between repeats; null when no video has two hashed answers. */

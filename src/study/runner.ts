@@ -12,7 +12,7 @@ import type { ChallengeResult, Evaluator, VideoRef } from '../pipeline/types.js'
 import { configKey, type Config, type Direction, type Sampler, type Space, type TrialSummary } from '../search/index.js';
 import type { Phase, Storage, StudyRecord, TrialRecord } from '../store/types.js';
 import { measurementOf, thrownResult } from './measurement.js';
-import { describeReasons, directionOf, evaluateObjective, type TrialFigures } from './objective.js';
+import { directionOf, evaluateObjective, outcomeOf, type TrialFigures } from './objective.js';
 import { observationOf, rankTrials, type RankedTrial } from './ranking.js';
 
 export interface RunnerEvents {
@@ -87,6 +87,11 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   /** Runs one trial's challenges; returns false when interrupted. */
   const runTrial = async (params: Config, baseline: string | null): Promise<boolean> => {
     const trial = await storage.createTrial(study.id, { params, baseline });
+    if (!trial) {
+      // Another process runs this very config in this study now; its trial will carry the figures.
+      events.message?.(`${baseline ? `baseline ${baseline}` : 'a sampled config'} is being measured by another worker; skipped`);
+      return true;
+    }
     trialsRun++;
     events.trialStart?.({ trial, index: trialsRun, planned });
     let finished = false;
@@ -110,14 +115,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
         }
       }
       const figures = evaluateObjective(observations, study.objective, null);
-      const allFailed = figures.failed === figures.challenges;
-      const done = await storage.setTrialState(trial.id, {
-        state: allFailed ? 'FAIL' : 'COMPLETE',
-        reason: allFailed ? `every challenge failed: ${describeReasons(figures.failureReasons)}; first: ${figures.firstError}` : figures.why,
-        value: figures.value,
-        feasible: figures.feasible,
-        violation: figures.violation,
-      });
+      const done = await storage.setTrialState(trial.id, outcomeOf(figures));
       finished = true;
       best = betterOf(best, done, direction);
       events.trialEnd?.({ trial: done, figures, best });

@@ -14,7 +14,7 @@ import type { LabServer } from '../lab/server/index.js';
 import type { NetProbe } from '../net/types.js';
 import type { Evaluator, EvaluatorFactory, VideoRef } from '../pipeline/types.js';
 import { createSampler, loadSpace, restrictToCapabilities, type SamplerName, type Space } from '../search/index.js';
-import { openStorage } from '../store/index.js';
+import { openStorage, redact } from '../store/index.js';
 import type { ObjectiveSpec, Storage, StudyRecord } from '../store/types.js';
 import { describeObjective, openStudy } from './open.js';
 import { createProgress } from './progress.js';
@@ -33,6 +33,7 @@ export type VideoSource =
 export interface SessionSettings {
   space: string;
   study: string | undefined;
+  /** The results store: a SQLite file or a postgres:// URL. */
   db: string;
   sampler: SamplerName;
   seed: number;
@@ -252,10 +253,10 @@ export async function runSession(settings: SessionSettings, factory: EvaluatorFa
   }
 }
 
-/** The settings as the study records them: the CA by its file name, not its text. */
+/** The settings as the study records them: the CA by its file name, not its text; the store without its password. */
 function recorded(settings: SessionSettings): Record<string, unknown> {
   const { ca, ...rest } = settings;
-  return { ...rest, caFile: ca?.file ?? null };
+  return { ...rest, db: redact(settings.db), caFile: ca?.file ?? null };
 }
 
 async function isFaststartFile(path: string): Promise<boolean | null> {

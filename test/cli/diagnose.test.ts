@@ -103,6 +103,30 @@ describe('autotune diagnose', () => {
     expect(run.stderr).toBe(`autotune: the challenge failed (http-status): HTTP 503 from ${url} (check the URL)`);
   });
 
+  it('--save stores the runs as one trial of study "diagnose" (or --study), which trials and show read back', async () => {
+    const db = join(dir, 'diagnoses.db');
+    const ok = await runCli(['diagnose', url, '--ca', server.caPath, '--model', modelPath, '--save', '--db', db, '--repeats', '2', '--json', ...FAST]);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/autotune: saved as trial 0 \(COMPLETE\) of study "diagnose" in \S+diagnoses\.db$/m);
+    const printed = JSON.parse(ok.stdout);
+    const bad = await runCli(['diagnose', `${failing.httpsUrl}${basename(clip.path)}`, '--ca', failing.caPath, '--model', modelPath, '--save', '--db', db, ...FAST]);
+    // A failed challenge is stored, then exits with its code (3: the server answered 503).
+    expect(bad.exitCode).toBe(3);
+    expect(bad.stderr).toMatch(/saved as trial 1 \(FAIL\) of study "diagnose"/);
+    await runCli(['diagnose', url, '--ca', server.caPath, '--model', modelPath, '--save', '--db', db, '--study', 'mine', ...FAST]);
+
+    const show = JSON.parse((await runCli(['show', '0', '--db', db, '--study', 'diagnose', '--json'])).stdout);
+    expect(show.trial).toMatchObject({ state: 'COMPLETE', params: printed.config });
+    expect(show.measurements).toHaveLength(2);
+    expect(show.measurements.map((m: { repeat: number }) => m.repeat)).toEqual([1, 2]);
+    expect(show.measurements.some((m: { timeline: { total: number } }) => m.timeline.total === printed.timeline.total)).toBe(true);
+    const failed = JSON.parse((await runCli(['show', '1', '--db', db, '--study', 'diagnose', '--json'])).stdout);
+    expect(failed.trial.state).toBe('FAIL');
+    expect(failed.measurements[0].error.reason).toBe('http-status');
+    const mine = JSON.parse((await runCli(['trials', '--db', db, '--study', 'mine', '--json'])).stdout);
+    expect(mine).toHaveLength(1);
+  });
+
   it.each([
     [['--set', 'FRAME_STRIDE'], /--set FRAME_STRIDE is not KEY=VALUE/],
     [['--set', 'NOT_A_KNOB=1'], /unknown knob NOT_A_KNOB/],

@@ -70,6 +70,23 @@ describe('autotune run --evaluator command', () => {
     expect(list.stdout).toMatch(/timeout: the command did not exit within 1 s/);
   }, 300_000);
 
+  it('diagnose --save stores the command\'s runs as trials of its study, a failed one too, before exiting with its code', async () => {
+    const db = join(work, 'diagnose.db');
+    const url = `${server.httpUrl}clip-1.mp4`;
+    const command = ['--evaluator', 'command', '--command', `'${process.execPath}' '${join(FIXTURES, 'fixture-command.cjs')}' --video-url {url}`, '--challenge-timeout', '10'];
+    const env = { env: { ...process.env, COMMAND_LOG: join(work, 'diagnose.log'), FIXTURE_FRAMES: '25' } };
+    const ok = await runCli(['diagnose', url, ...command, '--set', 'COMMAND_MODE=ok', '--save', '--db', db, '--json'], env);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/autotune: saved as trial 0 \(COMPLETE\) of study "diagnose" in \S+diagnose\.db$/m);
+    const bad = await runCli(['diagnose', url, ...command, '--set', 'COMMAND_MODE=exit', '--save', '--db', db], env);
+    expect(bad.exitCode, bad.stderr).toBe(6);
+    expect(bad.stderr).toMatch(/saved as trial 1 \(FAIL\) of study "diagnose"/);
+    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^autotune: the challenge failed \(command-exit\): the command exited 4/);
+    const failed = JSON.parse((await runCli(['show', '1', '--db', db, '--json'])).stdout);
+    expect(failed.trial).toMatchObject({ state: 'FAIL', params: { COMMAND_MODE: 'exit' } });
+    expect(failed.measurements.map((m: { error: { reason: string } | null }) => m.error?.reason)).toEqual(['command-exit']);
+  }, 120_000);
+
   it('refuses a command without {url}, with shell syntax, or with a miner option', async () => {
     const base = ['run', '--url', 'http://127.0.0.1:9/a.mp4', '--evaluator', 'command'];
     for (const [more, pattern] of [

@@ -11,14 +11,30 @@ import { DEVICES, LAYOUT_KINDS, parseClassMap, type Device, type LayoutKind } fr
 import type { Config } from '../../pipeline/types.js';
 import { readEnvFile } from '../../util/envfile.js';
 import { bytes, formatTable, percent, seconds } from '../../util/format.js';
+import { snapshotHost } from '../../host/snapshot.js';
 import type { ExternalOptions } from '../../miner/factory.js';
+import { PIPELINE_EVALUATOR_NAME } from '../../pipeline/factory.js';
 import type { ChallengeResult } from '../../pipeline/types.js';
+import { openStorage, redact, type Storage } from '../../store/index.js';
+import { DIAGNOSE_STUDY, saveDiagnosis } from '../../study/diagnosis.js';
+import { checkStudyName } from '../../study/select.js';
 import { normalizeEvaluatorArgs, withEvaluatorOptions, type EvaluatorArgs } from '../evaluator-options.js';
-import { caOption, checkModel, checkTMin, modelOption, readCa, tMinOption } from '../options.js';
+import {
+  accuracyFloorOption,
+  caOption,
+  checkModel,
+  checkTMin,
+  modelOption,
+  readCa,
+  storageLocation,
+  storageOptions,
+  tMinOption,
+  type StorageArgs,
+} from '../options.js';
 import { printJson } from '../output.js';
-import { createWaitLine } from '../wait-line.js';
+import { createWaitLine, type WaitLine } from '../wait-line.js';
 
-interface DiagnoseArgs extends EvaluatorArgs {
+interface DiagnoseArgs extends EvaluatorArgs, StorageArgs {
   url: string;
   env?: string;
   set?: string[];
@@ -33,6 +49,8 @@ interface DiagnoseArgs extends EvaluatorArgs {
   'class-map'?: string;
   'model-layout'?: string;
   json: boolean;
+  save: boolean;
+  study?: string;
 }
 
 export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
@@ -54,44 +72,89 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
         .option('pass-through', { type: 'string', array: true, describe: 'extra knob names allowed in --set' })
         .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
         .option('model-layout', { type: 'string', choices: LAYOUT_KINDS as unknown as string[], describe: 'how to read the model outputs when their shapes do not tell (see README: Your model)' })
-        .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
+        .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
+        .option('save', { type: 'boolean', default: false, describe: 'store the runs as one trial of --study in the results store' })
+        .option('study', { type: 'string', describe: `with --save: the study that gets the trial (default "${DIAGNOSE_STUDY}"; made when missing)` })
+        .options(storageOptions),
     ) as unknown as Argv<DiagnoseArgs>,
   handler: async (argv) => {
     const options = await normalizeDiagnoseArgs(argv);
     const wait = createWaitLine(process.stderr);
     const log = (line: string) => wait.log(`autotune: ${line}`);
     for (const note of options.notes) log(note);
-    if (options.external) return diagnoseExternal(options, options.external, argv.json, log);
-    const evaluator = createPipelineEvaluator({
-      modelPath: options.model,
-      device: options.device,
-      ca: options.ca,
-      referenceConfig: referenceConfig(options.referenceImgSize),
-      tMin: options.tMin,
-      passThrough: options.passThrough,
-      classMap: options.classMap,
-      layout: options.layout,
-      log,
-      onProgress: (p) => wait.progress(p),
-    });
-    const runs: ChallengeDetail[] = [];
+    // Opened first: a store that cannot be reached fails the command before any challenge runs.
+    const storage = options.save ? await openStorage(options.save.location) : null;
     try {
-      for (let i = 0; i < options.repeats; i++) {
-        runs.push(await evaluator.evaluate(options.config, { url: options.url, ...(options.truth ? { truthPath: options.truth } : {}) }));
-      }
+      const diagnosis = options.external
+        ? await diagnoseExternal(options, options.external, argv.json, log)
+        : await diagnosePipeline(options, argv.json, wait, log);
+      if (storage) await save(storage, options, diagnosis, log);
+      failIfAnyFailed(diagnosis.runs);
     } finally {
-      wait.clear();
-      await evaluator.close();
+      await storage?.close();
     }
-    const median = medianRun(runs);
-    if (argv.json) {
-      printJson({ ...summary(median, options.effective), ...(runs.length > 1 ? { runs: runs.map((r) => summary(r, options.effective)) } : {}) });
-    } else {
-      process.stdout.write(`${render(median, runs, options)}\n`);
-    }
-    failIfAnyFailed(runs);
   },
 };
+
+/** The runs of one diagnosis (printed already) and the name of the evaluator that measured them. */
+interface Diagnosis {
+  runs: ChallengeResult[];
+  evaluator: string;
+}
+
+async function diagnosePipeline(options: DiagnoseOptions, json: boolean, wait: WaitLine, log: (line: string) => void): Promise<Diagnosis> {
+  const evaluator = createPipelineEvaluator({
+    modelPath: options.model,
+    device: options.device,
+    ca: options.ca,
+    referenceConfig: referenceConfig(options.referenceImgSize),
+    tMin: options.tMin,
+    passThrough: options.passThrough,
+    classMap: options.classMap,
+    layout: options.layout,
+    log,
+    onProgress: (p) => wait.progress(p),
+  });
+  const runs: ChallengeDetail[] = [];
+  try {
+    for (let i = 0; i < options.repeats; i++) {
+      runs.push(await evaluator.evaluate(options.config, { url: options.url, ...(options.truth ? { truthPath: options.truth } : {}) }));
+    }
+  } finally {
+    wait.clear();
+    await evaluator.close();
+  }
+  const median = medianRun(runs);
+  if (json) {
+    printJson({ ...summary(median, options.effective), ...(runs.length > 1 ? { runs: runs.map((r) => summary(r, options.effective)) } : {}) });
+  } else {
+    process.stdout.write(`${render(median, runs, options)}\n`);
+  }
+  return { runs, evaluator: PIPELINE_EVALUATOR_NAME };
+}
+
+/** --save: the runs as one finished trial of the study (a failed challenge is stored too). */
+async function save(storage: Storage, options: DiagnoseOptions, diagnosis: Diagnosis, log: (line: string) => void): Promise<void> {
+  const { location, study } = options.save!;
+  const saved = await saveDiagnosis(
+    storage,
+    {
+      name: study,
+      objective: { kind: 'fastest-safe', accuracyFloor: accuracyFloorOption.default, tMin: options.tMin },
+      settings: {
+        evaluator: diagnosis.evaluator,
+        source: 'diagnose',
+        url: options.url,
+        ...(options.external ? {} : { model: options.model, device: options.device }),
+        db: redact(location),
+      },
+      host: snapshotHost(),
+    },
+    options.effective,
+    diagnosis.runs,
+  );
+  log(`saved as trial ${saved.trial.number} (${saved.trial.state}) of study "${saved.study.name}" in ${storage.path}`);
+}
 
 /** The result is printed either way; a failed challenge then exits non-zero (see the README's exit codes). */
 function failIfAnyFailed(runs: readonly ChallengeResult[]): void {
@@ -116,6 +179,8 @@ interface DiagnoseOptions {
   classMap: Record<number, number> | undefined;
   layout: LayoutKind | undefined;
   notes: string[];
+  /** --save: where the trial goes. */
+  save: { location: string; study: string } | null;
   /** A running miner or a command instead of the pipeline. */
   external: ExternalOptions | null;
 }
@@ -128,6 +193,13 @@ async function normalizeDiagnoseArgs(argv: DiagnoseArgs): Promise<DiagnoseOption
     throw new AutotuneError('E_USAGE', `--repeats ${argv.repeats} is not a positive integer`);
   }
   checkTMin(argv['t-min']);
+  const unsaved = (['study', 'storage', 'db'] as const).filter((k) => argv[k] !== undefined);
+  if (!argv.save && unsaved.length > 0) {
+    throw new AutotuneError('E_USAGE', `--${unsaved.join(', --')} only matter${unsaved.length === 1 ? 's' : ''} with --save`, {
+      hint: 'add --save to store the runs as a trial',
+    });
+  }
+  const save = argv.save ? { location: storageLocation(argv), study: checkStudyName(argv.study) ?? DIAGNOSE_STUDY } : null;
   const passThrough = argv['pass-through'] ?? [];
   const notes: string[] = [];
   const config: Config = {};
@@ -179,12 +251,13 @@ async function normalizeDiagnoseArgs(argv: DiagnoseArgs): Promise<DiagnoseOption
     classMap,
     layout,
     notes,
+    save,
     external,
   };
 }
 
 /** One challenge through a running miner or a command, with what a validator would see of it. */
-async function diagnoseExternal(o: DiagnoseOptions, external: ExternalOptions, json: boolean, log: (line: string) => void): Promise<void> {
+async function diagnoseExternal(o: DiagnoseOptions, external: ExternalOptions, json: boolean, log: (line: string) => void): Promise<Diagnosis> {
   const { externalEvaluatorFactory, memoryReferences } = await import('../../miner/factory.js');
   const video = { url: o.url, ...(o.truth ? { truthPath: o.truth } : {}) };
   // Without a space there is no reference config to restart the miner into: the pipeline's reference or none.
@@ -211,7 +284,7 @@ async function diagnoseExternal(o: DiagnoseOptions, external: ExternalOptions, j
   } else {
     process.stdout.write(`${renderExternal(r, runs, o, external, via)}\n`);
   }
-  failIfAnyFailed(runs);
+  return { runs, evaluator: factory.name };
 }
 
 function renderExternal(r: ChallengeResult, runs: readonly ChallengeResult[], o: DiagnoseOptions, external: ExternalOptions, via: string): string {

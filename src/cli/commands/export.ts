@@ -9,11 +9,10 @@ import { exportTable } from '../../replay/export.js';
 import { openStorage } from '../../store/index.js';
 import { selectStudy } from '../../study/select.js';
 import { makeDirs } from '../../util/fs.js';
-import { dbOption, studyOption } from '../options.js';
+import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
 
-interface ExportArgs {
+interface ExportArgs extends StorageArgs {
   study?: string;
-  db: string;
   table: string;
 }
 
@@ -23,10 +22,10 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   builder: (y) =>
     y
       .option('study', studyOption)
-      .option('db', dbOption)
+      .options(storageOptions)
       .option('table', { type: 'string', demandOption: true, describe: 'the CSV file to write (see docs/replay-table.md)' }),
   handler: async (args) => {
-    const storage = await openStorage(args.db, { mustExist: true });
+    const storage = await openStorage(storageLocation(args), { mustExist: true });
     let exported;
     let name: string;
     try {

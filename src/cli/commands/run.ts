@@ -9,17 +9,30 @@ import { pipelineEvaluatorFactory } from '../../pipeline/factory.js';
 import { parseClassMap } from '../../pipeline/infer/class-map.js';
 import { LAYOUT_KINDS, type LayoutKind } from '../../pipeline/infer/layout.js';
 import { SAMPLER_NAMES, type SamplerName } from '../../search/index.js';
-import { DEFAULT_DB_PATH } from '../../store/index.js';
+import { DEFAULT_DB_PATH, redact } from '../../store/index.js';
 import { checkStudyName } from '../../study/select.js';
 import { runSession, type SessionSettings } from '../../study/session.js';
 import { checkUrl, parseDuration, readUrlsFile, samplesIn } from '../../study/sources.js';
-import { accuracyFloorOption, caOption, checkAccuracyFloor, checkModel, checkTMin, dbOption, modelOption, readCa, tMinOption } from '../options.js';
+import {
+  accuracyFloorOption,
+  caOption,
+  checkAccuracyFloor,
+  checkModel,
+  checkTMin,
+  modelOption,
+  readCa,
+  storageFlag,
+  storageLocation,
+  storageOptions,
+  tMinOption,
+  type StorageArgs,
+} from '../options.js';
 import type { EvaluatorFactory } from '../../pipeline/types.js';
 import { replayEvaluatorFactory } from '../../replay/factory.js';
 import { normalizeEvaluatorArgs, normalizeReplayArgs, withRunEvaluatorOptions, type EvaluatorArgs, type ReplayArgs } from '../evaluator-options.js';
 import { formatRanking } from './trials.js';
 
-interface RunArgs extends EvaluatorArgs, ReplayArgs {
+interface RunArgs extends EvaluatorArgs, ReplayArgs, StorageArgs {
   url?: string[];
   urlsFile?: string;
   samples?: string;
@@ -28,7 +41,6 @@ interface RunArgs extends EvaluatorArgs, ReplayArgs {
   space: string;
   model: string;
   study?: string;
-  db: string;
   sampler: string;
   seed: number;
   trials?: number;
@@ -106,7 +118,7 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
   const session: SessionSettings = {
     space: args.space,
     study: checkStudyName(args.study),
-    db: args.db,
+    db: storageLocation(args),
     sampler: args.sampler as SamplerName,
     seed,
     // Without any budget, a study runs 20 sampled trials.
@@ -147,7 +159,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('space', { type: 'string', default: 'search-spaces/sn44.yaml', describe: 'search space file' })
       .option('model', modelOption)
       .option('study', { type: 'string', describe: "study name (default: the space's name); an existing study resumes" })
-      .option('db', dbOption)
+      .options(storageOptions)
       .option('sampler', { type: 'string', default: 'tpe', choices: ['tpe', 'random', 'grid'], describe: 'how configs are proposed' })
       .option('seed', { type: 'number', default: 1, describe: 'sampler seed' })
       .option('trials', { type: 'number', describe: 'sampled trials to run now, baselines not counted (default 20 without --time-limit)' })
@@ -171,8 +183,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const outcome = await runSession(settings, factory, io);
     const { result, study: name } = outcome;
     if (result.interrupted) {
-      say(`interrupted: ${result.trialsRun} trial(s) run now, every finished challenge is saved in ${settings.db}`);
-      say(`resume with the same command (study "${name}", --db ${settings.db}); the interrupted trial is kept as PRUNED`);
+      say(`interrupted: ${result.trialsRun} trial(s) run now, every finished challenge is saved in ${redact(settings.db)}`);
+      say(`resume with the same command (study "${name}", ${storageFlag(settings.db)}); the interrupted trial is kept as PRUNED`);
       process.exitCode = exitCodeOf('E_INTERRUPTED');
       return;
     }
@@ -186,7 +198,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const w = result.winner!;
     say('');
     say(`winner: trial ${w.number}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3)} s, accuracy ${w.accuracy?.toFixed(3) ?? '-'} (${w.phase} measurements)`);
-    say(`next: autotune trials --study ${name}${settings.db === DEFAULT_DB_PATH ? '' : ` --db ${settings.db}`}, then autotune emit`);
+    say(`next: autotune trials --study ${name}${settings.db === DEFAULT_DB_PATH ? '' : ` ${storageFlag(settings.db)}`}, then autotune emit`);
   },
 };
 

@@ -9,12 +9,11 @@ import { loadRanking, selectStudy } from '../../study/select.js';
 import { bytes, formatTable } from '../../util/format.js';
 import { printJson } from '../output.js';
 import { formatParams } from './trials.js';
-import { dbOption, studyOption } from '../options.js';
+import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
 
-interface ShowArgs {
+interface ShowArgs extends StorageArgs {
   number: string;
   study?: string;
-  db: string;
   json: boolean;
 }
 
@@ -27,7 +26,7 @@ export const showCommand: CommandModule<object, ShowArgs> = {
     y
       .positional('number', { type: 'string', demandOption: true, describe: 'trial number' })
       .option('study', studyOption)
-      .option('db', dbOption)
+      .options(storageOptions)
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
   handler: async (args) => {
     const text = String(args.number).trim();
@@ -35,7 +34,7 @@ export const showCommand: CommandModule<object, ShowArgs> = {
       throw new AutotuneError('E_USAGE', `${JSON.stringify(String(args.number))} is not a trial number`, { hint: 'pass a number from the first column of `autotune trials`' });
     }
     const number = Number(text);
-    const storage = await openStorage(args.db, { mustExist: true });
+    const storage = await openStorage(storageLocation(args), { mustExist: true });
     try {
       const study = await selectStudy(storage, args.study);
       const trial = await storage.getTrial(study.id, number);

@@ -9,11 +9,10 @@ import { loadRanking, requireTrials, selectStudy } from '../../study/select.js';
 import { RANK_TEST_ALPHA } from '../../study/stats.js';
 import { formatTable, percent, seconds } from '../../util/format.js';
 import { printJson } from '../output.js';
-import { dbOption, studyOption } from '../options.js';
+import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
 
-interface TrialsArgs {
+interface TrialsArgs extends StorageArgs {
   study?: string;
-  db: string;
   top?: number;
   json: boolean;
 }
@@ -63,14 +62,14 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
   builder: (y) =>
     y
       .option('study', studyOption)
-      .option('db', dbOption)
+      .options(storageOptions)
       .option('top', { type: 'number', describe: 'show only the first N' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON array in rank order' }),
   handler: async (args) => {
     if (args.top !== undefined && !(Number.isInteger(args.top) && args.top >= 1)) {
       throw new AutotuneError('E_USAGE', `--top must be a whole number >= 1, got ${args.top}`, { hint: 'e.g. --top 5; leave it out to list every trial' });
     }
-    const storage = await openStorage(args.db, { mustExist: true });
+    const storage = await openStorage(storageLocation(args), { mustExist: true });
     try {
       const loaded = await loadRanking(storage, await selectStudy(storage, args.study));
       const shown = args.top !== undefined ? loaded.ranking.slice(0, args.top) : loaded.ranking;
