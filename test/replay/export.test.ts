@@ -15,6 +15,7 @@ import type { ObjectiveSpec } from '../../src/store/types.js';
 import { openStudy } from '../../src/study/open.js';
 import { openSession, type SessionSettings } from '../../src/study/session.js';
 import { runCli } from '../helpers/cli.js';
+import { freshDatabase, postgresSkip, sayWhyPostgresSkips } from '../helpers/postgres.js';
 import { PLANTED_SPACE, writePlanted } from './fixtures/planted.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'autotune-replay-export-'));
@@ -94,6 +95,22 @@ describe('autotune export', () => {
     expect(missing.exitCode).not.toBe(0);
     expect(missing.stderr).toMatch(/^autotune: no results database at .*none\.db/);
   }, 60_000);
+
+  sayWhyPostgresSkips('the export from PostgreSQL');
+  it.skipIf(postgresSkip !== null)('exports with --storage from PostgreSQL the same table as from SQLite', async () => {
+    const planted = writePlanted(join(dir, 'planted-pg.csv'));
+    const objective = { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 } as const;
+    const url = await freshDatabase('export');
+    await replayStudy(planted, url, objective);
+    const sqlite = join(dir, 'beside-pg.db');
+    await replayStudy(planted, sqlite, objective);
+    const fromPg = join(dir, 'from-pg.csv');
+    const exported = await runCli(['export', '--storage', url, '--table', fromPg]);
+    expect(exported.exitCode, exported.stderr).toBe(0);
+    const fromSqlite = join(dir, 'from-sqlite.csv');
+    expect((await runCli(['export', '--db', sqlite, '--table', fromSqlite])).exitCode).toBe(0);
+    expect(readFileSync(fromPg, 'utf8')).toBe(readFileSync(fromSqlite, 'utf8'));
+  }, 120_000);
 
   it.each([
     ['fastest-safe', { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 }],
