@@ -8,7 +8,7 @@ const LAYERS = [
   ['util', 'errors'],
   ['lab', 'score', 'search'],
   ['pipeline'],
-  ['net', 'store', 'report'],
+  ['net', 'store', 'report', 'replay'],
   ['study', 'host'],
   ['emit'],
   ['apply', 'miner', 'demo'],

@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'E_COMMAND_EXIT' // the per-challenge command exited non-zero
   | 'E_ANSWER_SCHEMA' // a reply that is not the protocol's JSON
   | 'E_ANSWER_FRAMES' // an answer that does not fit the video (frames past its end, boxes outside the frame)
+  | 'E_REPLAY' // a replay table lacks the config (or video) a study asked for
   | 'E_ENV_FILE'
   | 'E_SYSCTL'
   | 'E_INTERRUPTED' // stopped by Ctrl-C; what finished is kept
@@ -52,6 +53,7 @@ const DEFAULT_EXIT: Partial<Record<ErrorCode, number>> = {
   E_INPUT: 2,
   E_SPACE_INVALID: 2,
   E_ENV_FILE: 2,
+  E_REPLAY: 2,
   E_INTERRUPTED: 130,
 };
 

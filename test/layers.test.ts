@@ -44,7 +44,7 @@ describe('the layer check', () => {
   it.each([
     ['a type-only import up (search -> pipeline)', { 'src/search/space.ts': "import type { Run } from '../pipeline/types.js';\nexport type Config = Run;\n" }, /no-upward-import-from-lab-score-search: src\/search\/space\.ts → src\/pipeline\/types\.ts/],
     ['a dynamic import up (util -> cli)', { 'src/util/lazy.ts': "export const load = () => import('../cli/main.js');\n" }, /no-upward-import-from-util-errors: src\/util\/lazy\.ts → src\/cli\/main\.ts/],
-    ['the store reaching into the study', { 'src/study/open.ts': 'export const open = 1;\n', 'src/store/types.ts': "import { open } from '../study/open.js';\nexport const o = open;\n" }, /no-upward-import-from-net-store-report: src\/store\/types\.ts → src\/study\/open\.ts/],
+    ['the store reaching into the study', { 'src/study/open.ts': 'export const open = 1;\n', 'src/store/types.ts': "import { open } from '../study/open.js';\nexport const o = open;\n" }, /no-upward-import-from-net-store-report-replay: src\/store\/types\.ts → src\/study\/open\.ts/],
     ['src importing a test helper', { 'test/helper.ts': 'export const h = 1;\n', 'src/pipeline/x.ts': "import { h } from '../../test/helper.js';\nexport const x = h;\n" }, /no-import-of-scripts-or-tests: src\/pipeline\/x\.ts → test\/helper\.ts/],
     ['a folder outside the layer order', { 'src/gadgets/a.ts': 'export const a = 1;\n' }, /no-unplaced-orphan: src\/gadgets\/a\.ts/],
   ])('fails on %s', async (_what, files, violation) => {

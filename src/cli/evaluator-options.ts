@@ -1,6 +1,7 @@
 // The options that pick what measures a challenge (shared by run and diagnose): the built-in
-// pipeline, a running miner reached through its endpoint, or a command per challenge. Normalized
-// here once; inner code sees ExternalOptions (made into an evaluator factory by src/miner/factory.ts).
+// pipeline, a running miner reached through its endpoint, or a command per challenge; on run also the
+// replay of a recorded table. Normalized here once; inner code sees ExternalOptions (made into an
+// evaluator factory by src/miner/factory.ts) or ReplayFactoryOptions (src/replay/factory.ts).
 
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
@@ -10,6 +11,9 @@ import type { ExternalOptions, ExternalTarget } from '../miner/factory.js';
 import { PROTOCOL_NAMES, type ProtocolName } from '../miner/protocol/index.js';
 import { checkUrl } from '../study/sources.js';
 import type { PipelineFactoryOptions } from '../pipeline/factory.js';
+import type { ReplayFactoryOptions } from '../replay/factory.js';
+import type { ReplayMissing } from '../replay/evaluator.js';
+import { readReplayTable } from '../replay/read.js';
 
 export interface EvaluatorArgs {
   evaluator: string;
@@ -26,9 +30,20 @@ export interface EvaluatorArgs {
 
 export const EVALUATOR_NAMES = ['pipeline', 'miner', 'command'] as const;
 
-export function withEvaluatorOptions<T>(y: Argv<T>): Argv<T & EvaluatorArgs> {
+const EVALUATOR_OPTION = {
+  choices: [...EVALUATOR_NAMES],
+  describe: "what measures a challenge: this project's pipeline, a running miner's endpoint, or a command",
+};
+
+/** --table and --replay-missing of `run --evaluator replay`. */
+export interface ReplayArgs {
+  table?: string;
+  replayMissing: string;
+}
+
+export function withEvaluatorOptions<T>(y: Argv<T>, evaluator: { describe: string; choices: string[] } = EVALUATOR_OPTION): Argv<T & EvaluatorArgs> {
   return y
-    .option('evaluator', { type: 'string', default: 'pipeline', choices: EVALUATOR_NAMES as unknown as string[], describe: "what measures a challenge: this project's pipeline, a running miner's endpoint, or a command" })
+    .option('evaluator', { type: 'string', default: 'pipeline', ...evaluator })
     .option('miner-url', { type: 'string', describe: "miner: the miner's base URL, e.g. http://127.0.0.1:7999" })
     .option('miner-dir', { type: 'string', describe: "miner: the miner's folder (its .env is rewritten per trial and restored)" })
     .option('pm2', { type: 'string', describe: 'miner: the pm2 process to restart with each trial (pm2 restart NAME --update-env)' })
@@ -38,6 +53,48 @@ export function withEvaluatorOptions<T>(y: Argv<T>): Argv<T & EvaluatorArgs> {
     .option('challenge-timeout', { type: 'number', describe: "miner/command: a challenge's timeout in seconds (default the validator's: 240 sn44, 30 turbovision)" })
     .option('reference', { type: 'string', default: 'miner', choices: ['miner', 'pipeline'], describe: "miner/command: accuracy against the miner's own answers under the space's reference config, or this project's pipeline (needs --model)" })
     .option('command', { type: 'string', describe: 'command: run per challenge, {url} = the video URL (one argument, no shell); prints an sn44 answer' }) as unknown as Argv<T & EvaluatorArgs>;
+}
+
+/** The evaluator options of `run`: those above, and the replay of a recorded table. */
+export function withRunEvaluatorOptions<T>(y: Argv<T>): Argv<T & EvaluatorArgs & ReplayArgs> {
+  return withEvaluatorOptions(y, {
+    choices: [...EVALUATOR_NAMES, 'replay'],
+    describe: "what measures a challenge: this project's pipeline, a running miner's endpoint, a command, or the replay of a recorded table (--table)",
+  })
+    .option('table', { type: 'string', describe: 'replay: the replay table (CSV, see docs/replay-table.md), e.g. from autotune export' })
+    .option('replay-missing', {
+      type: 'string',
+      default: 'error',
+      choices: ['error', 'fail'],
+      describe: 'replay: a config the table has no row for stops the study (error) or fails its challenges (fail)',
+    }) as unknown as Argv<T & EvaluatorArgs & ReplayArgs>;
+}
+
+/**
+ * The replay evaluator's options for `run --evaluator replay` (the table read and checked here); null
+ * for another evaluator. E_USAGE for options that do not fit together, E_INPUT for a malformed table.
+ */
+export function normalizeReplayArgs(
+  a: EvaluatorArgs & ReplayArgs,
+  context: { objective: string; tMin: number; seed: number },
+): ReplayFactoryOptions | null {
+  if (a.evaluator !== 'replay') {
+    if (a.table !== undefined) throw usage('--table needs --evaluator replay', 'add --evaluator replay, or drop --table');
+    return null;
+  }
+  const stray = (['minerUrl', 'minerDir', 'pm2', 'restartCommand', 'command', 'challengeTimeout'] as const).filter((k) => a[k] !== undefined);
+  if (stray.length > 0) {
+    const flags = stray.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    throw usage(`${flags.join(', ')} do not apply to --evaluator replay`, 'the table holds the measurements; drop them');
+  }
+  if (a.table === undefined) throw usage('--evaluator replay needs --table', 'e.g. --table results/study.csv, written by autotune export');
+  const table = readReplayTable(a.table);
+  if (context.objective === 'sn44' && !table.extras.includes('sn44_quality')) {
+    throw new AutotuneError('E_INPUT', `replay table ${a.table} has no sn44_quality column, which --objective sn44 needs`, {
+      hint: 'export the table with autotune export (it writes the column), or use --objective fastest-safe',
+    });
+  }
+  return { table, seed: context.seed, missing: a.replayMissing as ReplayMissing, tMin: context.tMin };
 }
 
 const usage = (message: string, hint: string) => new AutotuneError('E_USAGE', message, { hint });

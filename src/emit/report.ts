@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { MeasurementRecord, StudyRecord, TrialRecord } from '../store/types.js';
 import type { RankedTrial } from '../study/ranking.js';
 import { directionOf } from '../study/objective.js';
-import { speedScore } from '../score/sn44.js';
+import { sn44Quality } from '../score/sn44.js';
 import { renderReportHtml } from '../report/html.js';
 import type { ReportData, ReportTrial } from '../report/model.js';
 import { medianBreakdown, stageBreakdown } from '../report/stages.js';
@@ -29,12 +29,10 @@ const median = (values: number[]): number | null => {
 };
 
 // The store keeps each challenge's final SN44 estimate, not its parts. The quality part is
-// recovered from it: sn44 = 0.65 q + 0.35 speed(total, t_min), with the study's t_min. This is exact
-// whenever the box score passed the validator's 0.2 gate, which every usable config does.
+// recovered from it with the study's t_min (see sn44Quality).
 function qualityOf(m: MeasurementRecord, tMin: number): number | null {
   if (m.sn44 === null || m.timeline.total === null) return null;
-  const q = (m.sn44 - 0.35 * speedScore(m.timeline.total, 1, tMin)) / 0.65;
-  return Math.min(1, Math.max(0, q));
+  return Math.min(1, Math.max(0, sn44Quality(m.sn44, m.timeline.total, tMin)));
 }
 
 export function buildReportData(source: ReportSource): ReportData {

@@ -54,10 +54,19 @@ export const FAILURES: Readonly<Record<FailureReason, FailureClass>> = {
     exitCode: EXIT_ANSWER,
     hint: "a validator rejects this answer: check the miner's frame numbering and that its boxes are in original-frame pixels",
   },
+  replay: { code: 'E_REPLAY', exitCode: 2, hint: 'the replay table named in the message lacks what was asked (see docs/replay-table.md)' },
   internal: { code: 'E_INTERNAL', exitCode: 1, hint: 'run again with AUTOTUNE_DEBUG=1 and report what it prints' },
 };
 
 const REASONS = new Map(Object.entries(FAILURES).map(([reason, failure]) => [failure.code, reason as FailureReason]));
+
+/** The context flag of a typed error with which an evaluator stops the study instead of failing one challenge. */
+export const STOPS_STUDY = 'stopsStudy';
+
+/** Whether an evaluator's error ends the study (the runner rethrows it) rather than one challenge. */
+export function stopsStudy(err: unknown): boolean {
+  return isAutotuneError(err) && err.context[STOPS_STUDY] === true;
+}
 
 /** The failure a thrown error stands for: a typed error of the table keeps its reason (and hint), anything else is 'internal'. */
 export function failureOf(err: unknown): ChallengeError {

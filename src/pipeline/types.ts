@@ -49,6 +49,7 @@ export type FailureReason =
   | 'miner-down' // the miner refused or dropped the connection
   | 'miner-restart' // the miner did not come back ready with the trial's values
   | 'command-exit' // the target-runner command exited non-zero
+  | 'replay' // a replay table has no row for the config (--replay-missing fail), or recorded a failure without its reason
   | 'internal';
 
 export interface ChallengeError {
@@ -103,7 +104,10 @@ export interface VideoRef {
 
 /**
  * Runs one challenge. The built-in pipeline is one; a running miner, a command or a replay are others.
- * A failed challenge is a result with `error`, never a rejection (a rejection is recorded as 'internal').
+ * A failed challenge is a result with `error`, never a rejection (a rejection is recorded as a failed
+ * challenge, 'internal' unless it is a typed error). The one exception is a typed error that says the
+ * study cannot go on (`stopsStudy` in failure.ts, e.g. a replay table without the config): the study
+ * stops with it.
  */
 export interface Evaluator {
   evaluate(config: Config, video: VideoRef, signal?: AbortSignal): Promise<ChallengeResult>;

@@ -137,6 +137,21 @@ export function speedScore(seconds: number | null, bbox: number, tMin = DEFAULT_
   return Math.exp((-5 * (seconds - tMin)) / (SPEED_LIMIT_S - tMin));
 }
 
+/**
+ * The estimate's quality part from a final estimate and its time: q with final = 0.65 q + 0.35
+ * speed(seconds), at the given t_min. It is the estimate's quality whenever the box score passed the
+ * validator's 0.2 gate (every usable config does); below the gate the speed part was 0 and q comes out
+ * lower, so that sn44FromQuality at the same t_min still gives the recorded estimate back.
+ */
+export function sn44Quality(estimate: number, seconds: number, tMin = DEFAULT_T_MIN_S): number {
+  return (estimate - 0.35 * speedScore(seconds, 1, tMin)) / 0.65;
+}
+
+/** The final estimate from its quality part and the time, at a t_min (the inverse of sn44Quality). */
+export function sn44FromQuality(quality: number, seconds: number, tMin = DEFAULT_T_MIN_S): number {
+  return 0.65 * quality + 0.35 * speedScore(seconds, 1, tMin);
+}
+
 /** F1 of one frame's boxes against the reference's (greedy by score, IoU >= 0.5, same class). */
 export function frameAgreement(answer: readonly ScoredBox[], reference: readonly ScoredBox[]): number {
   if (answer.length === 0 && reference.length === 0) return 1;

@@ -7,6 +7,7 @@
 // measurements stay in the store but a PRUNED trial is never ranked feasible. A process that dies
 // outright leaves its trial RUNNING; the next open of the study marks it FAIL (see open.ts).
 
+import { stopsStudy } from '../pipeline/failure.js';
 import type { ChallengeResult, Evaluator, VideoRef } from '../pipeline/types.js';
 import { configKey, type Config, type Direction, type Sampler, type Space, type TrialSummary } from '../search/index.js';
 import type { Phase, Storage, StudyRecord, TrialRecord } from '../store/types.js';
@@ -182,6 +183,7 @@ async function evaluateSafely(evaluator: Evaluator, config: Config, video: Video
   try {
     return await evaluator.evaluate(config, video, abort);
   } catch (err) {
+    if (stopsStudy(err)) throw err;
     return thrownResult(config, video, err);
   }
 }

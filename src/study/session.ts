@@ -26,7 +26,9 @@ import { samplesIn, sha256File, videoRefsFor } from './sources.js';
 export type VideoSource =
   | { kind: 'urls'; urls: string[] }
   /** A folder served by the lab server in-process; `names` picks some of its .mp4 files. */
-  | { kind: 'samples'; dir: string; profile: string | undefined; names?: string[] };
+  | { kind: 'samples'; dir: string; profile: string | undefined; names?: string[] }
+  /** Videos known by name only (a replay table's): nothing is fetched or probed. */
+  | { kind: 'names'; names: string[] };
 
 /** A study's settings, normalized by the command that starts it. */
 export interface SessionSettings {
@@ -123,10 +125,10 @@ export async function openSession<E extends Evaluator>(
       videos = videoRefsFor(samples, base);
       samples.forEach((s, i) => videoFacts.push({ url: videos[i]!.url, path: s.path, size: s.size }));
       say(`serving ${samples.length} sample(s) from ${source.dir} at ${base}${source.profile ? ` (profile ${source.profile})` : ''}`);
-    } else {
+    } else if (source.kind === 'urls') {
       videos = source.urls.map((url) => ({ url }));
       videoFacts.push(...videos.map((v) => ({ url: v.url })));
-    }
+    } else videos = source.names.map((url) => ({ url }));
 
     const storage = await openStorage(settings.db);
     cleanup.push(() => storage.close());
@@ -151,7 +153,7 @@ export async function openSession<E extends Evaluator>(
         faststart: v.path ? await isFaststartFile(v.path) : null,
       });
     }
-    const netProbe = await probeFirstVideo(videos[0]!.url, ca, say);
+    const netProbe = source.kind === 'names' ? null : await probeFirstVideo(videos[0]!.url, ca, say);
     if (netProbe?.video && !netProbe.video.error) {
       const known = await storage.getVideo(videos[0]!.url);
       await storage.putVideo({

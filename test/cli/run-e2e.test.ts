@@ -74,4 +74,27 @@ describe('autotune run end to end (lab server, real pipeline)', () => {
     expect(summary.winner.feasible).toBe(true);
     expect(summary.winner.number).toBe(rows[0]!.number);
   }, 900_000);
+
+  it('exports the study as a replay table; replaying it with the same seed and settings ranks the configs in the same order', async () => {
+    const table = join(dir, 'study.csv');
+    const exported = await runCli(['export', '--db', db, '--table', table]);
+    expect(exported.exitCode, exported.stderr).toBe(0);
+    expect(exported.stdout).toMatch(/wrote .*study\.csv: \d+ challenges of study "quick" \(\d+ search, \d+ confirm\), 12 knob columns/);
+    const replayDb = join(dir, 'replay.db');
+    const replay = await runCli([
+      'run', '--evaluator', 'replay', '--table', table, '--space', 'search-spaces/quick.yaml', '--db', replayDb,
+      '--trials', '8', '--repeats', '1', '--confirm-top', '2', '--confirm-repeats', '1', '--sampler', 'grid', '--seed', '1',
+    ]);
+    expect(replay.exitCode, `${replay.stdout}\n${replay.stderr}`).toBe(0);
+    const ranked = async (file: string) => {
+      const out = await runCli(['trials', '--db', file, '--json']);
+      expect(out.exitCode, out.stderr).toBe(0);
+      return (JSON.parse(out.stdout) as { number: number; params: unknown; state: string; feasible: boolean; median: number | null; accuracy: number | null }[]).map(
+        ({ number, params, state, feasible, median, accuracy }) => ({ number, params, state, feasible, median, accuracy }),
+      );
+    };
+    const measured = await ranked(db);
+    expect(measured).toHaveLength(11);
+    expect(await ranked(replayDb)).toEqual(measured);
+  }, 300_000);
 });

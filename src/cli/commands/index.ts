@@ -7,6 +7,7 @@ import { labCommand } from './lab.js';
 import { netCommand } from './net.js';
 import { samplesCommand } from './samples.js';
 import { emitCommand } from './emit.js';
+import { exportCommand } from './export.js';
 import { runCommand } from './run.js';
 import { showCommand } from './show.js';
 import { trialsCommand } from './trials.js';
@@ -17,4 +18,4 @@ import { storeCommand } from './store.js';
 
 // One module per command; each is a thin layer over the library code.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [doctorCommand, samplesCommand, labCommand, applyCommand, netCommand, runCommand, trialsCommand, showCommand, emitCommand, reportCommand, demoCommand, modelCommand, inferCommand, diagnoseCommand, storeCommand];
+export const commands: CommandModule<any, any>[] = [doctorCommand, samplesCommand, labCommand, applyCommand, netCommand, runCommand, trialsCommand, showCommand, emitCommand, exportCommand, reportCommand, demoCommand, modelCommand, inferCommand, diagnoseCommand, storeCommand];

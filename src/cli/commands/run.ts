@@ -28,10 +28,11 @@ import {
   type StorageArgs,
 } from '../options.js';
 import type { EvaluatorFactory } from '../../pipeline/types.js';
-import { normalizeEvaluatorArgs, withEvaluatorOptions, type EvaluatorArgs } from '../evaluator-options.js';
+import { replayEvaluatorFactory } from '../../replay/factory.js';
+import { normalizeEvaluatorArgs, normalizeReplayArgs, withRunEvaluatorOptions, type EvaluatorArgs, type ReplayArgs } from '../evaluator-options.js';
 import { formatRanking } from './trials.js';
 
-interface RunArgs extends EvaluatorArgs, StorageArgs {
+interface RunArgs extends EvaluatorArgs, ReplayArgs, StorageArgs {
   url?: string[];
   urlsFile?: string;
   samples?: string;
@@ -74,7 +75,13 @@ export interface RunOptions {
 
 export function normalizeRunArgs(args: RunArgs): RunOptions {
   const sources = [args.url?.length ? 'url' : null, args.urlsFile ? 'urls-file' : null, args.samples ? 'samples' : null].filter(Boolean);
-  if (sources.length !== 1) {
+  const replaying = args.evaluator === 'replay';
+  if (replaying && sources.length > 0) {
+    throw new AutotuneError('E_USAGE', `--${sources.join(', --')} do${sources.length === 1 ? 'es' : ''} not apply to --evaluator replay`, {
+      hint: "the videos are the replay table's video values; drop the option",
+    });
+  }
+  if (!replaying && sources.length !== 1) {
     throw new AutotuneError('E_USAGE', sources.length ? `use only one of --${sources.join(', --')}` : 'no sample videos given', {
       hint: 'pass --url URL (repeatable), --urls-file FILE, or --samples DIR',
     });
@@ -103,15 +110,17 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
   const device = args.device as SessionSettings['device'];
   const classMap = args.classMap === undefined ? undefined : parseClassMap(args.classMap);
   const pipeline = { model: args.model, device, classMap, layout: args.modelLayout as LayoutKind | undefined, modelCheck: args.modelCheck };
-  const external = normalizeEvaluatorArgs(args, { objective: args.objective, tMin: args.tMin, pipeline });
-  // The pipeline runs --model; a miner needs it only for the pipeline's references.
-  if (!external || external.reference === 'pipeline') checkModel(args.model);
+  const seed = positiveInt('seed', args.seed, 0)!;
+  const replay = normalizeReplayArgs(args, { objective: args.objective, tMin: args.tMin, seed });
+  const external = replay ? null : normalizeEvaluatorArgs(args, { objective: args.objective, tMin: args.tMin, pipeline });
+  // The pipeline runs --model; a miner needs it only for the pipeline's references; a replay not at all.
+  if (!replay && (!external || external.reference === 'pipeline')) checkModel(args.model);
   const session: SessionSettings = {
     space: args.space,
     study: checkStudyName(args.study),
     db: storageLocation(args),
     sampler: args.sampler as SamplerName,
-    seed: positiveInt('seed', args.seed, 0)!,
+    seed,
     // Without any budget, a study runs 20 sampled trials.
     trials: trials === null && timeLimitMs === null ? 20 : trials,
     timeLimitMs,
@@ -125,19 +134,22 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
     confirmTop: positiveInt('confirm-top', args.confirmTop, 0)!,
     confirmRepeats,
     device,
-    source: args.samples
-      ? { kind: 'samples', dir: args.samples, profile: args.profile, names: samplesIn(args.samples).map((s) => s.name) }
-      : { kind: 'urls', urls: args.urlsFile ? readUrlsFile(args.urlsFile) : args.url!.map((u) => checkUrl(u, '--url')) },
+    source: replay
+      ? { kind: 'names', names: replay.table.videos }
+      : args.samples
+        ? { kind: 'samples', dir: args.samples, profile: args.profile, names: samplesIn(args.samples).map((s) => s.name) }
+        : { kind: 'urls', urls: args.urlsFile ? readUrlsFile(args.urlsFile) : args.url!.map((u) => checkUrl(u, '--url')) },
     ca: readCa(args.ca),
   };
-  return { session, factory: external ? externalEvaluatorFactory(external) : pipelineEvaluatorFactory(pipeline) };
+  const factory = replay ? replayEvaluatorFactory(replay) : external ? externalEvaluatorFactory(external) : pipelineEvaluatorFactory(pipeline);
+  return { session, factory };
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'Tune: measure configs of a search space on sample videos and store every challenge',
   builder: (y) =>
-    withEvaluatorOptions(
+    withRunEvaluatorOptions(
       y
       .option('url', { type: 'string', array: true, describe: 'sample video URL (repeatable)' })
       .option('urls-file', { type: 'string', describe: 'file with one sample video URL per line' })

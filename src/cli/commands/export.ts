@@ -1,0 +1,55 @@
+// autotune export: a study's challenges as a replay table (docs/replay-table.md), for
+// `autotune run --evaluator replay --table FILE` and `npm run bench:search -- --table FILE`.
+
+import { rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { AutotuneError } from '../../errors.js';
+import { exportTable } from '../../replay/export.js';
+import { openStorage } from '../../store/index.js';
+import { selectStudy } from '../../study/select.js';
+import { makeDirs } from '../../util/fs.js';
+import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
+
+interface ExportArgs extends StorageArgs {
+  study?: string;
+  table: string;
+}
+
+export const exportCommand: CommandModule<object, ExportArgs> = {
+  command: 'export',
+  describe: "Write every challenge of a study as a replay table (CSV): a column per knob, then video, repeat, total_s, accuracy, coverage, failed",
+  builder: (y) =>
+    y
+      .option('study', studyOption)
+      .options(storageOptions)
+      .option('table', { type: 'string', demandOption: true, describe: 'the CSV file to write (see docs/replay-table.md)' }),
+  handler: async (args) => {
+    const storage = await openStorage(storageLocation(args), { mustExist: true });
+    let exported;
+    let name: string;
+    try {
+      const study = await selectStudy(storage, args.study);
+      name = study.name;
+      exported = await exportTable(storage, study);
+    } finally {
+      await storage.close();
+    }
+    if (exported.rows === 0) {
+      throw new AutotuneError('E_STUDY', `study "${name}" has no measured challenge to export`, { hint: `run autotune run --study ${name} ... first` });
+    }
+    makeDirs(dirname(args.table), 'the folder of --table');
+    // Written beside the file and renamed over it: a reader never sees half a table.
+    const partial = `${args.table}.partial`;
+    try {
+      await writeFile(partial, exported.text);
+      await rename(partial, args.table);
+    } catch (err) {
+      throw new AutotuneError('E_INPUT', `cannot write --table ${args.table} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
+        hint: 'choose a file you can write to',
+      });
+    }
+    const phases = Object.entries(exported.phases).map(([phase, n]) => `${n} ${phase}`).join(', ');
+    process.stdout.write(`wrote ${args.table}: ${exported.rows} challenges of study "${name}" (${phases}), ${exported.knobs.length} knob columns\n`);
+  },
+};
