@@ -33,6 +33,7 @@ export function trialFromRow(row: Row): TrialRecord {
     value: (row.value as number | null) ?? null,
     feasible: row.feasible === 1,
     violation: (row.violation as number | null) ?? null,
+    verdict: parse(row.verdict_json),
     workerHost: row.worker_host as string,
     workerPid: row.worker_pid as number,
     startedAt: row.started_at as string,

@@ -92,7 +92,7 @@ class SqliteStorage implements Storage {
       trialsOfStudy: db.prepare('SELECT * FROM trials WHERE study_id = ? ORDER BY number'),
       finishTrial: db.prepare(
         `UPDATE trials SET state = @state, reason = @reason, value = @value, feasible = @feasible,
-           violation = @violation, finished_at = @finishedAt
+           violation = @violation, verdict_json = @verdict, finished_at = @finishedAt
          WHERE id = @id AND state = 'RUNNING'`,
       ),
       insertMeasurement: db.prepare(
@@ -191,6 +191,7 @@ class SqliteStorage implements Storage {
               value: null,
               feasible: 0,
               violation: null,
+              verdict: null,
               finishedAt: now(),
             });
             marked.push(trial.number);
@@ -230,6 +231,7 @@ class SqliteStorage implements Storage {
         value: finiteOrNull(outcome.value),
         feasible: outcome.feasible ? 1 : 0,
         violation: finiteOrNull(outcome.violation),
+        verdict: outcome.verdict ? json(outcome.verdict) : null,
         finishedAt: now(),
       });
       const row = this.stmt.trialById.get(trialId) as Row | undefined;
@@ -256,6 +258,7 @@ class SqliteStorage implements Storage {
       const row = this.stmt.trialById.get(trialId) as Row | undefined;
       if (!row) throw unknownTrial(trialId, this.path);
       const trial = trialFromRow(row);
+      // A trial's own measurements are taken while it runs; the race and the control rounds measure finished ones.
       const allowed = m.phase === 'search' ? trial.state === 'RUNNING' : trial.state === 'COMPLETE';
       if (!allowed) throw finishedTrial(trial, `add a ${m.phase} measurement`);
       const createdAt = now();
