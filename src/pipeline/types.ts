@@ -90,6 +90,11 @@ export interface VideoRef {
 export interface Evaluator {
   evaluate(config: Config, video: VideoRef, signal?: AbortSignal): Promise<ChallengeResult>;
   close(): Promise<void>;
+  /**
+   * What changing the config between two challenges costs: 'free' (default) or 'restart' (a running
+   * miner restarts for each new config), so a runner keeps a config's challenges together.
+   */
+  readonly switching?: 'free' | 'restart';
 }
 
 /** What a study session hands the evaluator it creates. */

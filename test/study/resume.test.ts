@@ -48,7 +48,9 @@ describe('resume', () => {
     expect(before.filter((t) => t.state === 'RUNNING')).toHaveLength(1);
     const runningNumber = before.find((t) => t.state === 'RUNNING')!.number;
 
-    const rerun = await execa('node', ['--import', 'tsx', script, db, 'crash', '2'], { reject: false });
+    // --trials counts the study's sampled trials in all: two more than those that finished.
+    const sampled = finished.filter((t) => t.baseline === null).length;
+    const rerun = await execa('node', ['--import', 'tsx', script, db, 'crash', String(sampled + 2)], { reject: false });
     expect(rerun.stderr).toBe('');
     expect(rerun.exitCode).toBe(0);
     expect(rerun.stdout).toContain(`recovered ${runningNumber}`);

@@ -70,8 +70,9 @@ describe('study runner', () => {
       ['v2.mp4', 2, 'search'],
     ]);
     expect((await storage.listMeasurements({ studyId: study.id }))).toHaveLength(6 * 4);
-    // Re-running the study does not measure the baselines again.
-    const again = await runStudy({ ...options, trials: 1 });
+    // Re-running the study does not measure the baselines again; --trials counts the study's sampled trials in all.
+    expect((await runStudy({ ...options, trials: 4 })).trialsRun).toBe(0);
+    const again = await runStudy({ ...options, trials: 5 });
     expect(again.trialsRun).toBe(1);
     expect((await storage.listTrials(study.id)).at(-1)).toMatchObject({ number: 6, baseline: null });
   });
@@ -181,7 +182,7 @@ describe('study runner', () => {
     expect(result.raced).toEqual([]);
     const trials = (await storage.listTrials(study.id));
     expect(trials.every((t) => t.state === 'FAIL')).toBe(true);
-    expect(trials[0]!.reason).toBe('every challenge failed: stall x4');
+    expect(trials[0]!.reason).toBe('every challenge failed: stall x4; first: stall: connection reset by peer');
     const report = noWinnerReport(result.ranking)!;
     expect(report).toContain('every trial failed (4 trials, 16/16 challenges failed)');
     expect(report).toContain('failure reasons: stall x16');
