@@ -62,13 +62,16 @@ export function gainLines(winner: RankedTrial, ranking: readonly RankedTrial[]):
     const speed = ratio === null || ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}x ${ratio >= 1 ? 'faster' : 'slower'}`;
     const [mine, theirs] = basis === 'race' ? [winner.median, b.median] : [winner.search.median, b.search.median];
     const saved = basis !== 'control-normalised' && mine !== null && theirs !== null ? `, ${((theirs - mine) * 1000).toFixed(0)} ms saved` : '';
-    const sn = winner.sn44 !== null && b.sn44 !== null && winner.phase === b.phase ? `, SN44 ${b.sn44.toFixed(3)} -> ${winner.sn44.toFixed(3)}` : '';
+    const sn =
+      basis !== 'control-normalised' && winner.sn44 !== null && b.sn44 !== null && winner.phase === b.phase
+        ? `, SN44 ${b.sn44.toFixed(3)} -> ${winner.sn44.toFixed(3)}`
+        : '';
     const on =
       basis === 'race'
         ? 'race figures, same rounds'
         : basis === 'search'
           ? 'search figures'
-          : "search figures relative to the control measured near each (the host's speed changed)";
+          : "search figures, each relative to the control measured near it: the host's speed changed";
     return `vs ${name} (trial ${b.number}, median ${s(theirs)}${b.feasible ? '' : ', infeasible'}): ${speed}${saved}${sn} (${on})`;
   });
 }
