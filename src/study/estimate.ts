@@ -2,7 +2,7 @@
 // run (at the mean cost of the finished ones when trials stop early), the control rounds between
 // them, and the confirmation race. Progress bars use it so they never sit at 100% through a race.
 
-import { CONTROL_EVERY_ROUNDS, plannedOf, raceOf, type RunView } from './schedule.js';
+import { controlInterval, plannedOf, raceOf, type RunView } from './schedule.js';
 
 export interface EstimateInput {
   /** The study's sampled-trial budget and how many of it are used; null budget: bounded by time. */
@@ -36,7 +36,7 @@ export function estimateTotal(view: RunView, input: EstimateInput): number {
   } else if (input.timeShare !== null && input.timeShare > 0.02 && input.timeShare < 1 && !view.outOfTime) {
     search += Math.round(input.searchChallengesThisRun * (1 / input.timeShare - 1));
   }
-  const control = view.standing.controlTrial ? Math.floor((search + view.sinceControl) / (CONTROL_EVERY_ROUNDS * v)) * v : 0;
+  const control = view.standing.controlTrial ? Math.floor((search + view.sinceControl) / controlInterval(view.standing, v)) * v : 0;
 
   let race = 0;
   if (policy.confirmRepeats > 0) {

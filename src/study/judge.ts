@@ -72,17 +72,16 @@ export function judgeTrial(input: JudgeInput): Judgement {
       }
     }
   }
+  // Adaptive repeats: a clear loser is judged on its first block or two (see clearLoss).
+  if (k > 0 && k <= v && policy.repeats.kind === 'auto' && !input.baseline && input.incumbent) {
+    const loss = clearLoss(comparable(blocks), input.incumbent.blocks, direction, v);
+    if (loss) return stop('COMPLETE', 'clear-loser', null, { ratio: loss.ratio, vs: input.incumbent.number, normalised: input.normalised });
+  }
   if (k > 0 && k % v === 0) {
     const round = k / v;
     if (policy.repeats.kind === 'fixed') {
       if (round >= policy.repeats.repeats) return stop('COMPLETE', 'planned', null);
     } else {
-      if (round === 1 && !input.baseline && input.incumbent) {
-        const loss = clearLoss(comparable(blocks), input.incumbent.blocks, direction);
-        if (loss) {
-          return stop('COMPLETE', 'clear-loser', null, { ratio: loss.ratio, vs: input.incumbent.number, normalised: input.normalised });
-        }
-      }
       if (round >= AUTO_MIN_REPEATS && isPrecise(blocks, input.seed)) return stop('COMPLETE', 'precise', null);
       if (round >= policy.repeats.maxRepeats) return stop('COMPLETE', 'planned', null);
     }

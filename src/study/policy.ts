@@ -35,7 +35,10 @@ export const AUTO_PRECISION = 0.05;
 /** A contender gets at least this many repeats under adaptive repeats (one value has no spread). */
 export const AUTO_MIN_REPEATS = 2;
 export const DEFAULT_MAX_REPEATS = 5;
-/** After its first round, a trial slower than the incumbent's slowest on every video by this much is a clear loser. */
+/**
+ * A trial slower than the incumbent's slowest on every video of its first round by this much is a
+ * clear loser; judged on fewer videos, the margin grows in proportion (see clearLoss).
+ */
 export const CLEAR_LOSER_MARGIN = 0.05;
 /** Accuracy this far under the floor on every block so far: the trial cannot become feasible. */
 export const FAR_BELOW_FLOOR = 0.05;

@@ -12,8 +12,17 @@ import { replayConfirmRace, type ConfirmRace } from './race.js';
 import { rawBlock } from './ranking.js';
 import { raceContenders, type Incumbent, type Standing } from './standing.js';
 
-/** A control round comes after this many rounds' worth of other challenges: the control costs at most a quarter of the study. */
-export const CONTROL_EVERY_ROUNDS = 3;
+/**
+ * A control round comes after this many rounds' worth of other challenges while the host is steady
+ * (the control costs at most a sixth of the study), and more often once it drifted (at most a third),
+ * so trials are set against a control measured closer to them when it matters.
+ */
+export const CONTROL_EVERY_ROUNDS = 5;
+export const CONTROL_EVERY_ROUNDS_DRIFTING = 2;
+
+export function controlInterval(standing: Standing, videos: number): number {
+  return (standing.drift.detected ? CONTROL_EVERY_ROUNDS_DRIFTING : CONTROL_EVERY_ROUNDS) * videos;
+}
 
 export type StopReason = 'trials' | 'time-limit' | 'exhausted' | 'interrupted';
 
@@ -76,7 +85,7 @@ export function decideNext(view: RunView): Step {
 
   const searching = !view.outOfTime && !view.exhausted && (view.pendingBaselines.length > 0 || view.budgetLeft === null || view.budgetLeft > 0);
   if (searching) {
-    if (standing.controlTrial && view.sinceControl >= CONTROL_EVERY_ROUNDS * videos.length) {
+    if (standing.controlTrial && view.sinceControl >= controlInterval(standing, videos.length)) {
       return { kind: 'control-round', trial: standing.controlTrial, round: controlRounds(data, standing.controlTrial) + 1 };
     }
     return { kind: 'start-trial', baseline: view.pendingBaselines[0] ?? null };
