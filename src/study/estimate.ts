@@ -2,7 +2,7 @@
 // run (at the mean cost of the finished ones when trials stop early), the control rounds between
 // them, and the confirmation race. Progress bars use it so they never sit at 100% through a race.
 
-import { controlInterval, plannedOf, raceOf, type RunView } from './schedule.js';
+import { controlInterval, plannedOf, raceDone, raceOf, type RunView } from './schedule.js';
 
 export interface EstimateInput {
   /** The study's sampled-trial budget and how many of it are used; null budget: bounded by time. */
@@ -43,7 +43,8 @@ export function estimateTotal(view: RunView, input: EstimateInput): number {
     const raceStarted = data.trials().some((t) => data.race(t.id).length > 0);
     if (raceStarted) {
       const state = raceOf(view);
-      if (state) {
+      const kept = new Set(view.standing.controlTrial ? [view.standing.controlTrial.id] : []);
+      if (state && !raceDone(state.race, policy, kept)) {
         const measuredThisRound = state.race.live.reduce((s, id) => s + data.race(id).filter((m) => m.repeat === state.race.rounds + 1).length, 0);
         race = Math.max(0, state.race.live.length * v * (policy.confirmRepeats - state.race.rounds) - measuredThisRound);
       }
