@@ -7,7 +7,7 @@
 // studies' winner (and would the absolute figures have)? Prints a table and saves
 // results/bench/truth-<timestamp>.{md,json} with the studies' database.
 //
-//   npm run bench:truth -- [--frames 100] [--clips 2] [--seeds 1,2] [--space scripts/bench/truth.yaml]
+//   npm run bench:truth -- [--frames 50] [--size 640x360] [--clips 2] [--seeds 1,2] [--space scripts/bench/truth.yaml]
 //
 // The machine is shared: the 1-minute load average is sampled through each study and printed with it.
 
@@ -34,7 +34,9 @@ const burner = fileURLToPath(new URL('./bench/cpu-burner.cjs', import.meta.url))
 
 const args = yargs(hideBin(process.argv))
   .usage('npm run bench:truth -- [options]')
-  .option('frames', { type: 'number', default: 100, describe: 'frames per lab clip (1280x720, 25 fps)' })
+  .option('frames', { type: 'number', default: 50, describe: 'frames per lab clip (25 fps)' })
+  .option('size', { type: 'string', default: '640x360', describe: 'clip size WIDTHxHEIGHT' })
+  .option('accuracy-floor', { type: 'number', default: 0.3, describe: 'low, so that speed decides the ranking (stride 2 answers half the frames)' })
   .option('clips', { type: 'number', default: 2, describe: 'lab clips' })
   .option('seeds', { type: 'string', default: '1,2', describe: 'grid seeds of the two studies' })
   .option('space', { type: 'string', default: 'scripts/bench/truth.yaml', describe: 'search space (small: every config is measured)' })
@@ -89,7 +91,7 @@ async function study(o: { name: string; seed: number; loaded: boolean; db: strin
       ...policy,
       control: undefined,
       warmup: 0,
-      objective: { kind: 'fastest-safe', accuracyFloor: 0.5, tMin: 2 },
+      objective: { kind: 'fastest-safe', accuracyFloor: args['accuracy-floor'], tMin: 2 },
       device: 'cpu',
       source: { kind: 'samples', dir: o.clipsDir, profile: 'lan', names: o.clips },
       ca: undefined,
@@ -166,7 +168,8 @@ async function main(): Promise<void> {
   const base = join(args.out, `truth-${stamp}`);
   const db = `${base}.db`;
   await ensureModel(args.model, say);
-  const { dir, clips } = await ensureClips({ frames: args.frames, clips: args.clips, width: 1280, height: 720, fps: 25 }, say);
+  const [width, height] = args.size.split('x').map(Number) as [number, number];
+  const { dir, clips } = await ensureClips({ frames: args.frames, clips: args.clips, width, height, fps: 25 }, say);
   say(`host: ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const results: StudyFigures[] = [];
   for (const loaded of args.load ? [false, true] : [false]) {
@@ -198,7 +201,7 @@ async function main(): Promise<void> {
   const quietAgree = quiet.every((r) => r.winner?.key === quietWinner);
   const lines = [
     '',
-    `Truth benchmark (${args.frames}-frame 1280x720 lab clips x ${clips.length}, space ${args.space}, grid seeds ${seeds.join(' and ')}, ` +
+    `Truth benchmark (${args.frames}-frame ${args.size} lab clips x ${clips.length}, space ${args.space}, grid seeds ${seeds.join(' and ')}, ` +
       `adaptive repeats up to ${args['max-repeats']}, racing, confirmation race of ${args['confirm-repeats']} rounds; ${availableParallelism()} cores):`,
     '',
     table,
