@@ -7,6 +7,7 @@ export class StudyData {
   private readonly trialsById = new Map<number, TrialRecord>();
   private readonly byTrial = new Map<number, MeasurementRecord[]>();
   private readonly all: MeasurementRecord[] = [];
+  private sorted: TrialRecord[] | null = null;
   /** Id of the latest search measurement: confirm measurements after it belong to the current race. */
   lastSearchId = 0;
 
@@ -25,15 +26,17 @@ export class StudyData {
 
   put(t: TrialRecord): void {
     this.trialsById.set(t.id, t);
+    this.sorted = null;
   }
 
   trial(id: number): TrialRecord | undefined {
     return this.trialsById.get(id);
   }
 
-  /** Every trial, by number. */
-  trials(): TrialRecord[] {
-    return [...this.trialsById.values()].sort((a, b) => a.number - b.number);
+  /** Every trial, by number (do not change the array). */
+  trials(): readonly TrialRecord[] {
+    this.sorted ??= [...this.trialsById.values()].sort((a, b) => a.number - b.number);
+    return this.sorted;
   }
 
   /** A trial's measurements in the order they were taken, of one phase when given. */

@@ -2,7 +2,7 @@
 // the control cost, what the race dropped and saved, and the warnings with what to do.
 
 import { driftWarning } from './drift.js';
-import type { StudyAnalysis } from './ranking.js';
+import type { RankedTrial, StudyAnalysis } from './ranking.js';
 import { warningLines } from './warnings.js';
 
 /** One line on the host's speed: the drift warning, or that the control saw none. */
@@ -43,5 +43,14 @@ export function raceLine(analysis: StudyAnalysis): string | null {
 export function studyNotes(analysis: StudyAnalysis): string[] {
   return [driftLine(analysis), controlLine(analysis), raceLine(analysis), ...warningLines(analysis.ranking)].filter(
     (l): l is string => l !== null,
+  );
+}
+
+/** The winner in one line, with the phase its figures come from. */
+export function describeWinner(w: RankedTrial): string {
+  const ratio = w.ratioToControl ? `, ${w.ratioToControl.median.toFixed(2)}x the control's time` : '';
+  return (
+    `trial ${w.number}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3)} s ` +
+    `(${w.phase === 'confirm' ? 'confirmation race' : 'search'} figures, ${w.challenges} challenges)${ratio}, accuracy ${w.accuracy?.toFixed(3) ?? '-'}`
   );
 }

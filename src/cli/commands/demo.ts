@@ -5,7 +5,7 @@ import { AutotuneError, exitCodeOf } from '../../errors.js';
 import { DEMO_DEFAULTS, runDemo, type DemoOptions } from '../../demo/run-demo.js';
 import { parseDuration } from '../../study/sources.js';
 import { accuracyFloorOption, checkAccuracyFloor, parseRepeats } from '../options.js';
-import { describeWinner } from '../../study/describe.js';
+import { describeWinner } from '../../study/notes.js';
 import { formatRanking } from './trials.js';
 
 interface DemoArgs {

@@ -11,8 +11,7 @@ import { DEFAULT_MAX_REPEATS, DEFAULT_RACE, type RacePolicy } from '../../study/
 import { runSession, type SessionSettings } from '../../study/session.js';
 import { checkUrl, parseDuration, readUrlsFile, samplesIn } from '../../study/sources.js';
 import { accuracyFloorOption, caOption, parseRepeats, checkAccuracyFloor, checkModel, checkTMin, dbOption, modelOption, readCa, tMinOption } from '../options.js';
-import { studyNotes } from '../../study/notes.js';
-import { describeWinner } from '../../study/describe.js';
+import { describeWinner, studyNotes } from '../../study/notes.js';
 import { formatRanking } from './trials.js';
 
 interface RunArgs {
