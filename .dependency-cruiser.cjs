@@ -11,7 +11,7 @@ const LAYERS = [
   ['net', 'store', 'report'],
   ['study', 'host'],
   ['emit'],
-  ['apply', 'demo'],
+  ['apply', 'miner', 'demo'],
   ['cli'],
 ];
 

@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // One throwaway PostgreSQL cluster for the suite; each file that needs it makes its own database.
+    globalSetup: ['test/helpers/postgres-cluster.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 120_000,

@@ -8,9 +8,11 @@ export type ErrorCode =
   | 'E_PORT_IN_USE'
   | 'E_FFMPEG'
   | 'E_FFMPEG_MISSING'
+  | 'E_FFMPEG_BROKEN' // the ffmpeg found cannot run, or runs but cannot decode H.264
   | 'E_NVDEC_UNAVAILABLE'
   | 'E_MODEL_LAYOUT'
   | 'E_MODEL_LOAD'
+  | 'E_MODEL_CHECK' // the model's answer is not a detector's: a study would rank garbage
   | 'E_PROVIDER'
   | 'E_SPACE_INVALID'
   | 'E_STORE'
@@ -21,10 +23,18 @@ export type ErrorCode =
   | 'E_NO_RANGE'
   | 'E_MOOV_NOT_IN_PREFIX'
   | 'E_STALL'
+  | 'E_TOO_SLOW' // a download that cannot finish within the challenge's timeout at its measured rate
   | 'E_RESET'
   | 'E_DECODE'
   | 'E_PM2'
   | 'E_PM2_RESTART'
+  | 'E_MINER' // a running miner that cannot be measured (not answering, driven by another study)
+  | 'E_MINER_DOWN' // the miner refused or dropped a challenge's connection
+  | 'E_MINER_RESTART' // the miner did not come back ready with a config's values
+  | 'E_TIMEOUT' // no complete reply within the challenge's timeout (the miner's or the command's)
+  | 'E_COMMAND_EXIT' // the per-challenge command exited non-zero
+  | 'E_ANSWER_SCHEMA' // a reply that is not the protocol's JSON
+  | 'E_ANSWER_FRAMES' // an answer that does not fit the video (frames past its end, boxes outside the frame)
   | 'E_ENV_FILE'
   | 'E_SYSCTL'
   | 'E_INTERRUPTED' // stopped by Ctrl-C; what finished is kept

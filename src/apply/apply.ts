@@ -3,12 +3,13 @@
 // refuse runs before anything is written; a failed restart puts the old .env back and restarts again.
 import { chmod, copyFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { AutotuneError, messageOf } from '../errors.js';
 import { envValues, parseEditableEnv, setEnvValues } from './env-editor.js';
-import { readRecords, stampedName, writeRecords, type ApplyRecord } from './manifest.js';
-import { checkMinerDir, envPathOf, readOptional } from './miner-dir.js';
+import { checkTunedKnobs, type KnobRules } from './knobs.js';
+import { manifestPath, readRecords, stampedName, writeRecords, type ApplyRecord } from './manifest.js';
+import { checkMinerDir, envPathOf, envTarget, readOptional, writeProblem } from './miner-dir.js';
 import { findPm2Process, pm2Restart, pm2Stop, resolvePm2, waitOnline, type WaitOptions } from './pm2.js';
 import {
   currentSysctl,
@@ -25,6 +26,8 @@ import { makeDirs } from '../util/fs.js';
 export interface ApplyOptions {
   minerDir: string;
   envFile: string;
+  /** The knobs apply may write: a space's, checked against its ranges, plus keys named explicitly. */
+  knobs: KnobRules;
   pm2: string | null;
   sysctlFile: string | null;
   sysctlDir: string;
@@ -46,8 +49,12 @@ export async function applyTuned(o: ApplyOptions): Promise<ApplyOutcome> {
   const now = o.now ?? new Date();
   const root = o.root ?? isRoot();
   checkMinerDir(o.minerDir);
-  const tuned = await readTunedEnv(o.envFile);
+  const tunedFile = await readTunedEnv(o.envFile);
+  const tuned = tunedFile.values;
+  checkTunedKnobs(tuned, o.knobs, o.envFile, tunedFile.spaceFile);
   const envPath = envPathOf(o.minerDir);
+  // A linked .env is written through its link: the link stays, the file it points to changes.
+  const target = envTarget(envPath);
   const before = await readOptional(envPath);
   const editable = parseEditableEnv(before ?? '', envPath);
   const sysctlText = o.sysctlFile ? await readOptional(o.sysctlFile) : null;
@@ -63,6 +70,8 @@ export async function applyTuned(o: ApplyOptions): Promise<ApplyOutcome> {
   o.log(diff === '' ? `${envPath} already carries the tuned values` : diff.trimEnd());
   const sysctlTarget = o.sysctlFile ? installedSysctlPath(o.sysctlDir) : null;
 
+  if (target.link !== null) o.log(`${envPath} is a link to ${target.path}: apply writes through it and keeps the link`);
+
   if (!o.yes) {
     o.log('dry run: nothing was changed. With --yes apply would:');
     if (diff !== '') o.log(`  - back up ${envPath} and write the change above`);
@@ -72,12 +81,20 @@ export async function applyTuned(o: ApplyOptions): Promise<ApplyOutcome> {
   }
 
   const backup = before === null ? null : stampedName(o.minerDir, '.env.autotune-backup', now);
-  if (backup) await copyFile(envPath, backup);
-  const record: ApplyRecord = { at: now.toISOString(), env: { path: envPath, backup }, sysctl: null, pm2: pm2?.name ?? null };
+  const record: ApplyRecord = { at: now.toISOString(), env: { path: envPath, backup, link: target.link }, sysctl: null, pm2: pm2?.name ?? null };
   const records = readRecords(o.minerDir);
-  await writeRecords(o.minerDir, [...records, record]);
-  await writeAtomically(envPath, after);
-  o.log(backup ? `wrote ${envPath} (backup ${backup})` : `created ${envPath}`);
+  const hadManifest = existsSync(manifestPath(o.minerDir));
+  // Nothing is left half-done: a write that fails (read-only folder, no space) undoes the ones before it.
+  try {
+    if (backup) await copyFile(envPath, backup);
+    await writeRecords(o.minerDir, [...records, record]);
+    await writeAtomically(target.path, after);
+  } catch (err) {
+    if (backup) await rm(backup, { force: true }).catch(() => {});
+    await (hadManifest ? writeRecords(o.minerDir, records) : rm(manifestPath(o.minerDir), { force: true })).catch(() => {});
+    throw writeProblem(err, 'nothing was changed');
+  }
+  o.log(backup ? `wrote ${target.path} (backup ${backup})` : `created ${envPath}`);
 
   if (pm2) {
     const newValues = envValues(parseEditableEnv(after, envPath));
@@ -87,7 +104,7 @@ export async function applyTuned(o: ApplyOptions): Promise<ApplyOutcome> {
       const proc = await waitOnline(pm2.bin, pm2.name, expected, o.wait);
       o.log(`pm2: ${pm2.name} is online (pid ${proc.pid}) with the new values`);
     } catch (err) {
-      await restoreEnv(envPath, before, backup);
+      await restoreEnv(target.path, before, backup);
       await writeRecords(o.minerDir, records);
       const oldValues = envValues(editable);
       const oldExpected = Object.fromEntries(tuned.filter((t) => t.key in oldValues).map((t) => [t.key, oldValues[t.key]!]));
@@ -165,17 +182,23 @@ function canWrite(target: string): boolean {
   }
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.autotune-tmp-${process.pid}`;
+/** Writes `path` (a real file, not a link) by renaming a temp file beside it onto it, keeping the file's mode. */
+export async function writeAtomically(path: string, text: string): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.autotune-tmp-${process.pid}`);
   const mode = await stat(path).then((s) => s.mode & 0o777, () => 0o600);
-  await writeFile(temp, text, { mode });
-  await chmod(temp, mode);
-  await rename(temp, path);
+  try {
+    await writeFile(temp, text, { mode });
+    await chmod(temp, mode);
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => {});
+    throw err;
+  }
 }
 
-/** Puts .env back as it was: the backup's bytes, or no file when there was none. */
-export async function restoreEnv(envPath: string, before: string | null, backup: string | null): Promise<void> {
-  if (backup) await copyFile(backup, envPath);
-  else if (before === null) await rm(envPath, { force: true });
-  else await writeAtomically(envPath, before);
+/** Puts .env (the file a link points to, for a linked .env) back as it was: the backup's bytes, or no file when there was none. */
+export async function restoreEnv(path: string, before: string | null, backup: string | null): Promise<void> {
+  if (backup) await copyFile(backup, path);
+  else if (before === null) await rm(path, { force: true });
+  else await writeAtomically(path, before);
 }

@@ -10,6 +10,8 @@ export interface ApplyRecord {
     path: string;
     /** Copy of .env taken before the change; null when there was no .env (rollback removes it). */
     backup: string | null;
+    /** The text of the link .env was (apply wrote through it); rollback puts the link back if it is gone. Absent in older records. */
+    link?: string | null;
   };
   sysctl: {
     installed: string;

@@ -13,6 +13,8 @@ export interface Pm2Process {
   status: string;
   restarts: number;
   env: Record<string, unknown>;
+  /** The files pm2 writes the process's stdout and stderr to. */
+  logs: { out: string | null; err: string | null };
 }
 
 const PACKAGE_PM2 = fileURLToPath(new URL('../../node_modules/.bin/pm2', import.meta.url));
@@ -54,6 +56,7 @@ export async function pm2List(bin: string): Promise<Pm2Process[]> {
     status: String(p.pm2_env?.status ?? 'unknown'),
     restarts: Number(p.pm2_env?.restart_time ?? 0),
     env: { ...(p.pm2_env?.env ?? {}), ...pickStrings(p.pm2_env ?? {}) },
+    logs: { out: p.pm2_env?.pm_out_log_path ?? null, err: p.pm2_env?.pm_err_log_path ?? null },
   }));
 }
 

@@ -1,9 +1,10 @@
 // `autotune apply --rollback`: undo the last apply recorded in the miner dir's manifest.
-import { copyFile, rm } from 'node:fs/promises';
+import { lstatSync, readlinkSync } from 'node:fs';
+import { copyFile, rm, symlink } from 'node:fs/promises';
 import { AutotuneError, messageOf } from '../errors.js';
 import { envValues, parseEditableEnv } from './env-editor.js';
 import { readRecords, writeRecords } from './manifest.js';
-import { checkMinerDir, readOptional } from './miner-dir.js';
+import { checkMinerDir, readOptional, writeProblem } from './miner-dir.js';
 import { findPm2Process, pm2Restart, resolvePm2, waitOnline, type WaitOptions } from './pm2.js';
 import { isRoot, writeSysctlValues } from './sysctl-install.js';
 
@@ -13,6 +14,20 @@ export interface RollbackOptions {
   log: (line: string) => void;
   root?: boolean;
   wait?: WaitOptions;
+}
+
+/** Makes PATH the symbolic link LINK again if something replaced it (e.g. an editor, or an older apply). */
+async function restoreLink(path: string, link: string, log: (line: string) => void): Promise<void> {
+  let current: string | null = null;
+  try {
+    current = lstatSync(path).isSymbolicLink() ? readlinkSync(path) : '';
+  } catch {
+    current = null;
+  }
+  if (current === link) return;
+  await rm(path, { force: true });
+  await symlink(link, path);
+  log(`put back the link ${path} -> ${link}`);
 }
 
 export async function rollbackLast(o: RollbackOptions): Promise<void> {
@@ -36,9 +51,16 @@ export async function rollbackLast(o: RollbackOptions): Promise<void> {
   const current = await readOptional(last.env.path);
   const added = current === null ? [] : Object.keys(envValues(parseEditableEnv(current, last.env.path))).filter((k) => !(k in oldValues));
 
-  if (last.env.backup) await copyFile(last.env.backup, last.env.path);
-  else await rm(last.env.path, { force: true });
-  o.log(last.env.backup ? `restored ${last.env.path} from ${last.env.backup}` : `removed ${last.env.path} (apply created it)`);
+  try {
+    if (last.env.link) await restoreLink(last.env.path, last.env.link, o.log);
+    // copyFile writes through a link: a linked .env gets its content back and stays a link.
+    if (last.env.backup) await copyFile(last.env.backup, last.env.path);
+    else await rm(last.env.path, { force: true });
+    const through = last.env.link ? ` (through the link to ${last.env.link})` : '';
+    o.log(last.env.backup ? `restored ${last.env.path}${through} from ${last.env.backup}` : `removed ${last.env.path} (apply created it)`);
+  } catch (err) {
+    throw err instanceof AutotuneError ? err : writeProblem(err, 'the apply was not rolled back');
+  }
 
   if (last.sysctl) {
     const s = last.sysctl;

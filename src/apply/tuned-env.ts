@@ -3,7 +3,7 @@
 // file can inject shell or extra lines into the miner's .env.
 import { readFile } from 'node:fs/promises';
 import { AutotuneError } from '../errors.js';
-import { ENV_NAME, PLAIN_ENV_VALUE } from '../util/env-names.js';
+import { ENV_NAME, isLoaderVariable, PLAIN_ENV_VALUE } from '../util/env-names.js';
 
 export interface TunedValue {
   key: string;
@@ -31,6 +31,7 @@ export function parseTunedEnv(text: string, source: string): TunedValue[] {
     if (!match) return refuse('not a plain KEY=VALUE line');
     const [, key, value] = match as unknown as [string, string, string];
     if (!ENV_NAME.test(key)) return refuse(`invalid name "${key}"`);
+    if (isLoaderVariable(key)) return refuse(`${key} changes how programs load (like PATH, LD_*, NODE_OPTIONS, PYTHONPATH); apply never writes it`);
     if (!PLAIN_ENV_VALUE.test(value)) return refuse(`value of ${key} is not a plain value`);
     const previous = values.findIndex((v) => v.key === key);
     if (previous >= 0) return refuse(`${key} is set twice (first on line ${values[previous]!.line})`);
@@ -44,7 +45,18 @@ export function parseTunedEnv(text: string, source: string): TunedValue[] {
   return values;
 }
 
-export async function readTunedEnv(path: string): Promise<TunedValue[]> {
+/** The space file named in the header emit writes (`best config of study "x" (FILE), trial N`), if any. */
+export function tunedEnvSpace(text: string): string | null {
+  return /^# sn44-autotune: best config of study ".*" \((.+?)\), trial \d+/m.exec(text)?.[1] ?? null;
+}
+
+export interface TunedEnv {
+  values: TunedValue[];
+  /** The search space the study that wrote the file searched, from its header. */
+  spaceFile: string | null;
+}
+
+export async function readTunedEnv(path: string): Promise<TunedEnv> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -54,5 +66,5 @@ export async function readTunedEnv(path: string): Promise<TunedValue[]> {
       cause: err,
     });
   }
-  return parseTunedEnv(text, path);
+  return { values: parseTunedEnv(text, path), spaceFile: tunedEnvSpace(text) };
 }

@@ -1,16 +1,42 @@
-// The options several commands share (--study, --db, --ca, --model, --t-min, --accuracy-floor),
-// declared and checked once: every command spells, defaults and validates them the same way.
+// The options several commands share (--study, --storage/--db, --ca, --model, --t-min,
+// --accuracy-floor), declared and checked once: every command spells, defaults and validates them the
+// same way.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { AutotuneError } from '../errors.js';
 import { DEFAULT_MODEL_PATH } from '../lab/model/index.js';
 import { DEFAULT_T_MIN_S, SPEED_LIMIT_S } from '../score/sn44.js';
-import { DEFAULT_DB_PATH } from '../store/index.js';
+import { DEFAULT_DB_PATH, isPostgresUrl, parseLocation, redact } from '../store/index.js';
 import type { RepeatPolicy } from '../study/policy.js';
 
 /** --study of the commands that read a study. */
 export const studyOption = { type: 'string', describe: 'study name (default: the only study in the file)' } as const;
-export const dbOption = { type: 'string', default: DEFAULT_DB_PATH, describe: 'results database' } as const;
+/** --storage URL and its SQLite shorthand --db FILE, on every command that reads or writes results; see storageLocation. */
+export const storageOptions = {
+  storage: { type: 'string', describe: 'results store: postgres://user@host:port/database (a fleet shares one), or a SQLite file' },
+  db: { type: 'string', describe: `results database file (SQLite; short for --storage FILE) [default: ${DEFAULT_DB_PATH}]` },
+} as const;
+
+export interface StorageArgs {
+  storage?: string;
+  db?: string;
+}
+
+/** --storage / --db -> where the results are (a postgres:// URL or a SQLite file); E_USAGE for both or a bad URL. */
+export function storageLocation(args: StorageArgs): string {
+  if (args.storage !== undefined && args.db !== undefined) {
+    throw new AutotuneError('E_USAGE', 'use --storage or --db, not both', { hint: '--db FILE is short for --storage FILE' });
+  }
+  const option = args.storage !== undefined ? '--storage' : '--db';
+  const location = args.storage ?? args.db ?? DEFAULT_DB_PATH;
+  parseLocation(location, option);
+  return location;
+}
+
+/** The option that names this store again on a command line: `--db FILE` or `--storage URL` (without its password). */
+export function storageFlag(location: string): string {
+  return isPostgresUrl(location) ? `--storage ${redact(location)}` : `--db ${location}`;
+}
 export const caOption = { type: 'string', describe: "PEM file of a CA to trust (e.g. the lab server's self-signed certificate)" } as const;
 export const modelOption = { type: 'string', default: DEFAULT_MODEL_PATH, describe: 'ONNX detection model' } as const;
 export const tMinOption = {
@@ -30,12 +56,15 @@ export function readCa(path: string | undefined): { file: string; pem: string } 
   }
 }
 
-/** --model must name an existing file (E_NOT_FOUND). */
+/** --model must name an existing file (E_NOT_FOUND), not a folder (E_INPUT). */
 export function checkModel(path: string): string {
   if (!existsSync(path)) {
     throw new AutotuneError('E_NOT_FOUND', `model ${path} does not exist`, {
       hint: 'make the lab model with `autotune model make`, or pass --model with an ONNX detection model',
     });
+  }
+  if (statSync(path).isDirectory()) {
+    throw new AutotuneError('E_INPUT', `--model ${path} is a folder, not an ONNX file`, { hint: 'pass the .onnx file itself, e.g. --model yolo/best.onnx' });
   }
   return path;
 }

@@ -47,8 +47,12 @@ export const DEMO_DEFAULTS: DemoOptions = {
   accuracyFloor: 0.98,
 };
 
+/** The space the demo searches (apply checks the winner's values against it). */
+export const DEMO_SPACE = 'search-spaces/quick.yaml';
+
 export interface DemoResult {
   study: string;
+  space: string;
   db: string;
   winner: RankedTrial | null;
   ranking: RankedTrial[];
@@ -77,7 +81,7 @@ export async function runDemo(options: DemoOptions, io: SessionIo): Promise<Demo
   for (const suffix of ['', '-wal', '-shm']) await rm(`${db}${suffix}`, { force: true });
 
   const settings: SessionSettings = {
-    space: 'search-spaces/quick.yaml',
+    space: DEMO_SPACE,
     study: 'demo',
     db,
     sampler: 'tpe',
@@ -98,6 +102,7 @@ export async function runDemo(options: DemoOptions, io: SessionIo): Promise<Demo
   const outcome = await runSession(settings, pipelineEvaluatorFactory({ model: options.modelPath, device: 'auto' }), io);
   const result: DemoResult = {
     study: outcome.study,
+    space: DEMO_SPACE,
     db,
     winner: outcome.result.winner,
     ranking: outcome.result.ranking,

@@ -22,6 +22,7 @@ export interface EmitResult {
 }
 
 /** Writes every emitter's files for the study's winner; E_STUDY when no trial is feasible. */
+/** `db`: the results store (a SQLite file or a postgres:// URL). */
 export async function emitStudy(options: { db: string; study?: string; outDir: string }): Promise<EmitResult> {
   const storage = await openStorage(options.db, { mustExist: true });
   let context: EmitContext;

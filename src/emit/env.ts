@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AutotuneError } from '../errors.js';
-import { ENV_NAME, PLAIN_ENV_VALUE } from '../util/env-names.js';
+import { ENV_NAME, isLoaderVariable, PLAIN_ENV_VALUE } from '../util/env-names.js';
 import type { Config, KnobValue } from '../pipeline/types.js';
 import { driftLine } from '../study/notes.js';
 import { baselineRows, type RankedTrial } from '../study/ranking.js';
@@ -17,6 +17,12 @@ export function envValue(name: string, value: KnobValue): string {
   if (!ENV_NAME.test(name)) {
     throw new AutotuneError('E_ENV_FILE', `knob name ${JSON.stringify(name)} is not a valid environment variable name`, {
       hint: 'names must match [A-Z_][A-Z0-9_]*; fix the search space',
+      context: { name },
+    });
+  }
+  if (isLoaderVariable(name)) {
+    throw new AutotuneError('E_ENV_FILE', `knob ${name} changes how programs load; it is never written to an env file`, {
+      hint: 'remove it from the search space: a tuned env file holds tuning knobs only',
       context: { name },
     });
   }
@@ -86,7 +92,7 @@ export function formatEnvFile(context: Pick<EmitContext, 'study' | 'ranking' | '
     ...(drift ? [drift] : []),
     `measured: ${describeFigures(winner)}`,
     ...gainLines(winner, ranking),
-    'load with: set -a; source best.env; set +a   (or merge with `autotune apply`)',
+    `load with: set -a; source best.env; set +a   (or merge with \`autotune apply --space ${study.spaceFile}\`)`,
   ];
   return [...header.map((line) => `# ${line.replace(/[\r\n]+/g, ' ')}`), ...envLines(winner.params), ''].join('\n');
 }

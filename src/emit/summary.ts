@@ -42,6 +42,8 @@ export function rankedTrialJson(r: RankedTrial, analysis?: StudyAnalysis) {
     coverage: r.coverage,
     truthF1: r.truthF1,
     sn44: r.sn44,
+    reproducible: r.reproducible,
+    setupS: r.setupS,
     value: r.value,
     violation: r.violation,
     challenges: r.challenges,

@@ -26,6 +26,15 @@ export async function probeCapabilities(device: Device): Promise<Capabilities> {
 }
 
 /** Capability name -> usable, as search spaces read it. */
+/**
+ * For an evaluator that brings its own decoder and model runtime (a miner in another process): this
+ * host's lack of them pins no knob.
+ */
+export function notProbedCapabilities(): Capabilities {
+  const reason = 'not probed: the evaluator runs its own decoder and model';
+  return { nvdec: { usable: true, reason }, cuda: { usable: true, reason } };
+}
+
 export function usableCapabilities(capabilities: Capabilities): Record<string, boolean> {
   return Object.fromEntries(Object.entries(capabilities).map(([name, c]) => [name, c.usable]));
 }

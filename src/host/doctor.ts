@@ -1,6 +1,7 @@
 import { messageOf } from '../errors.js';
 import { readTcpSettings } from '../net/tcp-settings.js';
 import type { TcpSettings } from '../net/types.js';
+import { checkDecoder, decoderFailure } from '../pipeline/decode/check.js';
 import { probeNvdec } from '../pipeline/decode/nvdec.js';
 import { probeProviders, type ProviderProbe } from '../pipeline/infer/providers.js';
 import { probeFfmpeg, resolveFfmpeg } from '../util/ffmpeg.js';
@@ -17,7 +18,10 @@ export interface DoctorReport {
     version: string | null;
     hwaccels: string[];
     cuvidDecoders: string[];
+    /** Why it cannot be used: missing, `cannot run: ...` or `cannot decode H.264: ...`; null when it decodes. */
     error: string | null;
+    /** The same as one line with what to do; null when it decodes. */
+    fix: string | null;
   };
   nvdec: { usable: boolean; reason: string; decoder: string | null };
   providers: ProviderProbe[];
@@ -50,15 +54,27 @@ export async function runDoctor(): Promise<DoctorReport> {
 }
 
 async function probeFfmpegSafely(): Promise<DoctorReport['ffmpeg']> {
+  let bin: ReturnType<typeof resolveFfmpeg>;
   try {
-    const info = await probeFfmpeg(resolveFfmpeg());
-    const cuvid = Object.entries(info.decoders)
-      .filter(([, present]) => present)
-      .map(([name]) => name);
-    return { path: info.path, source: info.source, version: info.version, hwaccels: info.hwaccels, cuvidDecoders: cuvid, error: null };
+    bin = resolveFfmpeg();
   } catch (err) {
-    return { path: null, source: null, version: null, hwaccels: [], cuvidDecoders: [], error: messageOf(err) };
+    return { path: null, source: null, version: null, hwaccels: [], cuvidDecoders: [], error: messageOf(err), fix: messageOf(err) };
   }
+  // The real attempts first: what a binary that cannot run "lists" is nothing, not "no cuda hwaccel".
+  const [check, info] = await Promise.all([checkDecoder(bin), probeFfmpeg(bin)]);
+  const runs = check.ok || check.failed === 'decode';
+  const cuvid = Object.entries(info.decoders)
+    .filter(([, present]) => present)
+    .map(([name]) => name);
+  return {
+    path: bin.path,
+    source: bin.source,
+    version: check.version,
+    hwaccels: runs ? info.hwaccels : [],
+    cuvidDecoders: runs ? cuvid : [],
+    error: check.ok ? null : check.summary,
+    fix: check.ok ? null : decoderFailure(check).toLine(),
+  };
 }
 
 // onnxruntime only says "Failed to load shared library"; the usual cause is an install without the
@@ -74,13 +90,13 @@ function explainProvider(p: ProviderProbe): ProviderProbe {
 function adviceFor(r: DoctorReport): string[] {
   const advice: string[] = [];
   const cuda = r.providers.find((p) => p.name === 'cuda');
-  if (r.ffmpeg.error) advice.push(`ffmpeg: ${r.ffmpeg.error}`);
+  if (r.ffmpeg.fix) advice.push(r.ffmpeg.fix);
   if (r.gpu.present && !cuda?.usable) {
     advice.push(
       'a GPU is present but onnxruntime cannot use CUDA: reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci (needs the CUDA 12 runtime and cuDNN)',
     );
   }
-  if (r.gpu.present && !r.nvdec.usable) {
+  if (r.gpu.present && !r.nvdec.usable && !r.ffmpeg.fix) {
     advice.push('a GPU is present but NVDEC decode failed: install an ffmpeg built with cuda/cuvid (e.g. apt-get install ffmpeg) or set FFMPEG_PATH');
   }
   if (!r.gpu.present) advice.push('no GPU: studies run decode and inference on the CPU and drop USE_NVDEC from the search');

@@ -1,6 +1,6 @@
 // The video's container facts from the bytes the probe downloaded: a prefix first; more of the file
 // (the rest of a moov, or the tail that holds a moov stored after mdat) only when needed.
-import { inspectMp4, inspectMp4Prefix, type Mp4Info } from '../pipeline/container/index.js';
+import { framesWithin, inspectMp4, inspectMp4Prefix, type Mp4Info } from '../pipeline/container/index.js';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +76,10 @@ async function inspectSparse(prefix: Buffer, tail: Buffer, tailStart: number, fi
 function facts(info: Mp4Info, fileSize: number | null, frames: number): VideoFacts {
   // Without faststart no prefix decodes: the whole file is needed whatever n is.
   const bytesFor = (n: number) => (info.faststart ? info.bytesForFrames(Math.min(n, info.frameCount)) : fileSize);
+  const mediaBytes = info.bytesForFrames(info.frameCount);
   return {
+    mediaBytes,
+    framesWhole: fileSize === null ? null : framesWithin(info, fileSize),
     size: fileSize,
     faststart: info.faststart,
     moovOffset: info.moovOffset,

@@ -19,6 +19,10 @@ export interface ProbeOptions {
   frames?: number;
   /** Where the host's TCP settings are read (default /proc/sys). */
   procSys?: string;
+  /** Longest time the throughput download may take (default 10 s); the rate is measured over what came. */
+  timeLimitS?: number;
+  /** Longest silence (no response or no body byte) before a read stops as a stall (default 10 s). */
+  idleS?: number;
 }
 
 export async function probeNetwork(url: string, options: ProbeOptions = {}): Promise<NetProbe> {
@@ -37,23 +41,26 @@ export async function probeNetwork(url: string, options: ProbeOptions = {}): Pro
   const tracked = openTrackedAgent({ allowH2: target.scheme === 'https', ca: options.ca, keepAliveMs: 30_000 });
   try {
     const last = throughputBytes - 1;
-    const download = await rangedGet(tracked.agent, url, 0, last);
+    const limits = { timeLimitMs: (options.timeLimitS ?? 10) * 1000, idleMs: (options.idleS ?? 10) * 1000 };
+    const download = await rangedGet(tracked.agent, url, 0, last, throughputBytes, limits);
     const range = checkRange(download, 0, last);
     const throughput = rate(download, tracked.protocol ?? 'http/1.1');
 
     const rttSamples: number[] = [];
-    for (let i = 0; i < samples; i++) rttSamples.push((await rangedGet(tracked.agent, url, 0, 0)).headMs);
+    for (let i = 0; i < samples; i++) rttSamples.push((await rangedGet(tracked.agent, url, 0, 0, 1, limits)).headMs);
 
-    const fetchRange = async (start: number, end: number) =>
-      range.honoured
-        ? (await rangedGet(tracked.agent, url, start, end)).body
-        : (await rangedGet(tracked.agent, url, start, end, end + 1)).body.subarray(start);
+    const fetchRange = async (start: number, end: number) => {
+      const part = range.honoured ? await rangedGet(tracked.agent, url, start, end, end - start + 1, limits) : await rangedGet(tracked.agent, url, start, end, end + 1, limits);
+      if (part.stopped) throw new Error(`bytes ${start}-${end} of the file could not be read: ${part.stopped.message}`);
+      return range.honoured ? part.body : part.body.subarray(start);
+    };
     const video = await videoFacts(download.body, range.size, fetchRange, frames);
 
     const connect = { samplesMs: connectSamples.map(round), medianMs: round(median(connectSamples)) };
     const requestRtt = { samplesMs: rttSamples.map(round), medianMs: round(median(rttSamples)) };
     const probe: NetProbe = {
       url,
+      ...(download.redirects.length > 0 ? { finalUrl: download.finalUrl, redirects: download.redirects } : {}),
       host: target.host,
       port: target.port,
       scheme: target.scheme,
@@ -99,7 +106,14 @@ function rate(download: Awaited<ReturnType<typeof rangedGet>>, protocol: 'h2' | 
   const seconds = (usable ? download.transferMs : Math.max(download.firstByteMs, 1)) / 1000;
   const bytes = usable ? timedBytes : download.body.length;
   const mbPerS = bytes / seconds / 1e6;
-  return { bytes: download.body.length, seconds: round3(seconds), mbitPerS: round3(mbPerS * 8), mbPerS: round3(mbPerS), protocol };
+  return {
+    bytes: download.body.length,
+    seconds: round3(seconds),
+    mbitPerS: round3(mbPerS * 8),
+    mbPerS: round3(mbPerS),
+    protocol,
+    ...(download.stopped ? { stopped: download.stopped } : {}),
+  };
 }
 
 function warningsFor(p: NetProbe): string[] {
@@ -110,7 +124,14 @@ function warningsFor(p: NetProbe): string[] {
   if (p.video?.error) out.push(`container facts unavailable: ${p.video.error}`);
   if (!p.range.honoured) out.push(`Range is not honoured (status ${p.range.status}): a prefix download fetches the whole file`);
   if (p.tls && !p.tls.h2Offered) out.push('the server does not offer HTTP/2 (ALPN): ENABLE_HTTP2=1 has no effect');
+  const stopped = p.throughput.stopped;
+  if (stopped) out.push(`the throughput download ${stopped.reason === 'time-limit' ? '' : 'failed: '}${stopped.message}: the rate is measured over those bytes only`);
   if (p.throughput.bytes < 1024 * 1024) out.push(`throughput measured over only ${p.throughput.bytes} bytes: a rough figure`);
+  const v = p.video;
+  if (v?.framesWhole !== undefined && v.framesWhole !== null && v.frameCount !== null && v.framesWhole < v.frameCount) {
+    out.push(`the file is truncated: it has ${v.size} bytes but its moov indexes ${v.mediaBytes}; only ${v.framesWhole} of its ${v.frameCount} frames are whole`);
+  }
+  if (p.finalUrl) out.push(`${p.url} redirects to ${p.finalUrl} (${p.redirects!.length} redirect(s)); a miner follows them on every challenge`);
   return out;
 }
 

@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import { AutotuneError } from '../errors.js';
+import { EXIT_DOWNLOAD } from '../pipeline/failure.js';
 
 export interface Endpoint {
   host: string;
@@ -21,6 +22,7 @@ export async function timedLookup(host: string): Promise<{ address: string; ms: 
   } catch (err) {
     throw new AutotuneError('E_NETWORK', `cannot resolve ${bare}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
       hint: 'check the host name in the URL and the DNS setup',
+      exitCode: EXIT_DOWNLOAD,
       cause: err,
     });
   }
@@ -75,6 +77,7 @@ export function tlsHandshake(endpoint: Endpoint, ca: string | undefined, timeout
         reject(
           new AutotuneError('E_NETWORK', `TLS handshake with ${endpoint.host}:${endpoint.port} failed: ${err.message}`, {
             hint: 'pass the server certificate or its CA with --ca FILE',
+            exitCode: EXIT_DOWNLOAD,
             cause: err,
           }),
         );
@@ -86,6 +89,7 @@ export function tlsHandshake(endpoint: Endpoint, ca: string | undefined, timeout
 function unreachable(endpoint: Endpoint, err: NodeJS.ErrnoException): AutotuneError {
   return new AutotuneError('E_NETWORK', `cannot connect to ${endpoint.host}:${endpoint.port}: ${err.code ?? err.message}`, {
     hint: 'check the URL, that the server is up and that nothing blocks the port',
+    exitCode: EXIT_DOWNLOAD,
     cause: err,
   });
 }

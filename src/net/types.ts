@@ -37,6 +37,8 @@ export interface ThroughputFacts {
   /** Megabytes (10^6 bytes) per second. */
   mbPerS: number;
   protocol: 'h2' | 'http/1.1';
+  /** Set when the download stopped early: the time limit, a stall or a broken connection. */
+  stopped?: { reason: 'time-limit' | 'stall' | 'reset'; message: string };
 }
 
 export interface RangeFacts {
@@ -60,12 +62,18 @@ export interface VideoFacts {
   bytesFor750: number | null;
   framesRequested: number;
   bytesForRequested: number | null;
+  /** Bytes the moov's sample table reaches (the whole media), and the frames whose bytes the file holds. */
+  mediaBytes?: number | null;
+  framesWhole?: number | null;
   /** Set when the container could not be read at all. */
   error: string | null;
 }
 
 export interface NetProbe {
   url: string;
+  /** The URL that answered when the server redirected, and each redirect target. */
+  finalUrl?: string;
+  redirects?: string[];
   host: string;
   port: number;
   scheme: 'http' | 'https';

@@ -3,18 +3,22 @@
 // (one detector per image size and threshold), the NVDEC probe, and the reference answers used to
 // score accuracy and the SN44 estimate.
 
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AutotuneError } from '../errors.js';
 import { readTruth } from '../lab/clips/index.js';
 import { compareAnswers } from '../score/accuracy.js';
-import { DEFAULT_T_MIN_S, estimateSn44 } from '../score/sn44.js';
-import { runChallenge, type ChallengeDetail, type ChallengeDetector } from './challenge/run.js';
+import { scoreAgainstReference } from '../score/challenge.js';
+import { DEFAULT_T_MIN_S } from '../score/sn44.js';
+import { runChallenge, type ChallengeDetail, type ChallengeDetector, type ChallengeProgress } from './challenge/run.js';
 import { failedResult } from './result.js';
 import { normalizeSettings, type ChallengeSettings } from './challenge/settings.js';
 import { probeNvdec } from './decode/index.js';
 import { ConnectionPool } from './fetch/index.js';
-import { classMapKey, openDetector, type Device } from './infer/index.js';
+import { checkModelAnswer, type AnswerCheck } from './infer/answer-check.js';
+import { classMapKey, openDetector, type Device, type LayoutKind } from './infer/index.js';
 import { openThreadedDetector } from './challenge/threaded-detector.js';
 import {
   FileReferenceCache,
@@ -32,6 +36,8 @@ export interface PipelineEvaluatorOptions {
   device?: Device;
   /** Model class id -> SN44 class id, for models trained with other class ids (see parseClassMap). */
   classMap?: Record<number, number>;
+  /** How to read the model's outputs when their shapes do not tell (--model-layout). */
+  layout?: LayoutKind;
   /** Extra trusted CA (PEM text), e.g. the lab server's certificate. */
   ca?: string | undefined;
   /**
@@ -46,7 +52,10 @@ export interface PipelineEvaluatorOptions {
   /** Folder of the file reference cache (default .cache/references); ignored when `referenceCache` is given. */
   cacheDir?: string;
   referenceCache?: ReferenceCache;
-  /** Folder for downloads written to a file (default the OS temp folder). */
+  /**
+   * Folder for downloads written to a file (default OS-temp/sn44-autotune). Each evaluator works in
+   * its own subfolder, removed on close; subfolders of processes that died are swept on start.
+   */
   tmpDir?: string;
   /** Download-then-decode idle limit before 'stall' (default 10 s). */
   idleTimeoutS?: number;
@@ -70,12 +79,33 @@ export interface PipelineEvaluatorOptions {
   /** Score accuracy against a reference (default true); false skips the reference run. */
   reference?: boolean;
   log?: (line: string) => void;
+  /** Progress of the running challenge or reference run, every quarter second. */
+  onProgress?: (progress: EvaluationProgress) => void;
 }
+
+export interface EvaluationProgress extends ChallengeProgress {
+  url: string;
+  phase: 'challenge' | 'reference';
+}
+
+const NO_REFERENCE_AFTER: ReadonlySet<ChallengeError['reason']> = new Set(['connect', 'http-status', 'reset', 'stall', 'too-slow', 'model']);
 
 export interface PipelineEvaluator extends Evaluator {
   evaluate(config: Config, video: VideoRef, signal?: AbortSignal): Promise<ChallengeDetail>;
   /** The video's reference answer (computed once, then cached); null when it could not be made. */
   reference(video: VideoRef, signal?: AbortSignal): Promise<ReferenceAnswer | null>;
+  /** Whether the model's reference answer on this video looks like a detector's (see checkModelAnswer). */
+  checkModel(video: VideoRef, signal?: AbortSignal): Promise<ModelCheckOutcome>;
+  /** Loads what a config's challenges need (its detector, the NVDEC probe), as a miner does at start. */
+  prepare(config: Config): Promise<void>;
+}
+
+export interface ModelCheckOutcome {
+  /** refused: the model cannot answer, or its answer is not a detector's; skipped: no reference could be made for another reason. */
+  verdict: 'passed' | 'refused' | 'skipped';
+  /** One line for the user. */
+  line: string;
+  check: AnswerCheck | null;
 }
 
 /** Creates the evaluator; `evaluate` throws only for an invalid config (E_INPUT), never for a failed challenge. */
@@ -87,6 +117,8 @@ class BuiltInEvaluator implements PipelineEvaluator {
   private readonly pool: ConnectionPool;
   private readonly detectors = new Map<string, Promise<ClosableDetector>>();
   private readonly references = new Map<string, Promise<ReferenceAnswer | null>>();
+  /** Why the last attempt at a video's reference failed. */
+  private readonly referenceFailures = new Map<string, ChallengeError>();
   private readonly cache: ReferenceCache;
   private readonly log: (line: string) => void;
   private tmpReady: Promise<string> | null = null;
@@ -99,10 +131,19 @@ class BuiltInEvaluator implements PipelineEvaluator {
 
   async evaluate(config: Config, video: VideoRef, signal?: AbortSignal): Promise<ChallengeDetail> {
     const settings = normalizeSettings(config, { passThrough: this.options.passThrough ?? [] });
-    const result = await this.challenge(config, settings, video.url, signal, this.options.timeoutS ?? 240);
+    const result = await this.challenge(config, settings, video.url, signal, this.options.timeoutS ?? 240, 'challenge');
     if (this.options.reference === false) return result;
+    // The server failed whatever the config, nothing arrived, or the model cannot run: a reference run
+    // would meet the same wall (and wait for it again).
+    if (result.error && (result.bytes === 0 || NO_REFERENCE_AFTER.has(result.error.reason))) return result;
     const reference = await this.reference(video, signal);
     return this.score(result, reference, video);
+  }
+
+  async prepare(config: Config): Promise<void> {
+    const settings = normalizeSettings(config, { passThrough: this.options.passThrough ?? [] });
+    await this.detectorFor(settings.imgSize, settings.confThreshold);
+    if (settings.useNvdec) await probeNvdec();
   }
 
   reference(video: VideoRef, signal?: AbortSignal): Promise<ReferenceAnswer | null> {
@@ -116,11 +157,33 @@ class BuiltInEvaluator implements PipelineEvaluator {
     return pending;
   }
 
+  async checkModel(video: VideoRef, signal?: AbortSignal): Promise<ModelCheckOutcome> {
+    const model = this.options.modelPath;
+    const reference = await this.reference(video, signal);
+    if (!reference) {
+      const failure = this.referenceFailures.get(video.url);
+      if (failure?.reason === 'model') return { verdict: 'refused', line: `model ${model} cannot answer ${video.url}: ${failure.message}`, check: null };
+      return { verdict: 'skipped', line: `model check skipped: no reference answer for ${video.url} (${failure?.message ?? 'unknown reason'})`, check: null };
+    }
+    const check = checkModelAnswer({
+      answer: reference.answer,
+      frames: reference.framesInVideo,
+      frameSize: reference.frameSize ?? null,
+      classMapped: this.options.classMap !== undefined,
+    });
+    const where = `on ${video.url} (reference answer: ${reference.framesInVideo} frames, IMG_SIZE ${reference.config.IMG_SIZE}, conf ${reference.config.CONF_THRESHOLD})`;
+    if (!check.ok) return { verdict: 'refused', line: `model ${model} ${where}: ${check.problem}`, check };
+    const unchecked = reference.frameSize ? '' : '; box sizes not checked (a reference cached without the frame size)';
+    return { verdict: 'passed', line: `model check: ${check.boxesPerFrame.toFixed(1)} boxes/frame ${where}${unchecked}`, check };
+  }
+
   async close(): Promise<void> {
     const detectors = [...this.detectors.values()];
     this.detectors.clear();
     await Promise.all(detectors.map((d) => d.then((x) => x.close(), () => {})));
     await this.pool.close();
+    const tmp = await this.tmpReady?.catch(() => null);
+    if (tmp) await rm(tmp, { recursive: true, force: true });
   }
 
   private async challenge(
@@ -129,12 +192,14 @@ class BuiltInEvaluator implements PipelineEvaluator {
     url: string,
     signal: AbortSignal | undefined,
     timeoutS: number,
+    phase: EvaluationProgress['phase'],
   ): Promise<ChallengeDetail> {
     let detector: ChallengeDetector;
     try {
       detector = await this.detectorFor(settings.imgSize, settings.confThreshold);
     } catch (err) {
-      return failedBeforeStart(url, config, { reason: 'model', message: (err as Error).message });
+      const hint = err instanceof AutotuneError ? err.hint : undefined;
+      return failedBeforeStart(url, config, { reason: 'model', message: (err as Error).message, ...(hint ? { hint } : {}) });
     }
     // Work a miner does once at start-up happens before t0.
     if (settings.useNvdec) await probeNvdec();
@@ -148,6 +213,9 @@ class BuiltInEvaluator implements PipelineEvaluator {
       tmpDir: await this.tmpDir(),
       idleTimeoutS: this.options.idleTimeoutS ?? 10,
       timeoutS,
+      // A video that cannot be downloaded within a challenge's timeout cannot be a challenge, whatever the run.
+      downloadTimeoutS: this.options.timeoutS ?? 240,
+      ...(this.options.onProgress ? { onProgress: (p: ChallengeProgress) => this.options.onProgress!({ ...p, url, phase }) } : {}),
       nvdecFallback: this.options.nvdecFallback ?? true,
       signal,
     });
@@ -157,7 +225,8 @@ class BuiltInEvaluator implements PipelineEvaluator {
     const key = `${imgSize}|${conf}`;
     let detector = this.detectors.get(key);
     if (!detector) {
-      const options = { modelPath: this.options.modelPath, device: this.options.device ?? 'auto', imgSize, conf, classMap: this.options.classMap };
+      const { modelPath, classMap, layout } = this.options;
+      const options = { modelPath, device: this.options.device ?? 'auto', imgSize, conf, classMap, layout };
       detector = this.options.inferenceThread === false ? openDetector(options) : openThreadedDetector(options, this.options.cpuModelBatch === undefined ? 1 : this.options.cpuModelBatch);
       this.detectors.set(key, detector);
       detector.catch(() => this.detectors.delete(key));
@@ -169,8 +238,10 @@ class BuiltInEvaluator implements PipelineEvaluator {
     const config = this.options.referenceConfig ?? referenceConfig(640);
     try {
       const [videoId, modelHash] = await Promise.all([videoIdentity(video.url, this.options.ca), fileHash(this.options.modelPath)]);
-      // The class map changes the answers as much as the model file does.
-      const key = referenceKey(videoId, this.options.classMap ? `${modelHash}+${classMapKey(this.options.classMap)}` : modelHash, config);
+      // The class map and a forced layout change the answers as much as the model file does.
+      const { classMap, layout } = this.options;
+      const modelKey = [modelHash, ...(classMap ? [classMapKey(classMap)] : []), ...(layout ? [`layout=${layout}`] : [])].join('+');
+      const key = referenceKey(videoId, modelKey, config);
       const cached = await this.cache.get(key);
       if (cached) return cached;
       const settings = normalizeSettings(config, { passThrough: this.options.passThrough ?? [] });
@@ -178,9 +249,11 @@ class BuiltInEvaluator implements PipelineEvaluator {
         `reference: computing for ${video.url} (IMG_SIZE ${settings.imgSize}, BATCH_SIZE ${settings.batchSize}, ` +
           `FRAME_STRIDE ${settings.frameStride}, conf ${settings.confThreshold})`,
       );
-      const run = await this.challenge(config, settings, video.url, signal, this.options.referenceTimeoutS ?? 1800);
+      const run = await this.challenge(config, settings, video.url, signal, this.options.referenceTimeoutS ?? 1800, 'reference');
       if (run.error || run.framesInVideo === null) {
-        this.log(`reference: failed for ${video.url}: ${run.error?.message ?? 'frame count unknown'}`);
+        const failure = run.error ?? { reason: 'internal', message: 'frame count unknown' };
+        this.referenceFailures.set(video.url, failure);
+        this.log(`reference: failed for ${video.url}: ${failure.message}`);
         return null;
       }
       const reference: ReferenceAnswer = {
@@ -190,38 +263,22 @@ class BuiltInEvaluator implements PipelineEvaluator {
         modelHash,
         config,
         framesInVideo: run.framesInVideo,
+        ...(run.frameSize ? { frameSize: run.frameSize } : {}),
         answer: run.answer,
         createdAt: new Date().toISOString(),
       };
       await this.cache.put(key, reference);
       return reference;
     } catch (err) {
+      this.referenceFailures.set(video.url, { reason: 'internal', message: (err as Error).message });
       this.log(`reference: failed for ${video.url}: ${(err as Error).message}`);
       return null;
     }
   }
 
   private async score(result: ChallengeDetail, reference: ReferenceAnswer | null, video: VideoRef): Promise<ChallengeDetail> {
-    const framesInVideo = result.framesInVideo ?? reference?.framesInVideo ?? null;
-    const scored: ChallengeDetail = {
-      ...result,
-      framesInVideo,
-      coverage: framesInVideo ? result.framesAnswered / framesInVideo : null,
-    };
-    if (reference && framesInVideo) {
-      scored.accuracy = compareAnswers(result.answer, reference.answer, { frameCount: framesInVideo }).f1;
-      // A validator receives nothing from a miner whose challenge failed, except after a stall,
-      // where the fork answers with the frames it has.
-      const delivered = result.error === null || result.error.reason === 'stall' ? result.answer : [];
-      scored.sn44 = estimateSn44({
-        answer: delivered,
-        reference: reference.answer,
-        framesInVideo,
-        seconds: result.timeline.total,
-        sampleSeed: reference.videoId,
-        tMin: this.options.tMin ?? DEFAULT_T_MIN_S,
-      }).final;
-    }
+    const scores = scoreAgainstReference({ ...result, total: result.timeline.total }, reference, this.options.tMin ?? DEFAULT_T_MIN_S);
+    const scored: ChallengeDetail = { ...result, ...scores };
     if (video.truthPath) {
       try {
         const truth = await readTruth(video.truthPath);
@@ -235,8 +292,11 @@ class BuiltInEvaluator implements PipelineEvaluator {
 
   private tmpDir(): Promise<string> {
     this.tmpReady ??= (async () => {
-      const dir = this.options.tmpDir ?? join(tmpdir(), 'sn44-autotune');
-      await mkdir(dir, { recursive: true });
+      const base = this.options.tmpDir ?? join(tmpdir(), 'sn44-autotune');
+      await mkdir(base, { recursive: true });
+      await sweepDeadRuns(base);
+      const dir = join(base, `run-${process.pid}-${randomBytes(4).toString('hex')}`);
+      await mkdir(dir);
       return dir;
     })();
     return this.tmpReady;
@@ -252,5 +312,40 @@ function failedBeforeStart(url: string, config: Config, error: ChallengeError): 
     decoderNote: null,
     etag: null,
     fileSize: null,
+    finalUrl: null,
+    redirects: [],
+    frameSize: null,
   };
+}
+
+/** Longer than any challenge or reference run: a loose download file this old was left by a crash. */
+const STALE_FILE_MS = 60 * 60 * 1000;
+
+/**
+ * Removes what killed processes left in the shared temp folder: run folders whose process is gone,
+ * and loose challenge files (from versions without run folders) older than any run.
+ */
+async function sweepDeadRuns(base: string): Promise<void> {
+  const entries = await readdir(base).catch(() => [] as string[]);
+  await Promise.all(
+    entries.map(async (name) => {
+      const path = join(base, name);
+      const run = /^run-(\d+)-[0-9a-f]+$/.exec(name);
+      if (run) {
+        if (!isAlive(Number(run[1]))) await rm(path, { recursive: true, force: true }).catch(() => {});
+      } else if (/^challenge-[0-9a-f]+\.mp4$/.test(name)) {
+        const info = await stat(path).catch(() => null);
+        if (info && Date.now() - info.mtimeMs > STALE_FILE_MS) await rm(path, { force: true }).catch(() => {});
+      }
+    }),
+  );
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -1,9 +1,12 @@
 // The built-in pipeline as a study's evaluator. Cheap to import: the pipeline itself (onnxruntime,
-// ffmpeg) is loaded when the session creates the evaluator.
+// ffmpeg) is loaded when the session creates the evaluator. The decoder is checked first (checkHost),
+// the model is read before any video (fitSpace) and checked on the first video before the study is
+// created (preflight).
 
 import { KNOB_NAMES } from './challenge/settings.js';
 import type { PipelineEvaluator } from './evaluator.js';
-import type { Device } from './infer/index.js';
+import type { Device, LayoutKind } from './infer/index.js';
+import { fitSpaceToModel, requireModelCheck } from './model-preflight.js';
 import type { ReferenceAnswer } from './reference/index.js';
 import type { EvaluatorFactory } from './types.js';
 
@@ -12,22 +15,45 @@ export interface PipelineFactoryOptions {
   device: Device;
   /** Model class id -> SN44 class id, for models trained with other class ids. */
   classMap?: Record<number, number> | undefined;
+  /** How to read the model's outputs when their shapes do not tell (--model-layout). */
+  layout?: LayoutKind | undefined;
+  /** Check the model's answer on the first video before the study (default true; --no-model-check). */
+  modelCheck?: boolean;
   /** Knob names allowed in configs that this pipeline does not use (kept for the miner). */
   passThrough?: readonly string[];
 }
 
+/** The pipeline decodes on this host: an ffmpeg that cannot run or decode stops a study before anything. */
+export async function checkDecoderHere(log: (line: string) => void): Promise<void> {
+  const { requireDecoder } = await import('./decode/check.js');
+  log(await requireDecoder());
+}
+
+/** The pipeline factory's name: what a study records as the evaluator that measured it. */
+export const PIPELINE_EVALUATOR_NAME = 'the built-in pipeline';
+
 export function pipelineEvaluatorFactory(options: PipelineFactoryOptions): EvaluatorFactory<PipelineEvaluator> {
   const passThrough = options.passThrough ?? [];
   return {
-    name: 'the built-in pipeline',
+    name: PIPELINE_EVALUATOR_NAME,
     knobs: [...KNOB_NAMES, ...passThrough],
-    settings: { model: options.model, device: options.device, ...(options.classMap ? { classMap: options.classMap } : {}) },
+    settings: {
+      model: options.model,
+      device: options.device,
+      ...(options.classMap ? { classMap: options.classMap } : {}),
+      ...(options.layout ? { modelLayout: options.layout } : {}),
+    },
+    probesHost: true,
+    samplesOver: 'https',
+    checkHost: checkDecoderHere,
+    fitSpace: (space, log) => fitSpaceToModel({ path: options.model, layout: options.layout }, space, log),
     async create(context) {
       const { createPipelineEvaluator } = await import('./evaluator.js');
       return createPipelineEvaluator({
         modelPath: options.model,
         device: options.device,
         classMap: options.classMap,
+        layout: options.layout,
         passThrough,
         ca: context.ca,
         referenceConfig: context.reference,
@@ -39,5 +65,8 @@ export function pipelineEvaluatorFactory(options: PipelineFactoryOptions): Evalu
         log: context.log,
       });
     },
+    ...(options.modelCheck === false
+      ? {}
+      : { preflight: (evaluator: PipelineEvaluator, video, signal, log) => requireModelCheck((v, s) => evaluator.checkModel(v, s), video, signal, log) }),
   };
 }

@@ -63,5 +63,7 @@ export function challengeFigures(r: ChallengeResult): ChallengeFigures {
     truthF1: r.truthF1,
     sn44: r.sn44,
     error: r.error,
+    setupS: r.setupS ?? null,
+    answerHash: r.answerHash ?? null,
   };
 }

@@ -1,7 +1,7 @@
 // The shapes that flow through one challenge. Success and failure share ChallengeResult: a failed
 // challenge is data for the study, not an exception.
 
-import type { Config, KnobNames } from '../search/space/types.js';
+import type { Config, KnobNames, Space } from '../search/space/types.js';
 
 // Configs are the search layer's currency; the pipeline's modules import them from here.
 export type { Config, KnobNames, KnobValue } from '../search/space/types.js';
@@ -34,18 +34,29 @@ export interface FrameAnswer {
 export type FailureReason =
   | 'moov-not-in-prefix' // the moov atom is not in the downloaded prefix / not before mdat when streaming
   | 'stall' // no bytes for longer than the buffer timeout
+  | 'too-slow' // at its measured rate the download cannot finish within the challenge's timeout
   | 'reset' // the connection was reset mid-body
-  | 'http-status' // 4xx / 5xx
+  | 'http-status' // 4xx / 5xx, a redirect not followed, or an empty body
   | 'no-range' // a Range request was answered without 206
   | 'decode' // ffmpeg failed for another reason
   | 'nvdec-unavailable' // USE_NVDEC=1 on a host without NVDEC
   | 'model' // the model could not run
   | 'connect' // the connection could not be opened
+  // A miner measured from outside (src/miner): its reply, and its restarts.
+  | 'answer-schema' // the reply is not the protocol's JSON (shape, challenge_id, class ids, keypoints)
+  | 'answer-frames' // the reply does not fit the video (frame numbers past its end, boxes outside the frame)
+  | 'timeout' // no complete reply within the protocol's HTTP timeout (or the command's)
+  | 'miner-down' // the miner refused or dropped the connection
+  | 'miner-restart' // the miner did not come back ready with the trial's values
+  | 'command-exit' // the target-runner command exited non-zero
   | 'internal';
 
 export interface ChallengeError {
   reason: FailureReason;
+  /** Names the input (the URL, the model) and what happened. */
   message: string;
+  /** What the user can do about it, when the failure says (e.g. --ca for an untrusted certificate). */
+  hint?: string;
 }
 
 export type Protocol = 'h2' | 'http/1.1';
@@ -71,6 +82,13 @@ export interface ChallengeResult {
   /** Estimate of the validator's score (see src/score/sn44.ts). */
   sn44: number | null;
   error: ChallengeError | null;
+  /**
+   * Seconds from the restart that switched a miner to this config until it answered again; null (or
+   * absent) when no restart preceded the challenge. Never part of the challenge's own time.
+   */
+  setupS?: number | null;
+  /** Hash of the answer as the validator would compare it (reproducibility across repeats); null when none. */
+  answerHash?: string | null;
 }
 
 /** What a challenge measured, without its identity (URL, config) and its answer: what gets stored. */
@@ -107,12 +125,15 @@ export interface EvaluatorContext {
   tMin: number;
   /** Where reference answers are kept between runs (the study's store). */
   references: { get(key: string): Promise<unknown | null>; put(key: string, value: unknown): Promise<void> };
+  /** The study's videos (a miner's references are made together, before its first challenge). */
+  videos: readonly VideoRef[];
   log(line: string): void;
 }
 
 /**
- * Makes the evaluator a study session drives. Its knobs are known before anything is opened, so a
- * space naming a knob the evaluator does not understand is refused before any challenge runs.
+ * Makes the evaluator a study session drives, and declares what the session must know about it. Its
+ * knobs are known before anything is opened, so a space naming a knob the evaluator does not
+ * understand is refused before any challenge runs.
  */
 export interface EvaluatorFactory<E extends Evaluator = Evaluator> {
   /** Names the evaluator in messages, e.g. "the built-in pipeline". */
@@ -120,5 +141,30 @@ export interface EvaluatorFactory<E extends Evaluator = Evaluator> {
   readonly knobs: KnobNames;
   /** What the study records about the evaluator (e.g. the model file). */
   readonly settings: Record<string, unknown>;
+  /**
+   * Whether this host's decoder and model runtime run the challenges: the session then probes NVDEC
+   * and CUDA here and pins the knobs this host cannot run. False when another program brings its own.
+   */
+  readonly probesHost: boolean;
+  /**
+   * How a --samples folder is served to the evaluator: 'https' (the lab server's CA is handed over in
+   * the context) or 'http' (another process, which does not trust the lab's certificate).
+   */
+  readonly samplesOver: 'https' | 'http';
+  /**
+   * First of all, before the host is probed: that the tools this evaluator runs on this host work at
+   * all (the pipeline's decoder), saying which it checked. Throws a typed error to stop.
+   */
+  checkHost?(log: (line: string) => void): Promise<void>;
+  /**
+   * Before any server, store or video: the space as this evaluator can run it (e.g. a fixed-size
+   * model export pins IMG_SIZE), or a typed error when it cannot run at all (an unreadable model).
+   */
+  fitSpace?(space: Space, log: (line: string) => void): Promise<Space>;
   create(context: EvaluatorContext): Promise<E>;
+  /**
+   * After the evaluator is created and before the study is: a check on the first video that the
+   * evaluator's answers can be ranked at all (e.g. the model check). Throws a typed error to stop.
+   */
+  preflight?(evaluator: E, video: VideoRef, signal: AbortSignal, log: (line: string) => void): Promise<void>;
 }

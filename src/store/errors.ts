@@ -8,14 +8,14 @@ import type { TrialRecord } from './types.js';
 /** A read-only command pointed at a store that does not exist (E_NOT_FOUND). */
 export function noStore(where: string): AutotuneError {
   return new AutotuneError('E_NOT_FOUND', `no results database at ${where}`, {
-    hint: 'run `autotune run ...` first, or pass --db with the file a study wrote',
+    hint: 'run `autotune run ...` first, or pass the --db file or --storage URL a study wrote',
   });
 }
 
 /** No study of that name (E_NOT_FOUND). */
 export function unknownStudy(name: string, where: string): AutotuneError {
   return new AutotuneError('E_NOT_FOUND', `no study named "${name}" in ${where}`, {
-    hint: 'run `autotune run --study NAME ...` first, or pass --db / --study of an existing study',
+    hint: 'run `autotune run --study NAME ...` first, or pass --db / --storage / --study of an existing study',
   });
 }
 
@@ -66,8 +66,49 @@ export function cannotOpen(where: string, cause: unknown): AutotuneError {
 /** A store written by a newer autotune (E_STORE). */
 export function newerSchema(where: string, found: number, understood: number): AutotuneError {
   return new AutotuneError('E_STORE', `${where} has schema version ${found}, newer than this autotune understands (${understood})`, {
-    hint: 'upgrade autotune, or pass another --db',
+    hint: 'upgrade autotune, or pass another --db / --storage',
   });
+}
+
+/** The PostgreSQL server cannot be reached (E_STORE). */
+export function unreachable(where: string, cause: unknown): AutotuneError {
+  return new AutotuneError('E_STORE', `cannot reach the PostgreSQL server of ${where} (${messageOf(cause)})`, {
+    hint: 'check that the server runs and the host and port in --storage',
+    cause,
+  });
+}
+
+/** The server refused the login (E_STORE). */
+export function loginRefused(where: string, user: string, cause: unknown): AutotuneError {
+  return new AutotuneError('E_STORE', `PostgreSQL refused the login of user "${user}" at ${where} (${messageOf(cause)})`, {
+    hint: 'check the user and password in --storage (or PGPASSWORD, ~/.pgpass) and the server\'s pg_hba.conf',
+    cause,
+  });
+}
+
+/** The server has no database of that name (E_NOT_FOUND). */
+export function unknownDatabase(where: string, database: string, createCommand: string): AutotuneError {
+  return new AutotuneError('E_NOT_FOUND', `the PostgreSQL server of ${where} has no database "${database}"`, {
+    hint: `create it (${createCommand}) or fix the database name in --storage`,
+  });
+}
+
+/** The connection dropped and did not come back within the retry budget (E_STORE). */
+export function connectionLost(where: string, waitedMs: number, cause: unknown): AutotuneError {
+  return new AutotuneError('E_STORE', `lost the connection to ${where} and could not get it back within ${(waitedMs / 1000).toFixed(0)} s (${messageOf(cause)})`, {
+    hint: 'check the server and the network; every finished trial is stored: re-run the same command to resume',
+    cause,
+  });
+}
+
+/** A study id the store does not hold (E_STORE). */
+export function unknownStudyId(id: number, where: string): AutotuneError {
+  return new AutotuneError('E_STORE', `study id ${id} does not exist in ${where}`);
+}
+
+/** Why a stale trial was failed: its worker stopped sending heartbeats. */
+export function staleReason(timeoutS: number, host: string, pid: number): string {
+  return `no heartbeat for more than ${timeoutS} s from its worker (${host} pid ${pid})`;
 }
 
 function messageOf(err: unknown): string {

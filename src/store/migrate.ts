@@ -1,5 +1,5 @@
-// Applies the pending migrations in order, each in its own IMMEDIATE transaction so two processes
-// opening a fresh file at once cannot both apply one.
+// SQLite: applies the pending migrations (their `sqlite` SQL) in order, each in its own IMMEDIATE
+// transaction so two processes opening a fresh file at once cannot both apply one.
 
 import type Database from 'better-sqlite3';
 import { newerSchema } from './errors.js';
@@ -14,7 +14,7 @@ export function migrate(db: Database.Database, path: string): void {
     if (db.readonly) break;
     db.transaction(() => {
       if (version() >= migration.version) return;
-      db.exec(migration.sql);
+      db.exec(migration.sqlite);
       db.pragma(`user_version = ${migration.version}`);
     }).immediate();
   }

@@ -1,42 +1,69 @@
 // Storage on one SQLite file (better-sqlite3): WAL so readers never block the writer, a busy timeout
-// so two processes take turns, statements prepared once, every write committed at once. better-sqlite3
-// is synchronous: each call runs to its end (transactions included) and its result is handed back as a
-// settled promise, the shape of the Storage contract that asynchronous backends share.
+// so two processes take turns, statements prepared once, every write committed at once. Writes that
+// read before they write (trial numbers, claims, sweeps) run in IMMEDIATE transactions: the write
+// lock is taken first, so concurrent processes take turns instead of racing. Times come from this
+// host's clock: a SQLite file serves the processes of one host. better-sqlite3 is synchronous: each
+// call runs to its end and its result is handed back as a settled promise, the shape of the Storage
+// contract that asynchronous backends share.
 
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { AutotuneError } from '../errors.js';
-import type { Config } from '../search/index.js';
-import { cannotOpen, finishedTrial, noStore, notAStore, storeLocked, studyExists, unknownStudy, unknownTrial } from './errors.js';
+import { configKey, type Config } from '../search/index.js';
+import {
+  cannotOpen,
+  finishedTrial,
+  noStore,
+  notAStore,
+  staleReason,
+  storeLocked,
+  studyExists,
+  unknownStudy,
+  unknownStudyId,
+  unknownTrial,
+} from './errors.js';
 import { migrate } from './migrate.js';
-import { measurementFromRow, studyFromRow, trialFromRow, type Row } from './rows.js';
+import type { OpenStorageOptions } from './options.js';
+import {
+  columnList,
+  finiteOrNull,
+  json,
+  MEASUREMENT_COLUMNS,
+  measurementFromRow,
+  measurementRow,
+  storedMeasurement,
+  STUDY_COLUMNS,
+  studyFromRow,
+  studyRow,
+  TRIAL_COLUMNS,
+  trialFromRow,
+  trialIdOf,
+  trialRow,
+  VIDEO_COLUMNS,
+  videoFromRow,
+  videoRow,
+  type Row,
+} from './rows.js';
 import type {
   MeasurementRecord,
   NewMeasurement,
   NewStudy,
   Phase,
   Storage,
+  StudyDump,
   StudyRecord,
   TrialOutcome,
   TrialRecord,
   VideoRecord,
 } from './types.js';
+import { leftBehind, workerHost } from './worker.js';
 import { makeDirs } from '../util/fs.js';
 
-export const DEFAULT_DB_PATH = 'results/autotune.db';
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
-export interface OpenStorageOptions {
-  busyTimeoutMs?: number;
-  readonly?: boolean;
-  /** For commands that only read results: a missing file is an error, not a new empty store. */
-  mustExist?: boolean;
-}
-
-/** Opens (creating the folder and the schema when needed) the store at `path`. */
-export async function openStorage(path: string = DEFAULT_DB_PATH, options: OpenStorageOptions = {}): Promise<Storage> {
+/** Opens (creating the folder and the schema when needed) the SQLite store at `path`. */
+export async function openSqliteStorage(path: string, options: OpenStorageOptions = {}): Promise<Storage> {
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   if (options.mustExist && path !== ':memory:' && !existsSync(path)) throw noStore(path);
   return withStoreErrors(path, busyTimeoutMs, () => {
@@ -59,7 +86,8 @@ export async function openStorage(path: string = DEFAULT_DB_PATH, options: OpenS
 }
 
 const now = () => new Date().toISOString();
-const json = (value: unknown) => JSON.stringify(value ?? null);
+const named = (columns: readonly string[]) => columns.map((c) => `@${c}`).join(', ');
+const UNFINISHED = { reason: null, value: null, feasible: false, violation: null, verdict: null, finishedAt: null } as const;
 
 class SqliteStorage implements Storage {
   readonly path: string;
@@ -72,21 +100,21 @@ class SqliteStorage implements Storage {
     this.path = path;
     this.busyTimeoutMs = busyTimeoutMs;
     this.stmt = {
-      insertStudy: db.prepare(
-        `INSERT INTO studies (name, space_file, space_json, objective_json, settings_json, host_json, net_probe_json, created_at)
-         VALUES (@name, @spaceFile, @space, @objective, @settings, @host, @netProbe, @createdAt)`,
-      ),
+      insertStudy: db.prepare(`INSERT INTO studies (${columnList(STUDY_COLUMNS)}) VALUES (${named(STUDY_COLUMNS)})`),
       studyByName: db.prepare('SELECT * FROM studies WHERE name = ?'),
+      studyById: db.prepare('SELECT id FROM studies WHERE id = ?'),
       allStudies: db.prepare('SELECT * FROM studies ORDER BY id'),
       updateStudy: db.prepare(
         'UPDATE studies SET settings_json = @settings, host_json = @host, net_probe_json = @netProbe WHERE name = @name',
       ),
       runningTrials: db.prepare("SELECT * FROM trials WHERE study_id = ? AND state = 'RUNNING' ORDER BY number"),
-      nextNumber: db.prepare('SELECT COALESCE(MAX(number), -1) + 1 AS next FROM trials WHERE study_id = ?'),
-      insertTrial: db.prepare(
-        `INSERT INTO trials (study_id, number, params_json, baseline, state, worker_host, worker_pid, started_at)
-         VALUES (@studyId, @number, @params, @baseline, 'RUNNING', @host, @pid, @startedAt)`,
+      staleTrials: db.prepare(
+        "SELECT * FROM trials WHERE study_id = ? AND state = 'RUNNING' AND COALESCE(heartbeat_at, started_at) < ? ORDER BY number",
       ),
+      runningWithKey: db.prepare("SELECT id FROM trials WHERE study_id = ? AND state = 'RUNNING' AND config_key = ?"),
+      nextNumber: db.prepare('SELECT COALESCE(MAX(number), -1) + 1 AS next FROM trials WHERE study_id = ?'),
+      insertTrial: db.prepare(`INSERT INTO trials (${columnList(TRIAL_COLUMNS)}) VALUES (${named(TRIAL_COLUMNS)})`),
+      heartbeat: db.prepare("UPDATE trials SET heartbeat_at = ? WHERE id = ? AND state = 'RUNNING'"),
       trialById: db.prepare('SELECT * FROM trials WHERE id = ?'),
       trialByNumber: db.prepare('SELECT * FROM trials WHERE study_id = ? AND number = ?'),
       trialsOfStudy: db.prepare('SELECT * FROM trials WHERE study_id = ? ORDER BY number'),
@@ -95,16 +123,7 @@ class SqliteStorage implements Storage {
            violation = @violation, verdict_json = @verdict, finished_at = @finishedAt
          WHERE id = @id AND state = 'RUNNING'`,
       ),
-      insertMeasurement: db.prepare(
-        `INSERT INTO measurements (trial_id, video_url, repeat, phase, connected, first_byte, download_end,
-           decoder_start, first_frame, first_batch, last_frame, total, bytes, protocol, frames_decoded,
-           frames_answered, frames_in_video, accuracy, coverage, truth_f1, sn44, provider, decoder,
-           error_reason, error_message, created_at)
-         VALUES (@trialId, @videoUrl, @repeat, @phase, @connected, @firstByte, @downloadEnd, @decoderStart,
-           @firstFrame, @firstBatch, @lastFrame, @total, @bytes, @protocol, @framesDecoded, @framesAnswered,
-           @framesInVideo, @accuracy, @coverage, @truthF1, @sn44, @provider, @decoder, @errorReason,
-           @errorMessage, @createdAt)`,
-      ),
+      insertMeasurement: db.prepare(`INSERT INTO measurements (${columnList(MEASUREMENT_COLUMNS)}) VALUES (${named(MEASUREMENT_COLUMNS)})`),
       measurementsOfTrial: db.prepare('SELECT * FROM measurements WHERE trial_id = ? ORDER BY id'),
       measurementsOfTrialPhase: db.prepare('SELECT * FROM measurements WHERE trial_id = ? AND phase = ? ORDER BY id'),
       measurementsOfStudy: db.prepare(
@@ -114,17 +133,18 @@ class SqliteStorage implements Storage {
         'SELECT m.* FROM measurements m JOIN trials t ON t.id = m.trial_id WHERE t.study_id = ? AND m.phase = ? ORDER BY m.id',
       ),
       upsertVideo: db.prepare(
-        `INSERT INTO videos (url, size, etag, sha256, frames, faststart, updated_at)
-         VALUES (@url, @size, @etag, @sha256, @frames, @faststart, @updatedAt)
+        `INSERT INTO videos (${columnList(VIDEO_COLUMNS)}) VALUES (${named(VIDEO_COLUMNS)})
          ON CONFLICT (url) DO UPDATE SET size = excluded.size, etag = excluded.etag, sha256 = excluded.sha256,
            frames = excluded.frames, faststart = excluded.faststart, updated_at = excluded.updated_at`,
       ),
       videoByUrl: db.prepare('SELECT * FROM videos WHERE url = ?'),
+      allVideos: db.prepare('SELECT * FROM videos ORDER BY url'),
       upsertReference: db.prepare(
         `INSERT INTO reference_answers (key, answer_json, created_at) VALUES (?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET answer_json = excluded.answer_json, created_at = excluded.created_at`,
       ),
       referenceByKey: db.prepare('SELECT answer_json FROM reference_answers WHERE key = ?'),
+      referenceKeys: db.prepare('SELECT key FROM reference_answers ORDER BY key'),
     };
   }
 
@@ -132,21 +152,19 @@ class SqliteStorage implements Storage {
     return withStoreErrors(this.path, this.busyTimeoutMs, fn);
   }
 
+  /** fn in one IMMEDIATE transaction (the write lock taken before its first read). */
+  private write<T>(fn: () => T): T {
+    return this.guard(() => this.db.transaction(fn).immediate());
+  }
+
   async createStudy(study: NewStudy): Promise<StudyRecord> {
-    return this.guard(() => {
-      if (this.stmt.studyByName.get(study.name)) throw studyExists(study.name, this.path);
-      this.stmt.insertStudy.run({
-        name: study.name,
-        spaceFile: study.spaceFile,
-        space: json(study.space),
-        objective: json(study.objective),
-        settings: json(study.settings),
-        host: json(study.host),
-        netProbe: json(study.netProbe ?? null),
-        createdAt: now(),
-      });
-      return studyFromRow(this.stmt.studyByName.get(study.name) as Row);
-    });
+    return this.write(() => this.insertStudy({ ...study, netProbe: study.netProbe ?? null, createdAt: now() }));
+  }
+
+  private insertStudy(study: Omit<StudyRecord, 'id'>): StudyRecord {
+    if (this.stmt.studyByName.get(study.name)) throw studyExists(study.name, this.path);
+    this.stmt.insertStudy.run(studyRow(study));
+    return studyFromRow(this.stmt.studyByName.get(study.name) as Row);
   }
 
   async getStudy(name: string): Promise<StudyRecord | null> {
@@ -163,7 +181,7 @@ class SqliteStorage implements Storage {
   }
 
   async updateStudy(name: string, patch: Partial<Pick<NewStudy, 'settings' | 'host' | 'netProbe'>>): Promise<StudyRecord> {
-    return this.guard(() => {
+    return this.write(() => {
       const current = this.studyByName(name);
       if (!current) throw unknownStudy(name, this.path);
       this.stmt.updateStudy.run({
@@ -177,67 +195,81 @@ class SqliteStorage implements Storage {
   }
 
   async failInterruptedTrials(studyId: number, reason: string): Promise<number[]> {
-    return this.guard(() =>
-      this.db
-        .transaction(() => {
-          const marked: number[] = [];
-          for (const row of this.stmt.runningTrials.all(studyId) as Row[]) {
-            const trial = trialFromRow(row);
-            if (isLiveElsewhere(trial)) continue;
-            this.stmt.finishTrial.run({
-              id: trial.id,
-              state: 'FAIL',
-              reason,
-              value: null,
-              feasible: 0,
-              violation: null,
-              verdict: null,
-              finishedAt: now(),
-            });
-            marked.push(trial.number);
-          }
-          return marked;
-        })
-        .immediate(),
+    return this.write(() =>
+      (this.stmt.runningTrials.all(studyId) as Row[])
+        .map(trialFromRow)
+        .filter((trial) => leftBehind(trial, false))
+        .filter((trial) => this.fail(trial.id, reason))
+        .map((trial) => trial.number),
     );
   }
 
-  async createTrial(studyId: number, init: { params: Config; baseline: string | null }): Promise<TrialRecord> {
-    return this.guard(() =>
-      this.db
-        .transaction(() => {
-          const { next } = this.stmt.nextNumber.get(studyId) as { next: number };
-          const info = this.stmt.insertTrial.run({
-            studyId,
-            number: next,
-            params: json(init.params),
-            baseline: init.baseline,
-            host: hostname(),
-            pid: process.pid,
-            startedAt: now(),
-          });
-          return trialFromRow(this.stmt.trialById.get(info.lastInsertRowid) as Row);
-        })
-        .immediate(),
+  async failStaleTrials(studyId: number, timeoutS: number): Promise<number[]> {
+    const cutoff = new Date(Date.now() - timeoutS * 1000).toISOString();
+    return this.write(() =>
+      (this.stmt.staleTrials.all(studyId, cutoff) as Row[])
+        .map(trialFromRow)
+        .filter((trial) => this.fail(trial.id, staleReason(timeoutS, trial.workerHost, trial.workerPid)))
+        .map((trial) => trial.number),
     );
+  }
+
+  /** Marks a RUNNING trial FAIL; false when it was no longer RUNNING. */
+  private fail(trialId: number, reason: string): boolean {
+    return this.finish(trialId, { state: 'FAIL', reason }) > 0;
+  }
+
+  private finish(trialId: number, outcome: TrialOutcome): number {
+    return this.stmt.finishTrial.run({
+      id: trialId,
+      state: outcome.state,
+      reason: outcome.reason ?? null,
+      value: finiteOrNull(outcome.value),
+      feasible: outcome.feasible ? 1 : 0,
+      violation: finiteOrNull(outcome.violation),
+      verdict: outcome.verdict ? json(outcome.verdict) : null,
+      finishedAt: now(),
+    }).changes;
+  }
+
+  async createTrial(studyId: number, init: { params: Config; baseline: string | null }): Promise<TrialRecord | null> {
+    return this.write(() => {
+      if (!this.stmt.studyById.get(studyId)) throw unknownStudyId(studyId, this.path);
+      if (this.stmt.runningWithKey.get(studyId, configKey(init.params))) return null;
+      const { next } = this.stmt.nextNumber.get(studyId) as { next: number };
+      const startedAt = now();
+      const info = this.stmt.insertTrial.run(
+        trialRow(studyId, {
+          ...UNFINISHED,
+          number: next,
+          params: init.params,
+          baseline: init.baseline,
+          state: 'RUNNING',
+          workerHost: workerHost(),
+          workerPid: process.pid,
+          startedAt,
+          heartbeatAt: startedAt,
+        }),
+      );
+      return trialFromRow(this.stmt.trialById.get(info.lastInsertRowid) as Row);
+    });
+  }
+
+  async heartbeat(trialId: number): Promise<boolean> {
+    return this.guard(() => {
+      if (this.stmt.heartbeat.run(now(), trialId).changes > 0) return true;
+      if (!this.stmt.trialById.get(trialId)) throw unknownTrial(trialId, this.path);
+      return false;
+    });
   }
 
   async setTrialState(trialId: number, outcome: TrialOutcome): Promise<TrialRecord> {
     return this.guard(() => {
-      const info = this.stmt.finishTrial.run({
-        id: trialId,
-        state: outcome.state,
-        reason: outcome.reason ?? null,
-        value: finiteOrNull(outcome.value),
-        feasible: outcome.feasible ? 1 : 0,
-        violation: finiteOrNull(outcome.violation),
-        verdict: outcome.verdict ? json(outcome.verdict) : null,
-        finishedAt: now(),
-      });
+      const changes = this.finish(trialId, outcome);
       const row = this.stmt.trialById.get(trialId) as Row | undefined;
       if (!row) throw unknownTrial(trialId, this.path);
       const trial = trialFromRow(row);
-      if (info.changes === 0) throw finishedTrial(trial, `set its state to ${outcome.state}`);
+      if (changes === 0) throw finishedTrial(trial, `set its state to ${outcome.state}`);
       return trial;
     });
   }
@@ -254,7 +286,7 @@ class SqliteStorage implements Storage {
   }
 
   async addMeasurement(trialId: number, m: NewMeasurement): Promise<MeasurementRecord> {
-    return this.guard(() => {
+    return this.write(() => {
       const row = this.stmt.trialById.get(trialId) as Row | undefined;
       if (!row) throw unknownTrial(trialId, this.path);
       const trial = trialFromRow(row);
@@ -262,37 +294,9 @@ class SqliteStorage implements Storage {
       const allowed = m.phase === 'search' ? trial.state === 'RUNNING' : trial.state === 'COMPLETE';
       if (!allowed) throw finishedTrial(trial, `add a ${m.phase} measurement`);
       const createdAt = now();
-      const info = this.stmt.insertMeasurement.run({
-        trialId,
-        videoUrl: m.videoUrl,
-        repeat: m.repeat,
-        phase: m.phase,
-        ...m.timeline,
-        bytes: m.bytes,
-        protocol: m.protocol,
-        framesDecoded: m.framesDecoded,
-        framesAnswered: m.framesAnswered,
-        framesInVideo: m.framesInVideo,
-        accuracy: finiteOrNull(m.accuracy),
-        coverage: finiteOrNull(m.coverage),
-        truthF1: finiteOrNull(m.truthF1),
-        sn44: finiteOrNull(m.sn44),
-        provider: m.provider,
-        decoder: m.decoder,
-        errorReason: m.error?.reason ?? null,
-        errorMessage: m.error?.message ?? null,
-        createdAt,
-      });
-      return {
-        ...m,
-        accuracy: finiteOrNull(m.accuracy),
-        coverage: finiteOrNull(m.coverage),
-        truthF1: finiteOrNull(m.truthF1),
-        sn44: finiteOrNull(m.sn44),
-        id: Number(info.lastInsertRowid),
-        trialId,
-        createdAt,
-      };
+      if (m.phase === 'search') this.stmt.heartbeat.run(createdAt, trialId);
+      const info = this.stmt.insertMeasurement.run(measurementRow(trialId, m, createdAt));
+      return { ...storedMeasurement(m), id: Number(info.lastInsertRowid), trialId, createdAt };
     });
   }
 
@@ -312,28 +316,18 @@ class SqliteStorage implements Storage {
   }
 
   async putVideo(video: VideoRecord): Promise<void> {
-    this.guard(() =>
-      this.stmt.upsertVideo.run({
-        ...video,
-        faststart: video.faststart === null ? null : video.faststart ? 1 : 0,
-        updatedAt: now(),
-      }),
-    );
+    this.guard(() => this.stmt.upsertVideo.run(videoRow(video, now())));
   }
 
   async getVideo(url: string): Promise<VideoRecord | null> {
     return this.guard(() => {
       const row = this.stmt.videoByUrl.get(url) as Row | undefined;
-      if (!row) return null;
-      return {
-        url: row.url as string,
-        size: row.size as number | null,
-        etag: row.etag as string | null,
-        sha256: row.sha256 as string | null,
-        frames: row.frames as number | null,
-        faststart: row.faststart === null ? null : row.faststart === 1,
-      };
+      return row ? videoFromRow(row) : null;
     });
+  }
+
+  async listVideos(): Promise<VideoRecord[]> {
+    return this.guard(() => (this.stmt.allVideos.all() as Row[]).map(videoFromRow));
   }
 
   async putReference(key: string, answer: unknown): Promise<void> {
@@ -347,25 +341,25 @@ class SqliteStorage implements Storage {
     });
   }
 
+  async listReferenceKeys(): Promise<string[]> {
+    return this.guard(() => (this.stmt.referenceKeys.all() as { key: string }[]).map((r) => r.key));
+  }
+
+  async importStudy(dump: StudyDump): Promise<StudyRecord> {
+    return this.write(() => {
+      const study = this.insertStudy(dump.study);
+      const ids = new Map<number, number>();
+      for (const trial of dump.trials) ids.set(trial.number, Number(this.stmt.insertTrial.run(trialRow(study.id, trial)).lastInsertRowid));
+      for (const m of dump.measurements) this.stmt.insertMeasurement.run(measurementRow(trialIdOf(ids, m.trialNumber), m, m.createdAt));
+      return study;
+    });
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }
 
-function finiteOrNull(value: number | null | undefined): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-/** A RUNNING trial owned by another live process on this host is not interrupted: it is still running. */
-function isLiveElsewhere(trial: TrialRecord): boolean {
-  if (trial.workerHost !== hostname() || trial.workerPid === process.pid) return false;
-  try {
-    process.kill(trial.workerPid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Maps SQLite's result codes onto the store's errors (see errors.ts), naming the file. */
 function withStoreErrors<T>(path: string, busyTimeoutMs: number, fn: () => T): T {

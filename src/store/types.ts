@@ -39,6 +39,8 @@ export interface ObjectiveSpec {
   accuracyFloor: number;
   /** sn44: the fastest valid answer in the validator's batch, seconds. */
   tMin: number;
+  /** A trial whose repeated answers on one video differ is infeasible (turbovision re-runs miners). */
+  requireReproducible?: boolean;
 }
 
 export interface NewStudy {
@@ -70,10 +72,13 @@ export interface TrialRecord {
   violation: number | null;
   /** Why it stopped measuring (null for trials of older versions and RUNNING ones). */
   verdict: TrialVerdict | null;
+  /** The host and process that ran it. */
   workerHost: string;
   workerPid: number;
   startedAt: string;
   finishedAt: string | null;
+  /** Its worker's last sign of life (start, search measurement or heartbeat), by the store's clock. */
+  heartbeatAt: string;
 }
 
 export interface TrialOutcome {
@@ -97,6 +102,14 @@ export interface MeasurementRecord extends NewMeasurement {
   createdAt: string;
 }
 
+/** A whole study as `importStudy` takes it (and `store copy` reads it): ids are the target's to assign. */
+export interface StudyDump {
+  study: Omit<StudyRecord, 'id'>;
+  trials: Omit<TrialRecord, 'id' | 'studyId'>[];
+  /** In the order they were added (across trials); each names its trial by number. */
+  measurements: (Omit<MeasurementRecord, 'id' | 'trialId'> & { trialNumber: number })[];
+}
+
 export interface VideoRecord {
   url: string;
   size: number | null;
@@ -109,7 +122,8 @@ export interface VideoRecord {
 /**
  * Where studies live. Every method settles asynchronously (a database server has no synchronous
  * client); a backend maps its failures onto the errors of errors.ts. Every backend passes the
- * conformance suite in test/store/conformance.ts.
+ * conformance suite in test/store/conformance.ts, which also runs several workers (processes) on one
+ * store at once: trial creation, claims and stale-trial sweeps are atomic in every backend.
  */
 export interface Storage {
   /** Names the store in messages: a file path, or a database URL without its password. */
@@ -120,22 +134,47 @@ export interface Storage {
   listStudies(): Promise<StudyRecord[]>;
   /** Replaces the mutable parts of a study (settings of the latest run, host snapshot, net probe); E_NOT_FOUND for an unknown study. */
   updateStudy(name: string, patch: Partial<Pick<NewStudy, 'settings' | 'host' | 'netProbe'>>): Promise<StudyRecord>;
-  /** Marks RUNNING trials whose process is gone as FAIL; returns the numbers it marked. */
+  /**
+   * Marks FAIL the RUNNING trials whose worker is known to be gone: started by this process, or by a
+   * process of this host that has ended (SQLite, a one-host store: also any other host's); a shared
+   * store leaves other hosts' trials to `failStaleTrials`. Returns the numbers it marked.
+   */
   failInterruptedTrials(studyId: number, reason: string): Promise<number[]>;
-  /** A new RUNNING trial numbered after the study's last one, atomically (two writers never share a number). */
-  createTrial(studyId: number, init: { params: Config; baseline: string | null }): Promise<TrialRecord>;
+  /**
+   * Claims and creates a RUNNING trial numbered after the study's last one, recording this host and
+   * process, in one atomic step: concurrent creators never share a number, and a config is never
+   * RUNNING twice at once: null when a trial with the same config (configKey) is RUNNING already.
+   */
+  createTrial(studyId: number, init: { params: Config; baseline: string | null }): Promise<TrialRecord | null>;
+  /** Records that the trial's worker is alive; false when the trial is no longer RUNNING (another worker failed it as stale). */
+  heartbeat(trialId: number): Promise<boolean>;
+  /**
+   * Marks FAIL every RUNNING trial of the study whose last sign of life is more than `timeoutS` old
+   * (by the store's clock, so hosts' clocks do not matter), each exactly once whoever calls; returns
+   * the numbers this call marked.
+   */
+  failStaleTrials(studyId: number, timeoutS: number): Promise<number[]>;
   /** Finishes a RUNNING trial; a finished trial cannot change (E_STORE). */
   setTrialState(trialId: number, outcome: TrialOutcome): Promise<TrialRecord>;
   getTrial(studyId: number, number: number): Promise<TrialRecord | null>;
   /** The study's trials by number. */
   listTrials(studyId: number): Promise<TrialRecord[]>;
-  /** Committed at once. Search measurements need a RUNNING trial; confirm and control ones a COMPLETE trial (else E_STORE). */
+  /**
+   * Committed at once. Search measurements need a RUNNING trial (and count as its heartbeat);
+   * confirm and control ones a COMPLETE trial (else E_STORE).
+   */
   addMeasurement(trialId: number, measurement: NewMeasurement): Promise<MeasurementRecord>;
   /** In the order they were added. */
   listMeasurements(filter: { studyId?: number; trialId?: number; phase?: Phase }): Promise<MeasurementRecord[]>;
   putVideo(video: VideoRecord): Promise<void>;
   getVideo(url: string): Promise<VideoRecord | null>;
+  /** Every video, by URL. */
+  listVideos(): Promise<VideoRecord[]>;
   putReference(key: string, answer: unknown): Promise<void>;
   getReference(key: string): Promise<unknown | null>;
+  /** The keys of every stored reference answer, sorted. */
+  listReferenceKeys(): Promise<string[]>;
+  /** Writes a whole study (trials with their numbers, states and times, measurements) in one transaction; E_STUDY when the name is taken. */
+  importStudy(dump: StudyDump): Promise<StudyRecord>;
   close(): Promise<void>;
 }

@@ -7,8 +7,10 @@
 //   violation = share of failed challenges + shortfall of accuracy under the floor.
 // sn44: maximise the median SN44 estimate (computed by the evaluator with --t-min); feasible when
 //   no challenge failed; violation = share of failed challenges.
+// requireReproducible (either objective): a trial whose repeated answers on one video differ (their
+//   answer hashes) is infeasible; violation += share of such videos.
 
-import type { ObjectiveSpec } from '../store/types.js';
+import type { ObjectiveSpec, TrialOutcome } from '../store/types.js';
 import type { Direction } from '../search/index.js';
 import { bootstrapMedianInterval, median, p90, type Interval } from './stats.js';
 
@@ -21,6 +23,10 @@ export interface Observation {
   truthF1: number | null;
   sn44: number | null;
   error: { reason: string; message: string } | null;
+  /** Restart-to-ready seconds before the challenge (a miner switched to this config); null/absent when none. */
+  setupS?: number | null;
+  /** Hash of the answer; null/absent when the evaluator does not hash answers. */
+  answerHash?: string | null;
 }
 
 export interface TrialFigures {
@@ -43,6 +49,13 @@ export interface TrialFigures {
   coverage: number | null;
   truthF1: number | null;
   sn44: number | null;
+  /**
+   * Whether the repeated answers on each video were identical: true/false when some video was
+   * answered more than once with a hash, null when nothing could be compared.
+   */
+  reproducible: boolean | null;
+  /** Median restart-to-ready seconds of the restarts among these measurements; null when none. */
+  setupS: number | null;
   /** The successful challenges' totals, for rank tests. */
   totals: number[];
   sn44s: number[];
@@ -83,9 +96,13 @@ export function evaluateObjective(observations: readonly Observation[], objectiv
     coverage: median(finite(ok.map((o) => o.coverage))),
     truthF1: median(finite(ok.map((o) => o.truthF1))),
     sn44: median(sn44s),
+    reproducible: null,
+    setupS: median(finite(observations.map((o) => o.setupS ?? null))),
     totals,
     sn44s,
   };
+  const differing = videosWithDifferentAnswers(ok);
+  figures.reproducible = differing === null ? null : differing.length === 0;
   const failedShare = observations.length ? failed / observations.length : 1;
   const reasons: string[] = [];
   if (observations.length === 0) reasons.push('no challenge measured');
@@ -108,10 +125,39 @@ export function evaluateObjective(observations: readonly Observation[], objectiv
     }
     figures.violation = failedShare + shortfall;
   }
+  if (objective.requireReproducible && differing !== null && differing.length > 0) {
+    reasons.push(`answers differ between repeats (${differing.length} video(s))`);
+    figures.violation += differing.length / new Set(ok.map((o) => o.videoUrl)).size;
+  }
   figures.feasible = reasons.length === 0 && figures.value !== null;
   figures.why = figures.feasible ? null : reasons.join('; ') || 'no objective value';
   if (figures.feasible) figures.violation = 0;
   return figures;
+}
+
+/** How a trial whose challenges are all measured finishes: FAIL when every challenge failed, else COMPLETE with its figures. */
+export function outcomeOf(figures: TrialFigures): TrialOutcome {
+  const allFailed = figures.failed === figures.challenges;
+  return {
+    state: allFailed ? 'FAIL' : 'COMPLETE',
+    reason: allFailed ? `every challenge failed: ${describeReasons(figures.failureReasons)}; first: ${figures.firstError}` : figures.why,
+    value: figures.value,
+    feasible: figures.feasible,
+    violation: figures.violation,
+  };
+}
+
+/** Videos whose hashed answers differ between repeats; null when no video has two hashed answers. */
+function videosWithDifferentAnswers(ok: readonly Observation[]): string[] | null {
+  const hashes = new Map<string, Set<string>>();
+  const counts = new Map<string, number>();
+  for (const o of ok) {
+    if (!o.answerHash) continue;
+    hashes.set(o.videoUrl, (hashes.get(o.videoUrl) ?? new Set()).add(o.answerHash));
+    counts.set(o.videoUrl, (counts.get(o.videoUrl) ?? 0) + 1);
+  }
+  if (![...counts.values()].some((n) => n >= 2)) return null;
+  return [...hashes].filter(([, set]) => set.size > 1).map(([url]) => url);
 }
 
 export function describeReasons(reasons: Record<string, number>): string {

@@ -1,30 +1,47 @@
-// Creates a study, or resumes the one with the same name: trials a dead process left RUNNING are
-// marked FAIL, and numbering continues after the last trial.
+// Creates a study, or resumes (joins) the one with the same name: trials a dead process left RUNNING
+// are marked FAIL, and numbering continues after the last trial.
 
-import { AutotuneError } from '../errors.js';
+import { AutotuneError, isAutotuneError } from '../errors.js';
+import { PIPELINE_EVALUATOR_NAME } from '../pipeline/factory.js';
 import type { NewStudy, Storage, StudyRecord } from '../store/types.js';
 
 export const INTERRUPTED_REASON = 'interrupted: process ended while the trial ran';
+/**
+ * A RUNNING trial of any host with no sign of life (start, search measurement, heartbeat) for this
+ * long is failed when a worker opens its study: far longer than any challenge takes.
+ */
+export const SILENT_TRIAL_TIMEOUT_S = 3600;
 
 export interface OpenedStudy {
   study: StudyRecord;
   resumed: boolean;
-  /** Numbers of trials marked FAIL because their process had died. */
+  /** Numbers of trials marked FAIL because their process had died (or, on another host, went silent). */
   recovered: number[];
 }
 
 export async function openStudy(storage: Storage, spec: NewStudy): Promise<OpenedStudy> {
-  const existing = await storage.getStudy(spec.name);
-  if (!existing) return { study: await storage.createStudy(spec), resumed: false, recovered: [] };
+  let existing = await storage.getStudy(spec.name);
+  if (!existing) {
+    try {
+      return { study: await storage.createStudy(spec), resumed: false, recovered: [] };
+    } catch (err) {
+      // Another worker created it a moment ago: join it.
+      if (!isAutotuneError(err, 'E_STUDY')) throw err;
+      existing = await storage.getStudy(spec.name);
+      if (!existing) throw err;
+    }
+  }
   const o = existing.objective;
   const n = spec.objective;
   const sameObjective =
-    o.kind === n.kind && (o.kind === 'sn44' ? o.tMin === n.tMin : o.accuracyFloor === n.accuracyFloor);
+    o.kind === n.kind &&
+    (o.kind === 'sn44' ? o.tMin === n.tMin : o.accuracyFloor === n.accuracyFloor) &&
+    (o.requireReproducible ?? false) === (n.requireReproducible ?? false);
   if (!sameObjective) {
     throw new AutotuneError(
       'E_STUDY',
       `study "${spec.name}" was created with objective ${describeObjective(o)}, not ${describeObjective(n)}`,
-      { hint: 'pass the same --objective/--accuracy-floor/--t-min to resume it, or another --study name' },
+      { hint: 'pass the same --objective/--accuracy-floor/--t-min/--require-reproducible to resume it, or another --study name' },
     );
   }
   if (existing.spaceFile !== spec.spaceFile) {
@@ -34,11 +51,33 @@ export async function openStudy(storage: Storage, spec: NewStudy): Promise<Opene
       { hint: 'pass the same --space to resume it, or another --study name' },
     );
   }
-  const recovered = await storage.failInterruptedTrials(existing.id, INTERRUPTED_REASON);
+  checkMeasuredBy(existing, spec, 'pass the same --evaluator to resume it, or another --study name');
+  const recovered = [
+    ...(await storage.failInterruptedTrials(existing.id, INTERRUPTED_REASON)),
+    ...(await storage.failStaleTrials(existing.id, SILENT_TRIAL_TIMEOUT_S)),
+  ].sort((a, b) => a - b);
   const study = await storage.updateStudy(spec.name, { settings: spec.settings, host: spec.host, netProbe: spec.netProbe });
   return { study, resumed: true, recovered };
 }
 
+/**
+ * The name of the evaluator that measured a study: settings.evaluator is the name of the factory that
+ * made it; a study from before it was recorded was measured by the pipeline.
+ */
+export function measuredBy(settings: Record<string, unknown>): string {
+  return typeof settings.evaluator === 'string' ? settings.evaluator : PIPELINE_EVALUATOR_NAME;
+}
+
+/** E_STUDY when `spec` would add another evaluator's measurements to `existing`: their times would not compare. */
+export function checkMeasuredBy(existing: StudyRecord, spec: Pick<NewStudy, 'name' | 'settings'>, hint: string): void {
+  if (measuredBy(existing.settings) !== measuredBy(spec.settings)) {
+    throw new AutotuneError('E_STUDY', `study "${spec.name}" was measured by ${measuredBy(existing.settings)}, not ${measuredBy(spec.settings)}`, {
+      hint: `its times would not compare: ${hint}`,
+    });
+  }
+}
+
 export function describeObjective(o: NewStudy['objective']): string {
-  return o.kind === 'sn44' ? `sn44 (t-min ${o.tMin} s)` : `fastest-safe (accuracy floor ${o.accuracyFloor})`;
+  const base = o.kind === 'sn44' ? `sn44 (t-min ${o.tMin} s)` : `fastest-safe (accuracy floor ${o.accuracyFloor})`;
+  return o.requireReproducible ? `${base}, answers reproducible across repeats` : base;
 }

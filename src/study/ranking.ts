@@ -103,6 +103,8 @@ export function observationOf(m: MeasurementRecord): Observation {
     truthF1: m.truthF1,
     sn44: m.sn44,
     error: m.error,
+    setupS: m.setupS ?? null,
+    answerHash: m.answerHash ?? null,
   };
 }
 

@@ -15,7 +15,7 @@ import type { MeasurementRecord, Phase, Storage, StudyRecord, TrialRecord, Trial
 import { StudyData } from './data.js';
 import { driftWarning, type Drift } from './drift.js';
 import { measurementOf, thrownResult } from './measurement.js';
-import { describeReasons, evaluateObjective, type TrialFigures } from './objective.js';
+import { evaluateObjective, outcomeOf, type TrialFigures } from './objective.js';
 import { INTERRUPTED_REASON } from './open.js';
 import { DEFAULT_RACE, type MeasurePolicy, type RacePolicy, type RepeatPolicy } from './policy.js';
 import { analyseStudy, observationOf, type RankedTrial, type StudyAnalysis } from './ranking.js';
@@ -112,6 +112,8 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   let live: RunView['live'] = null;
   let sinceControl = challengesSinceControl(data, standing);
   const stopped = () => options.stop?.aborted === true || options.abort?.aborted === true;
+  /** Configs another worker was measuring when this one proposed them: not proposed again. */
+  const busy = new Set<string>();
   const keys = new Map<number, string>();
   const key = (t: TrialRecord) => keys.get(t.id) ?? (keys.set(t.id, configKey(t.params)), keys.get(t.id)!);
 
@@ -183,7 +185,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
       let params: Config | null = step.baseline?.config ?? null;
       if (!step.baseline) {
         stage = 'search';
-        params = askNew(options, data, standing, key);
+        params = askNew(options, data, standing, key, busy);
         if (params === null) {
           exhausted = true;
           events.message?.(`the search space is exhausted after ${sampledSoFar()} sampled trials`);
@@ -192,6 +194,12 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
       }
       if (step.baseline) tried.add(step.baseline.name);
       const trial = await storage.createTrial(study.id, { params: params!, baseline: step.baseline?.name ?? null });
+      if (!trial) {
+        // Another process measures this very config in this study now; its trial will carry the figures.
+        busy.add(configKey(params!));
+        events.message?.(`${step.baseline ? `baseline ${step.baseline.name}` : 'a sampled config'} is being measured by another worker; skipped`);
+        continue;
+      }
       data.put(trial);
       trialsRun++;
       live = { trial, incumbent: incumbentOf(data, standing) };
@@ -242,14 +250,15 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
     }
     // finish
     const figures = evaluateObjective(data.of(step.trial.id, 'search').map(observationOf), study.objective, null);
-    const allFailed = figures.challenges > 0 && figures.failed === figures.challenges;
+    const outcome = outcomeOf(figures);
+    const interrupted = step.verdict.kind === 'interrupted';
     const done = await storage.setTrialState(step.trial.id, {
-      state: allFailed ? 'FAIL' : step.state,
-      reason: allFailed ? `every challenge failed: ${describeReasons(figures.failureReasons)}; first: ${figures.firstError}` : (step.reason ?? figures.why),
-      value: figures.value,
+      ...outcome,
+      // Every challenge failed: FAIL, whatever stopped it; else the judgement's state (a drop is PRUNED).
+      state: outcome.state === 'FAIL' && figures.challenges > 0 ? 'FAIL' : step.state,
+      reason: outcome.state === 'FAIL' && figures.challenges > 0 ? outcome.reason : (step.reason ?? figures.why),
       // A dropped trial keeps what its figures say (the sampler reads it); the ranking never counts it feasible.
-      feasible: step.verdict.kind !== 'interrupted' && figures.feasible,
-      violation: figures.violation,
+      feasible: !interrupted && figures.feasible,
       verdict: step.verdict,
     });
     data.put(done);
@@ -335,10 +344,16 @@ export function historyOf(trials: readonly TrialRecord[], data?: StudyData, stan
     });
 }
 
-function askNew(options: RunStudyOptions, data: StudyData, standing: Standing, trialKey: (t: TrialRecord) => string): Config | null {
+function askNew(
+  options: RunStudyOptions,
+  data: StudyData,
+  standing: Standing,
+  trialKey: (t: TrialRecord) => string,
+  busy: ReadonlySet<string>,
+): Config | null {
   const trials = data.trials();
   const history = historyOf(trials, data, standing);
-  const seen = new Set(trials.filter((t) => t.state === 'COMPLETE' || (t.state === 'PRUNED' && t.verdict?.kind === 'race')).map(trialKey));
+  const seen = new Set([...busy, ...trials.filter((t) => t.state === 'COMPLETE' || (t.state === 'PRUNED' && t.verdict?.kind === 'race')).map(trialKey)]);
   const trialNumber = trials.length === 0 ? 0 : trials[trials.length - 1]!.number + 1;
   const direction: Direction = standing.direction;
   let config: Config | null = null;

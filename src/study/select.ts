@@ -5,11 +5,22 @@ import { unknownStudy } from '../store/index.js';
 import type { MeasurementRecord, Storage, StudyRecord, TrialRecord } from '../store/types.js';
 import { analyseStoredStudy, type RankedTrial, type StudyAnalysis } from './ranking.js';
 
+/** A --study value: undefined (not given) or a name that is not blank, padded, or holding control characters. */
+export function checkStudyName(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  if (name.trim() === '' || name.trim() !== name || /[\u0000-\u001f\u007f]/.test(name) || name.length > 200) {
+    throw new AutotuneError('E_USAGE', `--study ${JSON.stringify(name)} is not a usable study name`, {
+      hint: 'give a name of visible characters without leading or trailing spaces (at most 200), or leave --study out',
+    });
+  }
+  return name;
+}
+
 /** The named study, or the only one in the file when no name is given. */
 export async function selectStudy(storage: Storage, name: string | undefined): Promise<StudyRecord> {
-  if (name !== undefined) {
-    const study = await storage.getStudy(name);
-    if (!study) throw unknownStudy(name, storage.path);
+  if (checkStudyName(name) !== undefined) {
+    const study = await storage.getStudy(name!);
+    if (!study) throw unknownStudy(name!, storage.path);
     return study;
   }
   const all = await storage.listStudies();

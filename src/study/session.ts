@@ -1,17 +1,21 @@
 // A study session, in two steps. `openSession` checks the space against the evaluator's knobs before
-// anything else, probes the host and the network, serves a samples folder when asked, opens (or
-// resumes) the study and creates the evaluator from its factory; `session.run` runs the search loop.
-// `autotune run` and `autotune demo` use `runSession` (open, run with Ctrl-C handling, close); the
-// benchmark opens a session itself and reuses its evaluator afterwards.
+// anything else, lets the factory check its tools on this host (the pipeline's decoder), probes the
+// host when the evaluator runs on it, lets the factory fit the space to the evaluator (e.g. to the
+// model), serves a samples folder when asked, creates the evaluator, probes the network, lets the
+// factory check the evaluator on the first video, and only then opens (or resumes) the study;
+// `session.run` runs the search loop. What differs between evaluators is declared by the factory
+// (checkHost, probesHost, samplesOver, fitSpace, preflight): the session never asks which one it
+// drives. `autotune run` and `autotune demo` use `runSession` (open, run with Ctrl-C handling, close);
+// the benchmark opens a session itself and reuses its evaluator afterwards.
 
 import { AutotuneError, messageOf } from '../errors.js';
-import { fallbackNotes, probeCapabilities, usableCapabilities, type Device } from '../host/capabilities.js';
+import { fallbackNotes, notProbedCapabilities, probeCapabilities, usableCapabilities, type Device } from '../host/capabilities.js';
 import { snapshotHost } from '../host/snapshot.js';
 import type { LabServer } from '../lab/server/index.js';
 import type { NetProbe } from '../net/types.js';
 import type { Evaluator, EvaluatorFactory, VideoRef } from '../pipeline/types.js';
 import { createSampler, loadSpace, restrictToCapabilities, type SamplerName, type Space } from '../search/index.js';
-import { openStorage } from '../store/index.js';
+import { openStorage, redact } from '../store/index.js';
 import type { ObjectiveSpec, Storage, StudyRecord } from '../store/types.js';
 import { describeObjective, openStudy } from './open.js';
 import { createProgress } from './progress.js';
@@ -29,6 +33,7 @@ export type VideoSource =
 export interface SessionSettings {
   space: string;
   study: string | undefined;
+  /** The results store: a SQLite file or a postgres:// URL. */
   db: string;
   sampler: SamplerName;
   seed: number;
@@ -80,20 +85,28 @@ export interface StudySession<E extends Evaluator = Evaluator> {
   close(): Promise<void>;
 }
 
-/** Opens a study session; on failure, everything it opened is closed again. */
+/**
+ * Opens a study session; on failure, everything it opened is closed again. Aborting `signal` ends the
+ * factory's preflight check at once (nothing of the study exists yet).
+ */
 export async function openSession<E extends Evaluator>(
   settings: SessionSettings,
   factory: EvaluatorFactory<E>,
   io: SessionIo,
+  signal: AbortSignal = new AbortController().signal,
 ): Promise<StudySession<E>> {
   const say = io.say;
   // First, before any server, store or challenge: a knob the evaluator does not know is a typo.
   const loaded = loadSpace(settings.space, { knobs: factory.knobs, evaluator: factory.name });
-  const capabilities = await probeCapabilities(settings.device);
-  const { space, dropped } = restrictToCapabilities(loaded, usableCapabilities(capabilities));
-  const control = controlOf(settings.control, space);
-  for (const d of dropped) say(`note: ${d.reason}`);
+  // Then the evaluator's own tools on this host: one that cannot run would fail every challenge.
+  await factory.checkHost?.(say);
+  const capabilities = factory.probesHost ? await probeCapabilities(settings.device) : notProbedCapabilities();
+  const restricted = restrictToCapabilities(loaded, usableCapabilities(capabilities));
+  for (const d of restricted.dropped) say(`note: ${d.reason}`);
   for (const note of fallbackNotes(capabilities)) say(`note: ${note}`);
+  // Still before any video: the evaluator may refuse, or narrow the space to what it can run.
+  const space = factory.fitSpace ? await factory.fitSpace(restricted.space, say) : restricted.space;
+  const control = controlOf(settings.control, space);
 
   const cleanup: (() => Promise<void>)[] = [];
   const closeAll = async () => {
@@ -112,9 +125,10 @@ export async function openSession<E extends Evaluator>(
       server = started;
       cleanup.push(() => started.close());
       ca = started.ca;
-      videos = videoRefsFor(samples, started.httpsUrl);
+      const base = factory.samplesOver === 'http' ? started.httpUrl : started.httpsUrl;
+      videos = videoRefsFor(samples, base);
       samples.forEach((s, i) => videoFacts.push({ url: videos[i]!.url, path: s.path, size: s.size }));
-      say(`serving ${samples.length} sample(s) from ${source.dir} at ${started.httpsUrl}${source.profile ? ` (profile ${source.profile})` : ''}`);
+      say(`serving ${samples.length} sample(s) from ${source.dir} at ${base}${source.profile ? ` (profile ${source.profile})` : ''}`);
     } else {
       videos = source.urls.map((url) => ({ url }));
       videoFacts.push(...videos.map((v) => ({ url: v.url })));
@@ -122,6 +136,17 @@ export async function openSession<E extends Evaluator>(
 
     const storage = await openStorage(settings.db);
     cleanup.push(() => storage.close());
+    // Created before anything is measured: an evaluator may first put back what a crashed study left.
+    const evaluator = await factory.create({
+      reference: space.reference,
+      ca,
+      tMin: settings.objective.tMin,
+      // Reference answers live in the results database next to the study.
+      references: { get: (key) => storage.getReference(key), put: (key, value) => storage.putReference(key, value) },
+      videos,
+      log: say,
+    });
+    cleanup.push(() => evaluator.close());
     for (const v of videoFacts) {
       await storage.putVideo({
         url: v.url,
@@ -144,6 +169,9 @@ export async function openSession<E extends Evaluator>(
         faststart: netProbe.video.faststart,
       });
     }
+    // The last check before the study exists: one that fails leaves no study behind.
+    await factory.preflight?.(evaluator, videos[0]!, signal, say);
+    if (signal.aborted) throw new AutotuneError('E_INTERRUPTED', 'interrupted before the study was created', { hint: 'nothing was measured; run the same command again' });
     const name = settings.study ?? space.name;
     const { study, resumed, recovered } = await openStudy(storage, {
       name,
@@ -163,16 +191,6 @@ export async function openSession<E extends Evaluator>(
           `racing ${settings.racing.enabled ? 'on' : 'off'}, control ${control ?? 'none'}`,
       );
     }
-
-    const evaluator = await factory.create({
-      reference: space.reference,
-      ca,
-      tMin: settings.objective.tMin,
-      // Reference answers live in the results database next to the study.
-      references: { get: (key) => storage.getReference(key), put: (key, value) => storage.putReference(key, value) },
-      log: say,
-    });
-    cleanup.push(() => evaluator.close());
 
     return {
       name,
@@ -221,7 +239,6 @@ export interface SessionOutcome {
 
 /** Runs a study to its end (or to Ctrl-C); every finished challenge is in the store either way. */
 export async function runSession(settings: SessionSettings, factory: EvaluatorFactory, io: SessionIo): Promise<SessionOutcome> {
-  const session = await openSession(settings, factory, io);
   const stop = new AbortController();
   const abort = new AbortController();
   const onSigint = () => {
@@ -231,6 +248,14 @@ export async function runSession(settings: SessionSettings, factory: EvaluatorFa
     } else abort.abort();
   };
   process.on('SIGINT', onSigint);
+  let session: StudySession;
+  try {
+    // Ctrl-C while the session opens ends the factory's preflight check at once.
+    session = await openSession(settings, factory, io, stop.signal);
+  } catch (err) {
+    process.off('SIGINT', onSigint);
+    throw err;
+  }
   const progress = createProgress({ tty: io.tty, objective: settings.objective.kind, write: io.say, warn: io.warn });
   try {
     const result = await session.run({ stop: stop.signal, abort: abort.signal, events: progress.events });
@@ -256,10 +281,10 @@ function controlOf(control: string | null | undefined, space: Space): string | n
   return control;
 }
 
-/** The settings as the study records them: the CA by its file name, not its text. */
+/** The settings as the study records them: the CA by its file name, not its text; the store without its password. */
 function recorded(settings: SessionSettings): Record<string, unknown> {
   const { ca, ...rest } = settings;
-  return { ...rest, caFile: ca?.file ?? null };
+  return { ...rest, db: redact(settings.db), caFile: ca?.file ?? null };
 }
 
 async function isFaststartFile(path: string): Promise<boolean | null> {

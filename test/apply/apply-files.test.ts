@@ -7,11 +7,13 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyTuned } from '../../src/apply/apply.js';
 import { rollbackLast } from '../../src/apply/rollback.js';
+import { loadSpace } from '../../src/search/index.js';
 import { runCli } from '../helpers/cli.js';
 import { snapshotDir } from './snapshot.js';
 
 const MINER_ENV = '# miner\nIMG_SIZE=640\nBATCH_SIZE=32\n';
 const TUNED = 'IMG_SIZE=416\nFRAME_STRIDE=1\n';
+const knobs = { space: loadSpace(fileURLToPath(new URL('../../search-spaces/sn44.yaml', import.meta.url))), allowKeys: [] };
 
 describe('autotune apply on files (no pm2)', () => {
   let work: string;
@@ -55,7 +57,7 @@ describe('autotune apply on files (no pm2)', () => {
   it('rolls back the last of two applies, one at a time', async () => {
     const m = miner(MINER_ENV);
     const log = () => {};
-    const base = { minerDir: m.minerDir, pm2: null, sysctlFile: null, sysctlDir: join(work, 'unused'), yes: true, log };
+    const base = { minerDir: m.minerDir, knobs, pm2: null, sysctlFile: null, sysctlDir: join(work, 'unused'), yes: true, log };
     await applyTuned({ ...base, envFile: m.tunedPath, now: new Date('2026-11-20T10:00:00Z') });
     const first = readFileSync(join(m.minerDir, '.env'), 'utf8');
     writeFileSync(join(work, 'second.env'), 'IMG_SIZE=320\n');
@@ -91,7 +93,7 @@ describe('autotune apply on files (no pm2)', () => {
     writeFileSync(conf, '# tuned\nnet.ipv4.tcp_fastopen = 3\n');
     const sysctlDir = join(work, 'sysctl.d');
     const lines: string[] = [];
-    await applyTuned({ minerDir: m.minerDir, envFile: m.tunedPath, pm2: null, sysctlFile: conf, sysctlDir, yes: true, log: (l) => lines.push(l), root: false });
+    await applyTuned({ minerDir: m.minerDir, envFile: m.tunedPath, knobs, pm2: null, sysctlFile: conf, sysctlDir, yes: true, log: (l) => lines.push(l), root: false });
     expect(readFileSync(join(sysctlDir, '99-sn44-autotune.conf'), 'utf8')).toBe(readFileSync(conf, 'utf8'));
     expect(lines.join('\n')).toContain(`load it as root with: sudo sysctl -p '${join(sysctlDir, '99-sn44-autotune.conf')}'`);
     await rollbackLast({ minerDir: m.minerDir, pm2: null, log: () => {}, root: false });

@@ -79,7 +79,7 @@ describe('autotune apply with a real pm2', () => {
   });
 
   it('rolls back a restart that fails with the new values and keeps the process on the old ones', async () => {
-    const m = await setup('miner-b', 'IMG_SIZE=13\nBATCH_SIZE=64\n');
+    const m = await setup('miner-b', 'IMG_SIZE=928\nBATCH_SIZE=64\n');
     const before = snapshotDir(m.minerDir);
     const run = await m.cli('--env', m.tunedPath, '--pm2', 'miner-b', '--yes');
     expect(run.exitCode).not.toBe(0);

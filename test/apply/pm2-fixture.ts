@@ -8,12 +8,12 @@ import { fileURLToPath } from 'node:url';
 export const PM2_BIN = fileURLToPath(new URL('../../node_modules/.bin/pm2', import.meta.url));
 export const REPORTED_KEYS = ['IMG_SIZE', 'BATCH_SIZE', 'FRAME_STRIDE', 'USE_CONNECTION_POOL'];
 
-// Writes the reported keys to REPORT_FILE on start and every 100 ms. IMG_SIZE=13 makes it crash at
-// start: the "tuned" value a failing restart uses.
+// Writes the reported keys to REPORT_FILE on start and every 100 ms. IMG_SIZE=928 (a size the space
+// allows) makes it crash at start: the "tuned" value a failing restart uses.
 const REPORTER = `
 const fs = require('fs');
 const keys = ${JSON.stringify(REPORTED_KEYS)};
-if (process.env.IMG_SIZE === '13') { console.error('IMG_SIZE=13 is not a model size'); process.exit(3); }
+if (process.env.IMG_SIZE === '928') { console.error('IMG_SIZE=928 does not fit in GPU memory'); process.exit(3); }
 const write = () => {
   const env = Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]));
   fs.writeFileSync(process.env.REPORT_FILE + '.tmp', JSON.stringify({ pid: process.pid, env }));

@@ -26,7 +26,13 @@ describe('autotune demo', () => {
       expect(existsSync(join(out, file)), file).toBe(true);
     }
     for (const file of ['best.env', 'report.html']) expect(run.stdout).toContain(join(out, file));
-    expect(run.stdout).toContain(`autotune apply --miner-dir ~/sn44-miner --env ${out}/best.env`);
+    expect(run.stdout).toContain(`autotune apply --miner-dir ~/sn44-miner --env ${out}/best.env --space search-spaces/quick.yaml`);
+    // The printed apply command accepts the winner: every value is a knob of the demo's space, in range.
+    const minerDir = mkdtempSync(join(tmpdir(), 'demo-miner-'));
+    const dry = await runCli(['apply', '--miner-dir', minerDir, '--env', join(out, 'best.env'), '--space', 'search-spaces/quick.yaml']);
+    expect(dry.stderr).toBe('');
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stdout).toContain('dry run: nothing was changed');
     expect(existsSync(join(samples, 'match-1.mp4')) && existsSync(join(samples, 'match-2.mp4'))).toBe(true);
     const sourced = await execa('bash', ['-c', `set -eu; source ${JSON.stringify(join(out, 'best.env'))}; echo "$IMG_SIZE"`]);
     expect(['320', '480', '640']).toContain(sourced.stdout);

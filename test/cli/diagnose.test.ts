@@ -64,6 +64,21 @@ describe('autotune diagnose', () => {
     expect(swapped.accuracy).toBeCloseTo(same.accuracy, 6);
   });
 
+  it('--model-layout reaches the detector: the lab detector read as end2end fails the challenge with the shapes', async () => {
+    const run = await runCli(['diagnose', url, '--ca', server.caPath, '--model', modelPath, '--json', '--model-layout', 'end2end', ...FAST]);
+    // A model failure: the result is printed, then exit 5 (see the README's exit codes).
+    expect(run.exitCode).toBe(5);
+    const o = JSON.parse(run.stdout);
+    expect(o.error.reason).toBe('model');
+    // The CPU provider gets one frame per model call (cpuModelBatch). The hint crosses the inference thread as data.
+    const message = `inference failed: model ${modelPath}: --model-layout end2end expects [N,K,6], but the model has outputs output0 [1, 8, 5684] at input 224x224`;
+    const hint = 'check the export, or pass another --model-layout yolov8|yolov5|end2end|rtdetr';
+    expect(o.error.message).toBe(message);
+    expect(o.error.hint).toBe(hint);
+    expect(run.stderr.trim().split('\n').at(-1)).toBe(`autotune: the challenge failed (model): ${message} (${hint})`);
+    expect(o.framesAnswered).toBe(0);
+  });
+
   it('--json gives one object with the median run and every run under runs', async () => {
     const run = await runCli(['diagnose', url, '--ca', server.caPath, '--model', modelPath, '--json', '--repeats', '2', '--set', 'ENABLE_HTTP2=1', ...FAST]);
     expect(run.exitCode).toBe(0);
@@ -77,13 +92,39 @@ describe('autotune diagnose', () => {
     expect(o.runs.map((r: { timeline: { total: number } }) => r.timeline.total)).toContain(o.timeline.total);
   });
 
-  it('prints a failed challenge and exits 0', async () => {
-    const run = await runCli(['diagnose', `${failing.httpsUrl}${basename(clip.path)}`, '--ca', failing.caPath, '--model', modelPath, '--json', ...FAST]);
-    expect(run.exitCode).toBe(0);
+  it('prints a failed challenge, then exits 3 with one line naming it', async () => {
+    const url = `${failing.httpsUrl}${basename(clip.path)}`;
+    const run = await runCli(['diagnose', url, '--ca', failing.caPath, '--model', modelPath, '--json', ...FAST]);
+    expect(run.exitCode).toBe(3);
     const o = JSON.parse(run.stdout);
     expect(o.error.reason).toBe('http-status');
     expect(o.framesAnswered).toBe(0);
     expect(o.accuracy).toBeNull(); // no reference can be made from a server that answers 503
+    expect(run.stderr).toBe(`autotune: the challenge failed (http-status): HTTP 503 from ${url} (check the URL)`);
+  });
+
+  it('--save stores the runs as one trial of study "diagnose" (or --study), which trials and show read back', async () => {
+    const db = join(dir, 'diagnoses.db');
+    const ok = await runCli(['diagnose', url, '--ca', server.caPath, '--model', modelPath, '--save', '--db', db, '--repeats', '2', '--json', ...FAST]);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/autotune: saved as trial 0 \(COMPLETE\) of study "diagnose" in \S+diagnoses\.db$/m);
+    const printed = JSON.parse(ok.stdout);
+    const bad = await runCli(['diagnose', `${failing.httpsUrl}${basename(clip.path)}`, '--ca', failing.caPath, '--model', modelPath, '--save', '--db', db, ...FAST]);
+    // A failed challenge is stored, then exits with its code (3: the server answered 503).
+    expect(bad.exitCode).toBe(3);
+    expect(bad.stderr).toMatch(/saved as trial 1 \(FAIL\) of study "diagnose"/);
+    await runCli(['diagnose', url, '--ca', server.caPath, '--model', modelPath, '--save', '--db', db, '--study', 'mine', ...FAST]);
+
+    const show = JSON.parse((await runCli(['show', '0', '--db', db, '--study', 'diagnose', '--json'])).stdout);
+    expect(show.trial).toMatchObject({ state: 'COMPLETE', params: printed.config });
+    expect(show.measurements).toHaveLength(2);
+    expect(show.measurements.map((m: { repeat: number }) => m.repeat)).toEqual([1, 2]);
+    expect(show.measurements.some((m: { timeline: { total: number } }) => m.timeline.total === printed.timeline.total)).toBe(true);
+    const failed = JSON.parse((await runCli(['show', '1', '--db', db, '--study', 'diagnose', '--json'])).stdout);
+    expect(failed.trial.state).toBe('FAIL');
+    expect(failed.measurements[0].error.reason).toBe('http-status');
+    const mine = JSON.parse((await runCli(['trials', '--db', db, '--study', 'mine', '--json'])).stdout);
+    expect(mine).toHaveLength(1);
   });
 
   it.each([

@@ -31,6 +31,11 @@ describe('best.env lines', () => {
       expect(() => envValue(name, value), `${name}=${String(value)}`).toThrow(AutotuneError);
     }
     expect(envValue('STREAM_MIN_START_BYTES', 262144)).toBe('262144');
+    // Variables that change how programs load are written by neither emit nor apply, whatever a space says.
+    for (const name of ['PATH', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'DYLD_INSERT_LIBRARIES', 'NODE_OPTIONS', 'PYTHONPATH', 'PYTHONHOME']) {
+      expect(() => envValue(name, '/tmp/x'), name).toThrow(/changes how programs load; it is never written to an env file/);
+      expect(() => parseTunedEnv(`${name}=/tmp/x\n`, 'best.env'), name).toThrow(/changes how programs load .*apply never writes it/);
+    }
     expect(() => parseTunedEnv(envLines({ IMG_SIZE: 640, CONF_THRESHOLD: 0.35, USE_NVDEC: false }).join('\n'), 'best.env')).not.toThrow();
   });
 });

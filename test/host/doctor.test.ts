@@ -16,6 +16,9 @@ describe('autotune doctor', () => {
     expect(report.nvdec.reason.length).toBeGreaterThan(10);
     expect(report.ffmpeg.path).toBeTruthy();
     expect(report.ffmpeg.version).toBeTruthy();
+    // It runs and decodes; NVDEC is then tried for real (broken-decoder.test.ts has the other cases).
+    expect(report.ffmpeg).toMatchObject({ error: null, fix: null });
+    if (!report.nvdec.usable) expect(report.nvdec.reason).toMatch(/one-frame CUDA decode attempt failed/);
     expect(report.versions.sqlite).toMatch(/^3\./);
     expect(report.versions.node).toBe(process.versions.node);
     expect(report.tcp.availableCongestionControl).toEqual(expect.arrayContaining([report.tcp.congestionControl]));

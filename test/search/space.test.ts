@@ -9,6 +9,7 @@ import {
   isActive,
   loadSpace,
   parseSpace,
+  pinParams,
   restrictToCapabilities,
   searchKey,
 } from '../../src/search/index.js';
@@ -61,6 +62,37 @@ describe('search-spaces/sn44.yaml', () => {
     const gpu = restrictToCapabilities(space, { nvdec: true, cuda: true });
     expect(gpu.dropped).toEqual([]);
     expect(gpu.space).toBe(space);
+  });
+});
+
+describe('pinParams', () => {
+  const space = loadSpace('search-spaces/sn44.yaml');
+  const pin = { name: 'IMG_SIZE', value: 640, because: 'IMG_SIZE: the model takes only 640' };
+
+  it('holds a searched knob at one value everywhere and names every preset it changed', () => {
+    const { space: pinned, dropped } = pinParams(space, [pin]);
+    expect(pinned.params.map((p) => p.name)).not.toContain('IMG_SIZE');
+    expect(pinned.fixed.IMG_SIZE).toBe(640);
+    expect(pinned.reference.IMG_SIZE).toBe(640);
+    expect(pinned.baselines.map((b) => b.config.IMG_SIZE)).toEqual([640, 640, 640]);
+    for (const b of pinned.baselines) expect(contains(pinned, b.config)).toBeNull();
+    expect(dropped).toEqual([
+      {
+        name: 'IMG_SIZE',
+        reason: 'IMG_SIZE: the model takes only 640: pinned to 640 and not searched; overridden in reference (was 960), baseline QUICK (was 416), baseline ULTRA (was 384)',
+      },
+    ]);
+  });
+
+  it('overrides a fixed knob, and reports nothing when nothing changes', () => {
+    const yaml = (size: number) => `name: f\nparams:\n  A: { type: bool, default: 0 }\nfixed:\n  IMG_SIZE: ${size}\nreference:\n  A: 0\n`;
+    const fixed = parseSpace(yaml(480), 'f.yaml');
+    const { space: pinned, dropped } = pinParams(fixed, [pin]);
+    expect(pinned.fixed.IMG_SIZE).toBe(640);
+    expect(dropped[0]!.reason).toBe('IMG_SIZE: the model takes only 640: pinned to 640; overridden in fixed (was 480), reference (was 480)');
+    const same = parseSpace(yaml(640), 'f.yaml');
+    expect(pinParams(same, [pin]).dropped).toEqual([]);
+    expect(pinParams(space, []).space).toBe(space);
   });
 });
 

@@ -2,12 +2,13 @@ import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AutotuneError } from '../../src/errors.js';
 import { openStorage, SCHEMA_VERSION, type Storage } from '../../src/store/index.js';
 import { MIGRATIONS } from '../../src/store/schema.js';
+import { makeDirs } from '../../src/util/fs.js';
 import { codeOf, storageConformance } from './conformance.js';
 import { sampleMeasurement, sampleStudy } from './store-fixtures.js';
 
@@ -48,7 +49,7 @@ describe('SQLite storage', () => {
     const path = tempDb();
     await (await track(openStorage(join(path, '..', 'make-folder.db')))).close();
     const old = new Database(path);
-    old.exec(MIGRATIONS[0]!.sql);
+    old.exec(MIGRATIONS[0]!.sqlite);
     old.pragma('user_version = 1');
     old.prepare(
       `INSERT INTO studies (name, space_file, space_json, objective_json, settings_json, host_json, created_at)
@@ -101,7 +102,7 @@ describe('SQLite storage', () => {
     const path = tempDb();
     const store = await track(openStorage(path));
     const study = await store.createStudy(sampleStudy('live'));
-    for (let i = 0; i < 3; i++) await store.createTrial(study.id, { params: {}, baseline: null });
+    for (let i = 0; i < 3; i++) await store.createTrial(study.id, { params: { I: i }, baseline: null });
     const db = new Database(path);
     db.prepare('UPDATE trials SET worker_pid = ? WHERE number = 0').run(process.ppid); // alive, not us
     db.prepare('UPDATE trials SET worker_pid = 2147483000 WHERE number = 1').run(); // a process that has died
@@ -132,28 +133,91 @@ describe('SQLite storage', () => {
       other.exec('ROLLBACK');
       other.close();
     }
-    expect((await store.createTrial(study.id, { params: {}, baseline: null })).number).toBe(0);
+    expect((await store.createTrial(study.id, { params: {}, baseline: null }))?.number).toBe(0);
   });
 
-  it('two processes writing at once leave a consistent file with unique trial numbers', async () => {
+  it('two processes creating and writing one study at once: the loser of the creation joins, the file stays consistent', async () => {
     const path = tempDb();
     await (await track(openStorage(path))).close();
-    const writer = fileURLToPath(new URL('./fixtures/writer.ts', import.meta.url));
+    const worker = fileURLToPath(new URL('./fixtures/fleet-worker.ts', import.meta.url));
     const count = 40;
-    const runs = await Promise.all(
-      ['a', 'b'].map((label) => execa('node', ['--import', 'tsx', writer, path, label, String(count)], { reject: false })),
-    );
+    const runs = await Promise.all(['a', 'b'].map((label) => execa('node', ['--import', 'tsx', worker, path, label, String(count), String(count)], { reject: false })));
+    // Both create study "fleet" when they find it missing: the store refuses the second (E_STUDY) and
+    // that worker joins; a raw UNIQUE error or an unjoined loser would show here.
     for (const run of runs) expect(run.stderr).toBe('');
     for (const run of runs) expect(run.exitCode).toBe(0);
+    const reports = runs.map((run) => JSON.parse(String(run.stdout)) as { created: number; refused: number; overlaps: number });
+    expect(reports.map((r) => r.created + r.refused)).toEqual([count, count]);
+    expect(reports.map((r) => r.overlaps)).toEqual([0, 0]);
     const store = await track(openStorage(path));
-    const study = (await store.getStudy('shared'))!;
+    expect((await store.listStudies()).map((s) => s.name)).toEqual(['fleet']);
+    const study = (await store.getStudy('fleet'))!;
     const trials = await store.listTrials(study.id);
-    expect(trials).toHaveLength(2 * count);
-    expect(trials.map((t) => t.number)).toEqual([...Array(2 * count).keys()]);
+    const created = reports[0]!.created + reports[1]!.created;
+    expect(trials.map((t) => t.number)).toEqual([...Array(created).keys()]);
+    expect(created).toBeGreaterThanOrEqual(count);
     expect(trials.every((t) => t.state === 'COMPLETE')).toBe(true);
-    expect(await store.listMeasurements({ studyId: study.id })).toHaveLength(2 * count);
+    expect(await store.listMeasurements({ studyId: study.id })).toHaveLength(created);
     const db = new Database(path, { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
+  });
+
+  it('is a one-host store: on resume a RUNNING trial recorded by another host is failed too', async () => {
+    const path = tempDb();
+    const store = await track(openStorage(path));
+    const study = await store.createStudy(sampleStudy('moved'));
+    await store.createTrial(study.id, { params: { A: 1 }, baseline: null });
+    const db = new Database(path);
+    db.prepare("UPDATE trials SET worker_host = 'another-host', worker_pid = ?").run(process.ppid);
+    db.close();
+    expect(await store.failInterruptedTrials(study.id, 'x')).toEqual([0]);
+  });
+
+  // A file an older autotune wrote, made by its own migrations: a finished and a RUNNING trial, one
+  // measurement (with a restart-to-ready time and an answer hash from schema 2 on).
+  function oldFile(version: number): string {
+    const path = tempDb();
+    makeDirs(dirname(path), 'test folder');
+    const db = new Database(path);
+    for (const migration of MIGRATIONS.filter((m) => m.version <= version)) db.exec(migration.sqlite);
+    db.pragma(`user_version = ${version}`);
+    db.prepare(
+      `INSERT INTO studies (name, space_file, space_json, objective_json, settings_json, host_json, created_at)
+       VALUES ('old', 'quick.yaml', '{}', '{"kind":"fastest-safe","accuracyFloor":0.98,"tMin":2}', '{}', '{}', '2024-01-01T00:00:00.000Z')`,
+    ).run();
+    const insert = db.prepare(
+      `INSERT INTO trials (study_id, number, params_json, state, worker_host, worker_pid, started_at, finished_at)
+       VALUES (1, ?, '{"A":1}', ?, 'old-host', 1, '2024-01-01T00:00:00.000Z', ?)`,
+    );
+    insert.run(0, 'COMPLETE', '2024-01-01T00:01:00.000Z');
+    insert.run(1, 'RUNNING', null);
+    const measurement = version >= 2 ? { columns: ', setup_s, answer_hash', values: ", 2.25, 'ab12'" } : { columns: '', values: '' };
+    db.prepare(
+      `INSERT INTO measurements (trial_id, video_url, repeat, phase, bytes, frames_decoded, frames_answered, created_at${measurement.columns})
+       VALUES (1, 'https://lab/a.mp4', 1, 'search', 1000, 50, 50, '2024-01-01T00:00:30.000Z'${measurement.values})`,
+    ).run();
+    db.close();
+    return path;
+  }
+
+  it('migrates a file of schema 1: measurements get empty restart-to-ready times and answer hashes, trials their heartbeat from their times', async () => {
+    const store = await track(openStorage(oldFile(1)));
+    expect((await store.listMeasurements({ trialId: 1 })).map((m) => [m.setupS, m.answerHash])).toEqual([[null, null]]);
+    const trials = await store.listTrials(1);
+    expect(trials.map((t) => t.heartbeatAt)).toEqual(['2024-01-01T00:01:00.000Z', '2024-01-01T00:00:00.000Z']);
+    expect(await store.failStaleTrials(1, 60)).toEqual([1]);
+  });
+
+  it('migrates a file of schema 2 (measurement columns): what it held is kept, the RUNNING trial holds its config and can be swept', async () => {
+    const path = oldFile(2);
+    const store = await track(openStorage(path));
+    expect((await store.listMeasurements({ trialId: 1 })).map((m) => [m.setupS, m.answerHash])).toEqual([[2.25, 'ab12']]);
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    db.close();
+    // The RUNNING trial from before the claims has no config key: it blocks nothing and is swept as stale.
+    expect(await store.createTrial(1, { params: { A: 1 }, baseline: null })).not.toBeNull();
+    expect(await store.failStaleTrials(1, 60)).toEqual([1]);
   });
 });

@@ -175,6 +175,51 @@ describe('study runner', () => {
     expect(byName('BEST').interval).not.toBeNull();
   });
 
+  it('an evaluator that restarts per config gets each contender of the race back to back: one switch per contender and round', async () => {
+    const configs = [
+      { NAME: 'A', SPEED: 1, ACC: 1 },
+      { NAME: 'B', SPEED: 2, ACC: 1 },
+    ];
+    const rotating = await setup();
+    await runStudy({ ...rotating.options, sampler: listSampler(configs), confirmTop: 2, confirmRepeats: 2 });
+    const restarting = await setup({ switching: 'restart' });
+    await runStudy({ ...restarting.options, sampler: listSampler(configs), confirmTop: 2, confirmRepeats: 2 });
+    const raceOf = (e: FakeEvaluator) => e.calls.slice(-4 * 2 * 2);
+    // 4 contenders (2 baselines + A, B), 2 videos, 2 rounds.
+    const restartRace = raceOf(restarting.evaluator);
+    expect(restartRace.map((c) => c.url).slice(0, 4)).toEqual(['https://lab/v1.mp4', 'https://lab/v2.mp4', 'https://lab/v1.mp4', 'https://lab/v2.mp4']);
+    const switchesIn = (calls: { config: unknown }[]) => calls.filter((c, i) => i > 0 && JSON.stringify(c.config) !== JSON.stringify(calls[i - 1]!.config)).length;
+    expect(switchesIn(restartRace)).toBe(4 * 2 - 1);
+    expect(switchesIn(raceOf(rotating.evaluator))).toBeGreaterThan(4 * 2);
+    // Both races measure the same challenges.
+    const count = (e: FakeEvaluator) => raceOf(e).map((c) => `${JSON.stringify(c.config)} ${c.url}`).sort();
+    expect(count(restarting.evaluator)).toEqual(count(rotating.evaluator));
+  });
+
+  it('--require-reproducible: a trial whose repeated answers on a video differ is infeasible, and the store keeps the hashes', async () => {
+    const behaviour: FakeBehaviour = { hash: (c, v, call) => (c.NAME === 'FLAKY' && v.url.endsWith('v2.mp4') ? `h${call}` : `h-${v.url}`) };
+    const configs = [
+      { NAME: 'FLAKY', SPEED: 0, ACC: 1 },
+      { NAME: 'STEADY', SPEED: 1, ACC: 1 },
+    ];
+    const strict = await setup(behaviour);
+    const objective = { ...strict.study.objective, requireReproducible: true };
+    const result = await runStudy({ ...strict.options, study: { ...strict.study, objective }, baselines: [], sampler: listSampler(configs) });
+    const flaky = result.ranking.find((r) => r.params.NAME === 'FLAKY')!;
+    expect(flaky).toMatchObject({ feasible: false, reproducible: false });
+    expect(flaky.why).toBe('answers differ between repeats (1 video(s))');
+    expect(result.ranking.find((r) => r.params.NAME === 'STEADY')).toMatchObject({ feasible: true, reproducible: true });
+    expect(result.winner?.params.NAME).toBe('STEADY');
+    const stored = await strict.storage.listMeasurements({ studyId: strict.study.id });
+    expect(stored.filter((m) => m.videoUrl.endsWith('v2.mp4')).map((m) => m.answerHash)).toContain('h1');
+
+    // Without the constraint the faster, non-reproducible trial wins, but its figures still say so.
+    const lax = await setup(behaviour);
+    const laxResult = await runStudy({ ...lax.options, baselines: [], sampler: listSampler(configs) });
+    expect(laxResult.winner).toMatchObject({ reproducible: false });
+    expect(laxResult.winner?.params.NAME).toBe('FLAKY');
+  });
+
   it('a study whose every trial fails ends with a report of the reasons, not an exception', async () => {
     const { storage, study, options } = await setup({ fail: () => 'connection reset by peer' });
     const result = await runStudy({ ...options, trials: 2, confirmRepeats: 3 });

@@ -52,6 +52,8 @@ function fakeFactory(knobs: KnobNames) {
     name: 'the fake evaluator',
     knobs,
     settings: { fake: true },
+    probesHost: false,
+    samplesOver: 'https',
     async create(context) {
       created.push(context);
       return new FakeEvaluator();
@@ -138,6 +140,42 @@ reference: { FRAME_STRIDE: 1, BATCH_SIZE: 4 }
       expect(lines.find((l) => l.startsWith('reference: computing'))).toContain('BATCH_SIZE 4,');
       // Kept in the study's store, under the key of that config.
       expect(await session.storage.getReference(reference!.key)).toMatchObject({ config: expected });
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("lets the factory fit the space before anything opens, and stop the study in its preflight before it is created", async () => {
+    const { settings } = workspace(SPACE);
+    const { factory, created } = fakeFactory('any');
+    const seen: { space?: string; storeBefore?: boolean; video?: string } = {};
+    const fitted: EvaluatorFactory<FakeEvaluator> = {
+      ...factory,
+      async fitSpace(space) {
+        seen.space = space.name;
+        // Nothing is opened yet: the store is made after the space is final.
+        seen.storeBefore ??= existsSync(settings.db);
+        return { ...space, fixed: { ...space.fixed, BATCH_SIZE: 16 } };
+      },
+      async preflight(evaluator, video) {
+        seen.video = video.url;
+        expect(evaluator).toBeInstanceOf(FakeEvaluator);
+        throw new AutotuneError('E_MODEL_CHECK', 'the fake evaluator refuses');
+      },
+    };
+    await expect(openSession(settings, fitted, quiet)).rejects.toMatchObject({ code: 'E_MODEL_CHECK' });
+    expect(seen).toEqual({ space: 'tiny', storeBefore: false, video: 'http://127.0.0.1:9/a.mp4' });
+    expect(created).toHaveLength(1);
+    const storage = await openStorage(settings.db);
+    try {
+      expect(await storage.getStudy('session')).toBeNull();
+    } finally {
+      await storage.close();
+    }
+    // Without the refusal, the fitted space is the one the study runs.
+    const session = await openSession(settings, { ...fitted, preflight: undefined }, quiet);
+    try {
+      expect(session.space.fixed.BATCH_SIZE).toBe(16);
     } finally {
       await session.close();
     }

@@ -85,7 +85,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     say('next:');
     say(`  open ${options.outDir}/report.html`);
     say(`  autotune trials --db ${demo.db}`);
-    if (demo.winner) say(`  autotune apply --miner-dir ~/sn44-miner --env ${options.outDir}/best.env --pm2 sn44-miner   (dry run; add --yes to apply)`);
+    if (demo.winner) say(`  autotune apply --miner-dir ~/sn44-miner --env ${options.outDir}/best.env --space ${demo.space} --pm2 sn44-miner   (dry run; add --yes to apply)`);
     say('  on your miner host: autotune run --url https://.../chunk.mp4 --model your-yolo.onnx');
     if (!demo.winner) process.exitCode = 1;
   },

@@ -20,10 +20,18 @@ export const doctorCommand: CommandModule<object, DoctorArgs> = {
 
 const yes = (ok: boolean) => (ok ? 'yes' : 'no');
 
+function ffmpegRow(f: DoctorReport['ffmpeg']): [string, string, string] {
+  if (!f.path) return ['ffmpeg', 'missing', f.error ?? ''];
+  const result = `${f.version ?? 'unusable'} (${f.source})`;
+  return ['ffmpeg', result, f.error ? `${f.error} (${f.path})` : f.path];
+}
+
 export function renderDoctor(r: DoctorReport): string {
   const rows: [string, string, string][] = [
-    ['ffmpeg', r.ffmpeg.path ? `${r.ffmpeg.version} (${r.ffmpeg.source})` : 'missing', r.ffmpeg.path ?? r.ffmpeg.error ?? ''],
-    ['hwaccels', r.ffmpeg.hwaccels.join(', ') || 'none', r.ffmpeg.cuvidDecoders.length ? `cuvid: ${r.ffmpeg.cuvidDecoders.join(', ')}` : 'no cuvid decoders'],
+    ffmpegRow(r.ffmpeg),
+    r.ffmpeg.path && r.ffmpeg.version === null
+      ? ['hwaccels', 'unknown', 'ffmpeg cannot run']
+      : ['hwaccels', r.ffmpeg.hwaccels.join(', ') || 'none', r.ffmpeg.cuvidDecoders.length ? `cuvid: ${r.ffmpeg.cuvidDecoders.join(', ')}` : 'no cuvid decoders'],
     ['NVDEC decode', yes(r.nvdec.usable), r.nvdec.reason],
     ...r.providers.map((p): [string, string, string] => [`onnxruntime ${p.name}`, yes(p.usable), p.reason ?? 'a session was created']),
     ['GPU', r.gpu.present ? r.gpu.names.join(', ') : 'none', r.gpu.driver ? `driver ${r.gpu.driver}` : r.gpu.source],

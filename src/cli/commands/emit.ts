@@ -2,11 +2,10 @@
 
 import type { CommandModule } from 'yargs';
 import { emitStudy } from '../../emit/emit-study.js';
-import { dbOption, studyOption } from '../options.js';
+import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
 
-interface EmitArgs {
+interface EmitArgs extends StorageArgs {
   study?: string;
-  db: string;
   out: string;
 }
 
@@ -16,10 +15,10 @@ export const emitCommand: CommandModule<object, EmitArgs> = {
   builder: (y) =>
     y
       .option('study', studyOption)
-      .option('db', dbOption)
+      .options(storageOptions)
       .option('out', { type: 'string', default: 'results', describe: 'output folder' }),
   handler: async (args) => {
-    const { winner: w, paths } = await emitStudy({ db: args.db, study: args.study, outDir: args.out });
+    const { winner: w, paths } = await emitStudy({ db: storageLocation(args), study: args.study, outDir: args.out });
     for (const path of paths) process.stdout.write(`wrote ${path}\n`);
     process.stdout.write(
       `winner: trial ${w.number}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3) ?? '-'} s, accuracy ${w.accuracy?.toFixed(3) ?? '-'}\n`,

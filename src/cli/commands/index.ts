@@ -13,7 +13,8 @@ import { trialsCommand } from './trials.js';
 import { modelCommand } from './model.js';
 import { inferCommand } from './infer.js';
 import { diagnoseCommand } from './diagnose.js';
+import { storeCommand } from './store.js';
 
 // One module per command; each is a thin layer over the library code.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [doctorCommand, samplesCommand, labCommand, applyCommand, netCommand, runCommand, trialsCommand, showCommand, emitCommand, reportCommand, demoCommand, modelCommand, inferCommand, diagnoseCommand];
+export const commands: CommandModule<any, any>[] = [doctorCommand, samplesCommand, labCommand, applyCommand, netCommand, runCommand, trialsCommand, showCommand, emitCommand, reportCommand, demoCommand, modelCommand, inferCommand, diagnoseCommand, storeCommand];

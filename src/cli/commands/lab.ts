@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
+import { AutotuneError } from '../../errors.js';
 import { describeLabServer, PROFILE_NAMES, startLabServer } from '../../lab/server/index.js';
+import { DEVICES, type Device } from '../../pipeline/infer/index.js';
 
 interface ServeArgs {
   dir: string;
@@ -55,9 +58,50 @@ const serve: CommandModule<object, ServeArgs> = {
   },
 };
 
+interface MinerArgs {
+  port: number;
+  host: string;
+  model: string;
+  device: string;
+  ca?: string;
+}
+
+const miner: CommandModule<object, MinerArgs> = {
+  command: 'miner',
+  describe: "The project's pipeline behind the sn44 challenge endpoint (POST /soccer/challenge), its knobs read from the environment at start: a stand-in miner, e.g. under pm2",
+  builder: (y: Argv) =>
+    y
+      .option('port', { type: 'number', default: 7999, describe: 'port to listen on; 0 = any free port' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
+      .option('model', { type: 'string', default: 'models/lab-detector.onnx', describe: 'ONNX detection model' })
+      .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'inference device' })
+      .option('ca', { type: 'string', describe: "PEM file of a CA to trust for the videos (the lab server's certificate)" }) as Argv<MinerArgs>,
+  handler: async (args) => {
+    let ca: string | undefined;
+    if (args.ca) {
+      try {
+        ca = readFileSync(args.ca, 'utf8');
+      } catch (err) {
+        throw new AutotuneError('E_INPUT', `cannot read --ca ${args.ca}: ${(err as Error).message}`, { hint: 'pass a PEM certificate file' });
+      }
+    }
+    // Loaded on demand: the other lab commands start without onnxruntime.
+    const { startLabMiner } = await import('../../miner/lab-miner/server.js');
+    const started = await startLabMiner({ port: args.port, host: args.host, modelPath: args.model, device: args.device as Device, ca });
+    process.stdout.write(`${started.url}\n`);
+    process.stderr.write(`lab miner on ${started.url} with ${Object.entries(started.config).map(([k, v]) => `${k}=${v}`).join(' ')}; Ctrl-C stops\n`);
+    await untilSignal();
+    await started.close();
+  },
+};
+
 export const labCommand: CommandModule = {
   command: 'lab <command>',
-  describe: 'The local network lab: a CDN stand-in for sample clips',
-  builder: (y: Argv) => y.command(serve as unknown as CommandModule).demandCommand(1, 'name a lab command (serve)'),
+  describe: 'The local lab: a CDN stand-in for sample clips, and a stand-in miner',
+  builder: (y: Argv) =>
+    y
+      .command(serve as unknown as CommandModule)
+      .command(miner as unknown as CommandModule)
+      .demandCommand(1, 'name a lab command (serve, miner)'),
   handler: () => undefined,
 };

@@ -6,11 +6,10 @@ import { writeReport } from '../../emit/report.js';
 import { openStorage } from '../../store/index.js';
 import { loadRanking, requireTrials, selectStudy, type LoadedStudy } from '../../study/select.js';
 import { makeDirs } from '../../util/fs.js';
-import { dbOption, studyOption } from '../options.js';
+import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
 
-interface ReportArgs {
+interface ReportArgs extends StorageArgs {
   study?: string;
-  db: string;
   out: string;
 }
 
@@ -20,10 +19,10 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   builder: (y) =>
     y
       .option('study', studyOption)
-      .option('db', dbOption)
+      .options(storageOptions)
       .option('out', { type: 'string', default: 'results/report.html', describe: 'the HTML file to write' }),
   handler: async (args) => {
-    const storage = await openStorage(args.db, { mustExist: true });
+    const storage = await openStorage(storageLocation(args), { mustExist: true });
     let loaded: LoadedStudy;
     try {
       loaded = await loadRanking(storage, await selectStudy(storage, args.study));

@@ -1,20 +1,40 @@
-// autotune run: a study against sample videos, on the built-in pipeline. Options are normalized once
-// here; the session is src/study/session.ts, the search loop src/study/runner.ts.
+// autotune run: a study against sample videos, on the built-in pipeline, a running miner or a command.
+// Options are normalized once here into the session's settings and the evaluator's factory; the
+// session is src/study/session.ts, the search loop src/study/runner.ts.
 
 import type { Argv, CommandModule } from 'yargs';
 import { AutotuneError, exitCodeOf } from '../../errors.js';
-import { pipelineEvaluatorFactory, type PipelineFactoryOptions } from '../../pipeline/factory.js';
+import { externalEvaluatorFactory } from '../../miner/factory.js';
+import { pipelineEvaluatorFactory } from '../../pipeline/factory.js';
 import { parseClassMap } from '../../pipeline/infer/class-map.js';
+import { LAYOUT_KINDS, type LayoutKind } from '../../pipeline/infer/layout.js';
 import { SAMPLER_NAMES, type SamplerName } from '../../search/index.js';
-import { DEFAULT_DB_PATH } from '../../store/index.js';
+import { DEFAULT_DB_PATH, redact } from '../../store/index.js';
+import { describeWinner, studyNotes } from '../../study/notes.js';
 import { DEFAULT_MAX_REPEATS, DEFAULT_RACE, type RacePolicy } from '../../study/policy.js';
+import { checkStudyName } from '../../study/select.js';
 import { runSession, type SessionSettings } from '../../study/session.js';
 import { checkUrl, parseDuration, readUrlsFile, samplesIn } from '../../study/sources.js';
-import { accuracyFloorOption, caOption, parseRepeats, checkAccuracyFloor, checkModel, checkTMin, dbOption, modelOption, readCa, tMinOption } from '../options.js';
-import { describeWinner, studyNotes } from '../../study/notes.js';
+import {
+  accuracyFloorOption,
+  caOption,
+  checkAccuracyFloor,
+  checkModel,
+  checkTMin,
+  modelOption,
+  parseRepeats,
+  readCa,
+  storageFlag,
+  storageLocation,
+  storageOptions,
+  tMinOption,
+  type StorageArgs,
+} from '../options.js';
+import type { EvaluatorFactory } from '../../pipeline/types.js';
+import { normalizeEvaluatorArgs, withEvaluatorOptions, type EvaluatorArgs } from '../evaluator-options.js';
 import { formatRanking } from './trials.js';
 
-interface RunArgs {
+interface RunArgs extends EvaluatorArgs, StorageArgs {
   url?: string[];
   urlsFile?: string;
   samples?: string;
@@ -23,7 +43,6 @@ interface RunArgs {
   space: string;
   model: string;
   study?: string;
-  db: string;
   sampler: string;
   seed: number;
   trials?: number;
@@ -41,6 +60,9 @@ interface RunArgs {
   confirmRepeats: number;
   device: string;
   classMap?: string;
+  modelLayout?: string;
+  modelCheck: boolean;
+  requireReproducible: boolean;
 }
 
 
@@ -61,7 +83,8 @@ function racePolicy(racing: string, minBlocks: number): RacePolicy {
 
 export interface RunOptions {
   session: SessionSettings;
-  pipeline: PipelineFactoryOptions;
+  /** The pipeline's, or a miner's or command's (--evaluator). */
+  factory: EvaluatorFactory;
 }
 
 export function normalizeRunArgs(args: RunArgs): RunOptions {
@@ -85,38 +108,56 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
   }
   const trials = positiveInt('trials', args.trials, 0) ?? null;
   const timeLimitMs = args.timeLimit === undefined ? null : parseDuration(args.timeLimit);
+  const repeats = parseRepeats(args.repeats, positiveInt('max-repeats', args.maxRepeats)!);
+  const confirmRepeats = positiveInt('confirm-repeats', args.confirmRepeats, 0)!;
+  // Adaptive repeats give every contender at least two repeats.
+  if (args.requireReproducible && ((repeats.kind === 'fixed' && repeats.repeats < 2) || confirmRepeats === 1)) {
+    throw new AutotuneError('E_USAGE', '--require-reproducible compares repeated answers on a video: it needs --repeats >= 2 (and --confirm-repeats 0 or >= 2)', {
+      hint: 'e.g. --repeats 2',
+    });
+  }
   const device = args.device as SessionSettings['device'];
+  const classMap = args.classMap === undefined ? undefined : parseClassMap(args.classMap);
+  const pipeline = { model: args.model, device, classMap, layout: args.modelLayout as LayoutKind | undefined, modelCheck: args.modelCheck };
+  const external = normalizeEvaluatorArgs(args, { objective: args.objective, tMin: args.tMin, pipeline });
+  // The pipeline runs --model; a miner needs it only for the pipeline's references.
+  if (!external || external.reference === 'pipeline') checkModel(args.model);
   const session: SessionSettings = {
     space: args.space,
-    study: args.study,
-    db: args.db,
+    study: checkStudyName(args.study),
+    db: storageLocation(args),
     sampler: args.sampler as SamplerName,
     seed: positiveInt('seed', args.seed, 0)!,
     // Without any budget, a study runs 20 sampled trials.
     trials: trials === null && timeLimitMs === null ? 20 : trials,
     timeLimitMs,
-    repeats: parseRepeats(args.repeats, positiveInt('max-repeats', args.maxRepeats)!),
+    repeats,
     racing: racePolicy(args.racing, args.raceMinBlocks),
     control: args.control === undefined ? undefined : args.control === 'none' ? null : args.control,
     warmup: positiveInt('warmup', args.warmup, 0)!,
-    objective: { kind: args.objective, accuracyFloor: args.accuracyFloor, tMin: args.tMin },
+    objective: {
+      kind: args.objective,
+      accuracyFloor: args.accuracyFloor,
+      tMin: args.tMin,
+      ...(args.requireReproducible ? { requireReproducible: true } : {}),
+    },
     confirmTop: positiveInt('confirm-top', args.confirmTop, 0)!,
-    confirmRepeats: positiveInt('confirm-repeats', args.confirmRepeats, 0)!,
+    confirmRepeats,
     device,
     source: args.samples
       ? { kind: 'samples', dir: args.samples, profile: args.profile, names: samplesIn(args.samples).map((s) => s.name) }
       : { kind: 'urls', urls: args.urlsFile ? readUrlsFile(args.urlsFile) : args.url!.map((u) => checkUrl(u, '--url')) },
     ca: readCa(args.ca),
   };
-  const classMap = args.classMap === undefined ? undefined : parseClassMap(args.classMap);
-  return { session, pipeline: { model: checkModel(args.model), device, classMap } };
+  return { session, factory: external ? externalEvaluatorFactory(external) : pipelineEvaluatorFactory(pipeline) };
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'Tune: measure configs of a search space on sample videos and store every challenge',
   builder: (y) =>
-    y
+    withEvaluatorOptions(
+      y
       .option('url', { type: 'string', array: true, describe: 'sample video URL (repeatable)' })
       .option('urls-file', { type: 'string', describe: 'file with one sample video URL per line' })
       .option('samples', { type: 'string', describe: 'serve the .mp4 files of DIR through the lab server in-process' })
@@ -125,7 +166,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('space', { type: 'string', default: 'search-spaces/sn44.yaml', describe: 'search space file' })
       .option('model', modelOption)
       .option('study', { type: 'string', describe: "study name (default: the space's name); an existing study resumes" })
-      .option('db', dbOption)
+      .options(storageOptions)
       .option('sampler', { type: 'string', default: 'tpe', choices: ['tpe', 'random', 'grid'], describe: 'how configs are proposed' })
       .option('seed', { type: 'number', default: 1, describe: 'sampler seed' })
       .option('trials', { type: 'number', describe: 'sampled trials to run now, baselines not counted (default 20 without --time-limit)' })
@@ -142,16 +183,20 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('confirm-top', { type: 'number', default: 3, describe: 'feasible trials re-measured against the baselines at the end' })
       .option('confirm-repeats', { type: 'number', default: 5, describe: 'repeats per video in the confirmation race (0 skips it)' })
       .option('device', { type: 'string', default: 'auto', choices: ['auto', 'cpu', 'cuda'], describe: 'inference device' })
-      .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' }) as unknown as Argv<RunArgs>,
+      .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
+      .option('model-layout', { type: 'string', choices: LAYOUT_KINDS as unknown as string[], describe: 'how to read the model outputs when their shapes do not tell (see README: Your model)' })
+      .option('model-check', { type: 'boolean', default: true, describe: "check the model's answer on the first video before the study (--no-model-check skips it)" })
+      .option('require-reproducible', { type: 'boolean', default: false, describe: 'a trial whose repeated answers on a video differ is infeasible (turbovision re-runs miners)' }),
+    ) as unknown as Argv<RunArgs>,
   handler: async (args) => {
-    const { session: settings, pipeline } = normalizeRunArgs(args);
+    const { session: settings, factory } = normalizeRunArgs(args);
     const say = (line: string) => process.stdout.write(`${line}\n`);
     const io = { say, warn: (line: string) => process.stderr.write(`${line}\n`), tty: process.stdout.isTTY === true };
-    const outcome = await runSession(settings, pipelineEvaluatorFactory(pipeline), io);
+    const outcome = await runSession(settings, factory, io);
     const { result, study: name } = outcome;
     if (result.interrupted) {
-      say(`interrupted: ${result.trialsRun} trial(s) run now, every finished challenge is saved in ${settings.db}`);
-      say(`resume with the same command (study "${name}", --db ${settings.db}); the interrupted trial is kept as PRUNED`);
+      say(`interrupted: ${result.trialsRun} trial(s) run now, every finished challenge is saved in ${redact(settings.db)}`);
+      say(`resume with the same command (study "${name}", ${storageFlag(settings.db)}); the interrupted trial is kept as PRUNED`);
       process.exitCode = exitCodeOf('E_INTERRUPTED');
       return;
     }
@@ -167,7 +212,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const w = result.winner!;
     say('');
     say(`winner: ${describeWinner(w)}`);
-    say(`next: autotune trials --study ${name}${settings.db === DEFAULT_DB_PATH ? '' : ` --db ${settings.db}`}, then autotune emit`);
+    say(`next: autotune trials --study ${name}${settings.db === DEFAULT_DB_PATH ? '' : ` ${storageFlag(settings.db)}`}, then autotune emit`);
   },
 };
 

@@ -11,12 +11,11 @@ import { WARNING_ADVICE } from '../../study/warnings.js';
 import { bytes, formatTable } from '../../util/format.js';
 import { printJson } from '../output.js';
 import { formatParams } from './trials.js';
-import { dbOption, studyOption } from '../options.js';
+import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
 
-interface ShowArgs {
-  number: number;
+interface ShowArgs extends StorageArgs {
+  number: string;
   study?: string;
-  db: string;
   json: boolean;
 }
 
@@ -27,17 +26,22 @@ export const showCommand: CommandModule<object, ShowArgs> = {
   describe: 'Show one trial: its params, figures and every measurement with its stage times',
   builder: (y) =>
     y
-      .positional('number', { type: 'number', demandOption: true, describe: 'trial number' })
+      .positional('number', { type: 'string', demandOption: true, describe: 'trial number' })
       .option('study', studyOption)
-      .option('db', dbOption)
+      .options(storageOptions)
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
   handler: async (args) => {
-    const storage = await openStorage(args.db, { mustExist: true });
+    const text = String(args.number).trim();
+    if (!/^\d+$/.test(text)) {
+      throw new AutotuneError('E_USAGE', `${JSON.stringify(String(args.number))} is not a trial number`, { hint: 'pass a number from the first column of `autotune trials`' });
+    }
+    const number = Number(text);
+    const storage = await openStorage(storageLocation(args), { mustExist: true });
     try {
       const study = await selectStudy(storage, args.study);
-      const trial = Number.isInteger(args.number) ? await storage.getTrial(study.id, args.number) : null;
+      const trial = await storage.getTrial(study.id, number);
       if (!trial) {
-        throw new AutotuneError('E_NOT_FOUND', `study "${study.name}" has no trial ${args.number}`, {
+        throw new AutotuneError('E_NOT_FOUND', `study "${study.name}" has no trial ${number}`, {
           hint: 'list them with `autotune trials`',
         });
       }
@@ -65,9 +69,14 @@ export const showCommand: CommandModule<object, ShowArgs> = {
         if (stopped) lines.push(`search: ${stopped}${ranked.saved ? `; ${ranked.saved} challenges saved` : ''}`);
         if (ranked.dropped?.phase === 'confirm') lines.push(`confirmation race: ${ranked.why}`);
         for (const w of ranked.warnings) lines.push(`warning: ${w.message}: ${WARNING_ADVICE[w.kind]}`);
+        const miner = [
+          ranked.setupS === null ? null : `restart-to-ready ${ranked.setupS.toFixed(2)} s (median, not part of any challenge's time)`,
+          ranked.reproducible === null ? null : `answers ${ranked.reproducible ? 'identical' : 'differ'} between repeats`,
+        ].filter(Boolean);
+        if (miner.length > 0) lines.push(miner.join('; '));
       }
       process.stdout.write(`${lines.join('\n')}\n\n${formatMeasurements(measurements)}\n`);
-      process.stdout.write('times in ms from the challenge start; conn = connected, ttfb = first byte, dl = download end\n');
+      process.stdout.write('times in ms from the challenge start; conn = connected, ttfb = first byte, dl = download end; setup = restart-to-ready before it (not in total)\n');
     } finally {
       await storage.close();
     }
@@ -88,6 +97,7 @@ export function formatMeasurements(rows: readonly MeasurementRecord[]): string {
     { header: 'batch1', value: (m) => ms(m.timeline.firstBatch), align: 'right' },
     { header: 'last', value: (m) => ms(m.timeline.lastFrame), align: 'right' },
     { header: 'total', value: (m) => ms(m.timeline.total), align: 'right' },
+    { header: 'setup', value: (m) => ms(m.setupS ?? null), align: 'right' },
     { header: 'bytes', value: (m) => bytes(m.bytes), align: 'right' },
     { header: 'proto', value: (m) => m.protocol ?? '-' },
     { header: 'frames', value: (m) => `${m.framesAnswered}/${m.framesDecoded}/${m.framesInVideo ?? '?'}`, align: 'right' },

@@ -1,6 +1,7 @@
 // autotune trials: the study's trials ranked (feasible first), with intervals and speed-ups.
 
 import type { CommandModule } from 'yargs';
+import { AutotuneError } from '../../errors.js';
 import { rankedTrialJson } from '../../emit/summary.js';
 import { openStorage } from '../../store/index.js';
 import { studyNotes } from '../../study/notes.js';
@@ -9,11 +10,10 @@ import { loadRanking, requireTrials, selectStudy } from '../../study/select.js';
 import { RANK_TEST_ALPHA } from '../../study/stats.js';
 import { formatTable, percent, seconds } from '../../util/format.js';
 import { printJson } from '../output.js';
-import { dbOption, studyOption } from '../options.js';
+import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
 
-interface TrialsArgs {
+interface TrialsArgs extends StorageArgs {
   study?: string;
-  db: string;
   top?: number;
   json: boolean;
 }
@@ -93,14 +93,17 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
   builder: (y) =>
     y
       .option('study', studyOption)
-      .option('db', dbOption)
+      .options(storageOptions)
       .option('top', { type: 'number', describe: 'show only the first N' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON array in rank order' }),
   handler: async (args) => {
-    const storage = await openStorage(args.db, { mustExist: true });
+    if (args.top !== undefined && !(Number.isInteger(args.top) && args.top >= 1)) {
+      throw new AutotuneError('E_USAGE', `--top must be a whole number >= 1, got ${args.top}`, { hint: 'e.g. --top 5; leave it out to list every trial' });
+    }
+    const storage = await openStorage(storageLocation(args), { mustExist: true });
     try {
       const loaded = await loadRanking(storage, await selectStudy(storage, args.study));
-      const shown = args.top !== undefined && args.top >= 0 ? loaded.ranking.slice(0, Math.floor(args.top)) : loaded.ranking;
+      const shown = args.top !== undefined ? loaded.ranking.slice(0, args.top) : loaded.ranking;
       if (args.json) return printJson(shown.map((r) => rankedTrialJson(r, loaded.analysis)));
       requireTrials(loaded);
       const { study } = loaded;

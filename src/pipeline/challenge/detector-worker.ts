@@ -3,6 +3,7 @@
 // decoder's pipes and the stall watch must keep moving.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { isAutotuneError } from '../../errors.js';
 import { openDetector, type DetectorOptions } from '../infer/index.js';
 import type { Detection } from '../types.js';
 import type { Letterbox } from '../letterbox.js';
@@ -17,6 +18,13 @@ interface DetectMessage {
 }
 
 const port = parentPort!;
+
+/** A typed error's code and hint (what to do) do not survive the thread boundary by themselves: they go along as data. */
+function errorReply(id: number, err: unknown) {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!isAutotuneError(err)) return { type: 'error', id, message };
+  return { type: 'error', id, message, code: err.code, ...(err.hint ? { hint: err.hint } : {}) };
+}
 const { options, cpuModelBatch } = workerData as { options: DetectorOptions; cpuModelBatch: number | null };
 try {
   const detector = await openDetector(options);
@@ -37,10 +45,10 @@ try {
     const frames = Array.from({ length: message.count }, (_, i) => new Uint8Array(message.buffer, i * message.frameBytes, message.frameBytes));
     detect(frames, message.letterbox).then(
       (detections) => port.postMessage({ type: 'result', id: message.id, detections }),
-      (err: Error) => port.postMessage({ type: 'error', id: message.id, message: err.message }),
+      (err: unknown) => port.postMessage(errorReply(message.id, err)),
     );
   });
 } catch (err) {
-  port.postMessage({ type: 'error', id: -1, message: err instanceof Error ? err.message : String(err) });
+  port.postMessage(errorReply(-1, err));
   port.close();
 }

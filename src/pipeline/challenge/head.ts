@@ -5,11 +5,13 @@ import { inspectMp4Prefix, type Mp4Info } from '../container/index.js';
 
 const MAX_HEAD_BYTES = 16 * 1024 * 1024;
 
-export type HeadState = 'pending' | 'ready' | 'moov-after-mdat' | 'not-mp4' | 'gave-up';
+export type HeadState = 'pending' | 'ready' | 'moov-after-mdat' | 'not-mp4' | 'unreadable' | 'gave-up';
 
 export class HeadInspector {
   state: HeadState = 'pending';
   info: Mp4Info | null = null;
+  /** Why the moov could not be read ('unreadable'), e.g. it has no video track. */
+  problem: string | null = null;
   private chunks: Buffer[] = [];
   private bytes = 0;
   private needBytes = 0;
@@ -24,7 +26,16 @@ export class HeadInspector {
     const head = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
     this.chunks = [head];
     const size = this.fileSize();
-    const result = inspectMp4Prefix(head, size === null ? {} : { fileSize: size });
+    let result: ReturnType<typeof inspectMp4Prefix>;
+    try {
+      result = inspectMp4Prefix(head, size === null ? {} : { fileSize: size });
+    } catch (err) {
+      // A complete moov that cannot be used: no video track, or a sample table mp4box rejects.
+      this.state = 'unreadable';
+      this.problem = err instanceof Error ? err.message : String(err);
+      this.chunks = [];
+      return;
+    }
     if (result.status === 'ready') {
       this.state = 'ready';
       this.info = result.info;

@@ -9,10 +9,14 @@
 //   behaviour); the error is recorded so the study sees the truncation.
 // - 'moov-not-in-prefix': the mp4's moov is not before its mdat (seen in the first bytes) while
 //   streaming or downloading a prefix, or the decoder found no moov in a prefix. Nothing is decoded.
-// - 'no-range' (a Range request answered 200), 'http-status' (>= 300), 'connect' (no connection),
-//   'reset' (the connection broke): the download failed; decoding and inference stop at once and the
-//   answer keeps only batches already inferred.
-// - 'decode', 'nvdec-unavailable': from the decoder; 'model': the detector threw.
+// - 'no-range' (a Range request answered 200), 'http-status' (>= 300, a redirect not followed, an
+//   empty body), 'connect' (no connection), 'reset' (the connection broke): the download failed;
+//   decoding and inference stop at once and the answer keeps only batches already inferred.
+// - 'too-slow': after RATE_WINDOW_MS of body, the download's measured rate (when bytes still come)
+//   says it cannot finish within downloadTimeoutS (the validator's timeout), or that time has passed,
+//   and no time budget will end the challenge before that; ended at once, like the failures above.
+// - 'decode', 'nvdec-unavailable': from the decoder, or a moov without a video track, or a file that
+//   ends before the media its moov indexes (truncated); 'model': the detector threw.
 // - 'internal': aborted from outside, or the run's safety timeout (timeoutS) passed.
 // The first failure wins; later ones (consequences) are not recorded.
 
@@ -21,7 +25,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { inspectMp4 } from '../container/index.js';
+import { isAutotuneError } from '../../errors.js';
+import { framesWithin, inspectMp4, type Mp4Info } from '../container/index.js';
 import { startDecoder } from '../decode/index.js';
 import type { DecodeInput, Decoder } from '../decode/types.js';
 import { ConnectionPool, openTrackedAgent, startDownload, type DownloadOutcome, type TrackedAgent } from '../fetch/index.js';
@@ -50,6 +55,10 @@ export interface ChallengeRun {
   idleTimeoutS?: number;
   /** Safety net for the whole challenge. */
   timeoutS?: number;
+  /** The download must be able to finish within this (default timeoutS, else 240 s: the validator's timeout). */
+  downloadTimeoutS?: number;
+  /** Called every WATCH_MS while the challenge runs (a terminal shows it on long waits). */
+  onProgress?: (progress: ChallengeProgress) => void;
   /** USE_NVDEC=1 on a host without NVDEC: decode in software with a note (true) or fail (false). */
   nvdecFallback?: boolean;
   signal?: AbortSignal | undefined;
@@ -62,9 +71,28 @@ export interface ChallengeDetail extends ChallengeResult {
   /** ETag and whole-file size the server reported (identify the video's content). */
   etag: string | null;
   fileSize: number | null;
+  /** The URL that served the video after redirects (null when none were followed), and each hop. */
+  finalUrl: string | null;
+  redirects: string[];
+  /** The video's frame size in pixels, once the decoder has seen the stream. */
+  frameSize: { width: number; height: number } | null;
 }
 
-const FATAL: ReadonlySet<ChallengeError['reason']> = new Set(['no-range', 'http-status', 'connect', 'reset', 'moov-not-in-prefix', 'internal']);
+export interface ChallengeProgress {
+  elapsedS: number;
+  bytes: number;
+  /** Bytes the response announced; null before its headers or when it did not say. */
+  expectedBytes: number | null;
+  /** Download rate over the last RATE_WINDOW_MS or more, bytes per second; null until measured. */
+  bytesPerS: number | null;
+  framesDecoded: number;
+}
+
+const FATAL: ReadonlySet<ChallengeError['reason']> = new Set(['no-range', 'http-status', 'connect', 'reset', 'too-slow', 'moov-not-in-prefix', 'internal']);
+
+/** Body time the download rate is measured over before it may end a challenge as too slow. */
+const RATE_WINDOW_MS = 2_000;
+const WATCH_MS = 250;
 
 export async function runChallenge(run: ChallengeRun): Promise<ChallengeDetail> {
   const s = run.settings;
@@ -101,8 +129,17 @@ class Challenge {
   private stopped = false;
   private timers: NodeJS.Timeout[] = [];
   private stallTimer: NodeJS.Timeout | undefined;
+  private watchTimer: NodeJS.Timeout | undefined;
+  /** performance.now() when the TIME_BUDGET_S clock runs out, once it runs. */
+  private budgetEndsAt: number | null = null;
+  /** Start of the window the download rate is measured over: the first watch tick after the first byte. */
+  private rateFrom: { at: number; bytes: number } | null = null;
+  /** The body's first bytes, to say what a server sent instead of a video. */
+  private firstBytes = Buffer.alloc(0);
+  private bytesPerS: number | null = null;
   private decoderNote: string | null = null;
   private decoderName: string | null = null;
+  private frameSize: { width: number; height: number } | null = null;
 
   constructor(
     private readonly spec: ChallengeRun,
@@ -148,6 +185,7 @@ class Challenge {
       this.startDecoding({ stream: this.input }, false);
       this.watchForStall();
     }
+    this.watch();
     let outcome: DownloadOutcome | null = null;
     try {
       outcome = await this.download.done;
@@ -164,6 +202,7 @@ class Challenge {
       this.spec.signal?.removeEventListener('abort', onAbort);
       for (const t of this.timers) clearTimeout(t);
       clearTimeout(this.stallTimer);
+      clearTimeout(this.watchTimer);
       this.input?.destroy();
       if (this.file && !this.file.closed) await new Promise<void>((resolve) => this.file!.end(() => resolve()));
       if (this.filePath) await rm(this.filePath, { force: true });
@@ -183,12 +222,23 @@ class Challenge {
   }
 
   private onChunk(chunk: Buffer): void {
+    if (this.firstBytes.length < 16) this.firstBytes = Buffer.concat([this.firstBytes, chunk.subarray(0, 16 - this.firstBytes.length)]);
     this.head.push(chunk);
     if (this.head.state === 'moov-after-mdat' && (this.s.chunkedStreaming || !this.prefixIsWholeFile())) {
       this.fail({
         reason: 'moov-not-in-prefix',
-        message: `the mp4's moov atom comes after its media data, so it cannot be decoded from a ${this.s.chunkedStreaming ? 'stream' : 'prefix'}`,
+        message: `${this.url}: the mp4's moov atom comes after its media data, so it cannot be decoded from a ${this.s.chunkedStreaming ? 'stream' : 'prefix'}`,
       });
+      this.stopAll();
+      return;
+    }
+    if (this.head.state === 'unreadable') {
+      const problem = (this.head.problem ?? '').replace(/^prefix: /, '');
+      this.fail(
+        /no video track/.test(problem)
+          ? { reason: 'decode', message: `${this.url} has no video track (its moov holds only other tracks, e.g. audio)`, hint: 'use an mp4 with an H.264/H.265 video track' }
+          : { reason: 'decode', message: `${this.url}: the mp4's moov atom cannot be read (${problem})`, hint: 'check that the URL serves a valid H.264/H.265 mp4' },
+      );
       this.stopAll();
       return;
     }
@@ -254,7 +304,67 @@ class Challenge {
   private startBudget(): void {
     const budget = this.s.timeBudgetS;
     if (budget === null) return;
+    this.budgetEndsAt = performance.now() + budget * 1000;
     this.timers.push(setTimeout(() => this.spendBudget(), budget * 1000));
+  }
+
+  /** The URL that serves the video (after redirects, once known). */
+  private get url(): string {
+    return this.download.finalUrl;
+  }
+
+  /**
+   * Every WATCH_MS: measures the download rate, reports progress, and ends a download that cannot
+   * finish within the download timeout at its measured rate (unless the time budget ends it first).
+   */
+  private watch(): void {
+    const deadlineMs = (this.spec.downloadTimeoutS ?? this.spec.timeoutS ?? 240) * 1000;
+    const tick = () => {
+      if (this.stopped) return;
+      const now = performance.now();
+      const dl = this.download;
+      if (!dl.finished && dl.firstByteAt !== null) {
+        this.rateFrom ??= { at: now, bytes: dl.bytes };
+        const windowMs = now - this.rateFrom.at;
+        if (windowMs >= RATE_WINDOW_MS) this.bytesPerS = ((dl.bytes - this.rateFrom.bytes) * 1000) / windowMs;
+      }
+      this.spec.onProgress?.({
+        elapsedS: this.clock.elapsed(now),
+        bytes: dl.bytes,
+        expectedBytes: dl.expectedBytes,
+        bytesPerS: this.bytesPerS,
+        framesDecoded: this.framesDecoded,
+      });
+      if (!dl.finished && !this.budgetSpent && !this.budgetEndsFirst(deadlineMs)) {
+        const elapsedMs = now - this.clock.t0;
+        const remaining = dl.expectedBytes === null ? null : dl.expectedBytes - dl.bytes;
+        // No byte at all in the window is silence, which the stall rules handle (they keep what came).
+        const projectedMs = remaining === null || !this.bytesPerS ? null : elapsedMs + (remaining * 1000) / this.bytesPerS;
+        if (elapsedMs >= deadlineMs || (projectedMs !== null && projectedMs > deadlineMs)) {
+          this.failTooSlow(deadlineMs, projectedMs);
+          return;
+        }
+      }
+      if (!dl.finished || this.decoding) this.watchTimer = setTimeout(tick, WATCH_MS);
+    };
+    this.watchTimer = setTimeout(tick, WATCH_MS);
+  }
+
+  /** Whether the running TIME_BUDGET_S clock stops the challenge before the download deadline. */
+  private budgetEndsFirst(deadlineMs: number): boolean {
+    return this.budgetEndsAt !== null && this.budgetEndsAt <= this.clock.t0 + deadlineMs;
+  }
+
+  private failTooSlow(deadlineMs: number, projectedMs: number | null): void {
+    const dl = this.download;
+    const of = dl.expectedBytes === null ? '' : ` of ${dl.expectedBytes}`;
+    const rate = this.bytesPerS === null ? 'an unmeasured rate' : rateText(this.bytesPerS);
+    const would = projectedMs === null ? '' : `; it would take about ${Math.round(projectedMs / 1000)} s`;
+    this.fail({
+      reason: 'too-slow',
+      message: `${this.url} downloads at ${rate} (${dl.bytes}${of} bytes after ${this.clock.elapsed(performance.now()).toFixed(1)} s): it cannot finish within the ${deadlineMs / 1000} s challenge timeout${would}`,
+    });
+    this.stopAll();
   }
 
   private spendBudget(): void {
@@ -270,6 +380,7 @@ class Challenge {
     if (info) {
       this.decoderName = info.decoder;
       this.decoderNote = info.decoderNote;
+      this.frameSize = { width: info.srcWidth, height: info.srcHeight };
       const batches = new BatchRunner({
         detector: this.spec.detector,
         letterbox: info.letterbox,
@@ -301,17 +412,30 @@ class Challenge {
         await batches.finish();
       }
       if (batches.error) {
-        this.fail({ reason: 'model', message: `inference failed: ${batches.error.message}` });
+        const hint = isAutotuneError(batches.error) ? batches.error.hint : undefined;
+        this.fail({ reason: 'model', message: `inference failed: ${batches.error.message}`, ...(hint ? { hint } : {}) });
         this.stopAll();
       }
     }
     const summary = await decoder.done;
     this.decoderName = summary.decoder ?? this.decoderName;
     this.decoderNote = summary.decoderNote ?? this.decoderNote;
-    if (summary.error && !this.budgetSpent && !this.stopped) this.fail(summary.error);
+    if (summary.error && !this.budgetSpent && !this.stopped) this.fail(this.explain(summary.error));
     else if (!info && !this.stopped && !this.budgetSpent) {
       this.fail({ reason: 'decode', message: `the decoder reported no video stream (${summary.stderrTail.trim().split('\n').pop() ?? ''})` });
     }
+  }
+
+  /** A decode failure of something that is not an mp4 at all says what the server sent instead. */
+  private explain(error: ChallengeError): ChallengeError {
+    if (error.reason !== 'decode' || this.head.state !== 'not-mp4') return error;
+    const type = this.download.contentType ? ` of ${this.download.contentType}` : '';
+    const start = JSON.stringify(this.firstBytes.toString('latin1').replace(/[^\x20-\x7e]/g, '.'));
+    return {
+      reason: 'decode',
+      message: `${this.url} is not an mp4: the server sent ${this.download.bytes} bytes${type} starting ${start}`,
+      hint: /html/i.test(this.download.contentType ?? '') ? 'check the URL: it should serve the mp4 itself, not a page about it' : 'check that the URL serves an H.264/H.265 mp4',
+    };
   }
 
   /** Streaming only: end the input when the decoder has had every byte and none came for the buffer timeout. */
@@ -372,6 +496,7 @@ class Challenge {
     if (framesInVideo === null && this.filePath && outcome?.complete && this.prefixIsWholeFile()) {
       framesInVideo = await inspectMp4(this.filePath).then((i) => i.frameCount, () => null);
     }
+    if (outcome?.complete && this.prefixIsWholeFile() && this.head.info) this.checkWhole(this.head.info, outcome.bytes);
     this.clock.mark('total');
     const t = this.clock.timeline();
     const diff = (a: number | null, b: number | null) => (a === null || b === null ? null : Math.max(0, a - b));
@@ -405,6 +530,27 @@ class Challenge {
       decoderNote: this.decoderNote,
       etag: outcome?.etag ?? null,
       fileSize: outcome?.fileSize ?? null,
+      finalUrl: outcome && outcome.redirects.length > 0 ? outcome.finalUrl : null,
+      redirects: outcome?.redirects ?? [],
+      frameSize: this.frameSize,
     };
   }
+
+  /** A whole file that ends before the media its moov indexes is truncated: the missing frames are a failure. */
+  private checkWhole(info: Mp4Info, bytes: number): void {
+    const needed = info.bytesForFrames(info.frameCount);
+    if (needed <= bytes) return;
+    const present = framesWithin(info, bytes);
+    this.fail({
+      reason: 'decode',
+      message: `${this.url} is truncated: the file has ${bytes} bytes but its moov indexes ${needed}; only ${present} of its ${info.frameCount} frames are whole`,
+      hint: 'the server sends an incomplete file; upload the video again',
+    });
+  }
+}
+
+function rateText(bytesPerS: number): string {
+  if (bytesPerS >= 1024 * 1024) return `${(bytesPerS / 1024 / 1024).toFixed(2)} MiB/s`;
+  if (bytesPerS >= 1024) return `${(bytesPerS / 1024).toFixed(1)} KiB/s`;
+  return `${bytesPerS.toFixed(0)} B/s`;
 }

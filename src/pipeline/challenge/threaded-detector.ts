@@ -3,7 +3,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { AutotuneError } from '../../errors.js';
+import { AutotuneError, type ErrorCode } from '../../errors.js';
 import type { DetectorOptions } from '../infer/index.js';
 import type { Letterbox } from '../letterbox.js';
 import type { Detection } from '../types.js';
@@ -17,7 +17,7 @@ export interface ThreadedDetector extends ChallengeDetector {
 type Reply =
   | { type: 'ready'; provider: string; providerNote: string | null }
   | { type: 'result'; id: number; detections: Detection[][] }
-  | { type: 'error'; id: number; message: string };
+  | { type: 'error'; id: number; message: string; code?: ErrorCode; hint?: string };
 
 /**
  * `cpuModelBatch`: on the CPU provider, the most frames given to the model at once (a batch is split);
@@ -41,12 +41,15 @@ export async function openThreadedDetector(options: DetectorOptions, cpuModelBat
     worker.on('message', (reply: Reply) => {
       if (reply.type === 'ready') return resolve(reply);
       if (reply.type === 'error' && reply.id === -1) {
-        return reject(new AutotuneError('E_MODEL_LOAD', reply.message, { hint: 'check --model' }));
+        return reject(new AutotuneError('E_MODEL_LOAD', reply.message, { hint: reply.hint ?? 'check --model' }));
       }
       const waiter = pending.get(reply.id);
       pending.delete(reply.id);
       if (reply.type === 'result') waiter?.resolve(reply.detections);
-      else if (reply.type === 'error') waiter?.reject(new Error(reply.message));
+      else if (reply.type === 'error') {
+        // A typed error of the model (e.g. E_MODEL_LAYOUT) reads as it does in-process, hint included.
+        waiter?.reject(reply.code ? new AutotuneError(reply.code, reply.message, reply.hint ? { hint: reply.hint } : {}) : new Error(reply.message));
+      }
     });
     worker.on('error', (err) => {
       exited = err;

@@ -96,6 +96,19 @@ export async function inspectMp4(input: string | Uint8Array, options: { fileSize
   }
 }
 
+/** How many frames (in display order) have every byte they need within the first `bytes` of the file. */
+export function framesWithin(info: Pick<Mp4Info, 'frameCount' | 'bytesForFrames'>, bytes: number): number {
+  let whole = 0;
+  for (let lo = 0, hi = info.frameCount; lo <= hi; ) {
+    const mid = (lo + hi) >> 1;
+    if (info.bytesForFrames(mid) <= bytes) {
+      whole = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return whole;
+}
+
 /** Frames in the video, from the container's sample table. */
 export async function countFrames(path: string): Promise<number> {
   return (await inspectMp4(path)).frameCount;

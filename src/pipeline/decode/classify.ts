@@ -14,6 +14,8 @@ export interface ExitFacts {
   partialFile: boolean;
   invalidData: boolean;
   streamSeen: boolean;
+  /** ffmpeg opened the input and found no video stream in it. */
+  noVideoStream?: boolean;
   /** The input is a stream or a partial download: a missing moov is then about the prefix. */
   prefixLike: boolean;
   gpu: boolean;
@@ -34,6 +36,10 @@ export function classifyExit(f: ExitFacts): { error: DecodeError | null; moovMis
     f.framesOut === 0 && (f.moovNotFound || f.partialFile || (f.invalidData && !f.streamSeen) || (headShowsNoMoov && !f.streamSeen));
   if (f.stopped) return { error: null, moovMissing };
   if (f.framesOut > 0) return { error: null, moovMissing };
+  const moovCut = head?.status === 'need-more' && head.needBytes !== null && f.inputBytes !== null && head.needBytes > f.inputBytes;
+  if (f.noVideoStream && !f.streamSeen && !f.moovNotFound && !f.partialFile && !moovCut) {
+    return { error: { reason: 'decode', message: `${f.label} has no video track (ffmpeg found only other streams, e.g. audio)` }, moovMissing: false };
+  }
   const detail = f.lastErrorLine ? `: ${f.lastErrorLine}` : '';
   if (moovMissing) {
     if (f.prefixLike) return { error: { reason: 'moov-not-in-prefix', message: moovMessage(f, head) }, moovMissing };

@@ -143,9 +143,11 @@ class DecodeSession {
       partialFile: this.watcher.partialFile,
       invalidData: this.watcher.invalidData,
       streamSeen: this.watcher.stream !== null,
+      noVideoStream: this.watcher.noVideoStream,
       prefixLike: o.stream !== null || o.prefix,
       gpu: this.gpu !== 'none',
-      lastErrorLine: spawnError ?? this.watcher.lastErrorLine(),
+      // ffmpeg names a downloaded file by its temp path; the user knows it by its label (the URL).
+      lastErrorLine: spawnError ?? (o.path ? this.watcher.lastErrorLine()?.split(o.path).join(o.label) ?? null : this.watcher.lastErrorLine()),
       head: head.bytes,
       inputBytes: head.fileSize,
       label: o.label,

@@ -1,17 +1,20 @@
-// Does NVDEC decode work with this ffmpeg on this host? Answered by a real attempt: one frame of a
-// tiny H.264 clip (made on the spot, cached in the temp folder) decoded with -hwaccel cuda and
-// downloaded from GPU memory through the same filter chain the decoder uses. A build without the
-// cuda hwaccel, a host without the driver (libcuda.so.1) and a driver without a device all end as
-// `usable: false` with the reason. The result is cached per process and ffmpeg binary.
+// Does NVDEC decode work with this ffmpeg on this host? Answered by a real attempt: one frame of the
+// embedded H.264 test clip (written once to the temp folder) decoded with -hwaccel cuda and
+// downloaded from GPU memory through the same filter chain the decoder uses. An ffmpeg that cannot
+// run or decode at all (checkDecoder), a build without the cuda hwaccel, a host without the driver
+// (libcuda.so.1) and a driver without a device all end as `usable: false` with the reason. The
+// result is cached per process and ffmpeg binary.
 
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeFfmpeg, resolveFfmpeg, type FfmpegBinary } from '../../util/ffmpeg.js';
 import { letterbox } from '../letterbox.js';
+import { checkDecoder } from './check.js';
 import { buildFfmpegArgs, buildFilterChain, type GpuChain } from './filters.js';
+import { TEST_CLIP } from './test-clip.js';
 
 export interface NvdecProbe {
   usable: boolean;
@@ -23,8 +26,8 @@ export interface NvdecProbe {
   chain?: Exclude<GpuChain, 'none'>;
 }
 
-const CLIP_W = 256;
-const CLIP_H = 144;
+const CLIP_W = TEST_CLIP.width;
+const CLIP_H = TEST_CLIP.height;
 const OUT = 64;
 const pending = new Map<string, Promise<NvdecProbe>>();
 const settled = new Map<string, NvdecProbe>();
@@ -47,6 +50,9 @@ export function cachedNvdecProbe(bin: FfmpegBinary = resolveFfmpeg()): NvdecProb
 }
 
 async function runProbe(bin: FfmpegBinary): Promise<NvdecProbe> {
+  // A decoder that cannot run or decode at all says so, not that it lacks the cuda hwaccel.
+  const check = await checkDecoder(bin);
+  if (!check.ok) return { usable: false, reason: `ffmpeg ${check.problem} (${bin.source}: ${bin.path}): ${check.detail}` };
   const [info, filters] = await Promise.all([
     probeFfmpeg(bin),
     execa(bin.path, ['-hide_banner', '-filters'], { reject: false }),
@@ -54,9 +60,9 @@ async function runProbe(bin: FfmpegBinary): Promise<NvdecProbe> {
   const what = `ffmpeg ${info.version} (${bin.source}: ${bin.path})`;
   let clip: string;
   try {
-    clip = await probeClip(bin);
+    clip = await probeClip();
   } catch (err) {
-    return { usable: false, reason: `could not make the NVDEC probe clip with ${what}: ${(err as Error).message}` };
+    return { usable: false, reason: `could not write the NVDEC probe clip to the temp folder: ${(err as Error).message}` };
   }
   const chains: Array<Exclude<GpuChain, 'none'>> = /\bscale_cuda\b/.test(String(filters.stdout))
     ? ['scale_cuda', 'hwdownload']
@@ -78,17 +84,11 @@ async function runProbe(bin: FfmpegBinary): Promise<NvdecProbe> {
   return { usable: false, reason: `${why}; one-frame CUDA decode attempt failed: ${failure || 'no frame came out'}` };
 }
 
-async function probeClip(bin: FfmpegBinary): Promise<string> {
-  const path = join(tmpdir(), `autotune-nvdec-probe-${CLIP_W}x${CLIP_H}.mp4`);
+async function probeClip(): Promise<string> {
+  const path = join(tmpdir(), `autotune-nvdec-probe-${CLIP_W}x${CLIP_H}-${TEST_CLIP.frames}f.mp4`);
   if (existsSync(path)) return path;
   const partial = `${path}.${process.pid}.partial.mp4`;
-  const made = await execa(
-    bin.path,
-    ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=${CLIP_W}x${CLIP_H}:rate=25`,
-      '-frames:v', '3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', partial],
-    { reject: false, timeout: 30_000 },
-  );
-  if (made.exitCode !== 0) throw new Error(lastLine(String(made.stderr)) || `ffmpeg exited ${made.exitCode}`);
+  await writeFile(partial, TEST_CLIP.bytes());
   await rename(partial, path);
   return path;
 }

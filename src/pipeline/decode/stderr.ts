@@ -18,6 +18,8 @@ export class StderrWatcher {
   moovNotFound = false;
   partialFile = false;
   invalidData = false;
+  /** ffmpeg read the input but found no video stream to map (e.g. an audio-only mp4). */
+  noVideoStream = false;
 
   constructor(private readonly onStream: (s: StreamDescription) => void) {}
 
@@ -52,6 +54,7 @@ export class StderrWatcher {
     if (/moov atom not found/i.test(line)) this.moovNotFound = true;
     if (/partial file/i.test(line)) this.partialFile = true;
     if (/Invalid data found when processing input/i.test(line)) this.invalidData = true;
+    if (/Stream map '[^']*' matches no streams/i.test(line)) this.noVideoStream = true;
     if (/^Output #\d|^Stream mapping:/.test(line.trim())) this.inInput = false;
     if (this.inInput && !this.stream) {
       const parsed = parseVideoStreamLine(line);

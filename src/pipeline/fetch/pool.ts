@@ -2,8 +2,8 @@
 // clock starts and kept across challenges, so a pooled challenge never pays for the handshake (like a
 // miner's warm session).
 
-import { request } from 'undici';
 import { openTrackedAgent, type TrackedAgent } from './connections.js';
+import { discardBody, requestFollowingRedirects } from './redirects.js';
 
 export interface ConnectionPoolOptions {
   ca?: string | undefined;
@@ -40,13 +40,15 @@ export class ConnectionPool {
     for (let attempt = 0; attempt < 3; attempt++) {
       let keepAlive = true;
       try {
-        const res = await request(url, {
+        // Following redirects warms the connection to the server that serves the video too.
+        const { res } = await requestFollowingRedirects(url, {
           dispatcher: tracked.agent,
           headers: { range: 'bytes=0-0', 'accept-encoding': 'identity' },
           headersTimeout: 10_000,
+          bodyTimeout: 10_000,
         });
         keepAlive = res.headers.connection !== 'close';
-        await res.body.dump({ limit: 64 * 1024 });
+        await discardBody(res.body);
       } catch {
         return tracked; // the challenge will connect itself and record what went wrong
       }

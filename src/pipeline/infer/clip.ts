@@ -4,14 +4,14 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { AutotuneError } from '../../errors.js';
-import { failureError } from '../failure.js';
+import { challengeFailure } from '../failure.js';
 import { readTruth } from '../../lab/clips/index.js';
 import { compareAnswers, type ClipAccuracy } from '../../score/accuracy.js';
 import { startDecoder } from '../decode/index.js';
 import type { FrameAnswer } from '../types.js';
 import { openDetector } from './detector.js';
 import type { Device, Provider } from './providers.js';
-import type { YoloLayout } from './yolo-output.js';
+import type { LayoutKind, ModelLayout } from './layout.js';
 
 export interface InferClipOptions {
   clipPath: string;
@@ -24,6 +24,8 @@ export interface InferClipOptions {
   truthPath?: string;
   /** Model class id -> SN44 class id (see parseClassMap). */
   classMap?: Record<number, number>;
+  /** --model-layout: how to read the outputs when their shapes do not tell. */
+  layout?: LayoutKind;
 }
 
 export interface InferClipResult {
@@ -42,7 +44,10 @@ export interface InferClipResult {
   decoder: string | null;
   imgSize: number;
   batch: number;
-  layout: YoloLayout | null;
+  /** The output layout the answer was decoded with. */
+  layout: ModelLayout | null;
+  /** Mean number of boxes answered per frame. */
+  boxesPerFrame: number;
   answer: FrameAnswer[];
   accuracy: ClipAccuracy | null;
 }
@@ -52,7 +57,7 @@ export async function inferClip(o: InferClipOptions): Promise<InferClipResult> {
     throw new AutotuneError('E_INPUT', `clip ${o.clipPath} not found`, { hint: 'make one with `autotune samples make`' });
   }
   const truth = o.truthPath ? await readTruth(o.truthPath) : null;
-  const detector = await openDetector({ modelPath: o.modelPath, device: o.device, imgSize: o.imgSize, conf: o.conf, iou: o.iou, classMap: o.classMap });
+  const detector = await openDetector({ modelPath: o.modelPath, device: o.device, imgSize: o.imgSize, conf: o.conf, iou: o.iou, classMap: o.classMap, layout: o.layout });
   const t0 = performance.now();
   const decoder = startDecoder({ input: { path: o.clipPath }, size: o.imgSize, label: o.clipPath });
   const answer: FrameAnswer[] = [];
@@ -79,7 +84,7 @@ export async function inferClip(o: InferClipOptions): Promise<InferClipResult> {
   }
   const summary = await decoder.done;
   if (summary.error) {
-    throw failureError(summary.error, `cannot decode ${o.clipPath}`);
+    throw challengeFailure(summary.error, `cannot decode ${o.clipPath}`);
   }
   const seconds = (performance.now() - t0) / 1000;
   const { stats } = detector;
@@ -99,6 +104,7 @@ export async function inferClip(o: InferClipOptions): Promise<InferClipResult> {
     imgSize: o.imgSize,
     batch: o.batch,
     layout: detector.layout,
+    boxesPerFrame: frames > 0 ? answer.reduce((n, f) => n + f.objects.length, 0) / frames : 0,
     answer,
     accuracy: truth ? compareAnswers(answer, truth.frames, { frameCount: truth.frameCount }) : null,
   };

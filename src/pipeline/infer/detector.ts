@@ -10,7 +10,8 @@ import { modelSession, preprocessSession, type ModelSession, type PreprocessSess
 import { nms } from './nms.js';
 import { PREPROCESS_INPUT, PREPROCESS_OUTPUT } from './preprocess.js';
 import type { Device, Provider } from './providers.js';
-import { detectLayout, frameCandidates, type ClassMap, type YoloLayout } from './yolo-output.js';
+import { frameCandidates, scoresAreLogits, type Candidate, type ClassMap } from './candidates.js';
+import { needsNms, resolveLayout, type LayoutKind, type ModelLayout, type OutputPlan } from './layout.js';
 
 export interface DetectorOptions {
   modelPath: string;
@@ -25,6 +26,8 @@ export interface DetectorOptions {
   classMap?: ReadonlyMap<number, number> | Readonly<Record<number, number>>;
   /** Most detections kept per frame (default 300). */
   maxDet?: number;
+  /** The output layout, when the shapes alone do not tell (--model-layout); default: recognised. */
+  layout?: LayoutKind;
 }
 
 export interface InferenceStats {
@@ -44,7 +47,7 @@ export interface Detector {
   readonly providerNote: string | null;
   readonly imgSize: number;
   /** The output layout, known after the first batch. */
-  readonly layout: YoloLayout | null;
+  readonly layout: ModelLayout | null;
   /** One detection list per frame; frames are letterboxed S x S rgb24 (HWC, uint8). */
   detect(frames: readonly Uint8Array[], lb: Letterbox): Promise<Detection[][]>;
   readonly stats: Readonly<InferenceStats>;
@@ -78,6 +81,7 @@ export async function openDetector(options: DetectorOptions): Promise<Detector> 
     iou: options.iou ?? DEFAULT_IOU,
     maxDet: options.maxDet ?? DEFAULT_MAX_DET,
     classMap: normalizeClassMap(options.classMap),
+    forcedLayout: options.layout,
   });
 }
 
@@ -87,10 +91,18 @@ interface Settings {
   iou: number;
   maxDet: number;
   classMap: ClassMap | null;
+  forcedLayout: LayoutKind | undefined;
+}
+
+/** How this detector reads the model's outputs, fixed by the first batch. */
+interface ReadPlan extends OutputPlan {
+  /** Per-frame dims of each output read ([a, b] of [N, a, b]), checked on every batch. */
+  frameDims: string[];
+  logits: boolean;
 }
 
 class SessionDetector implements Detector {
-  layout: YoloLayout | null = null;
+  private plan: ReadPlan | null = null;
   readonly stats: InferenceStats = { frames: 0, batches: 0, preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
   private closed = false;
 
@@ -111,6 +123,9 @@ class SessionDetector implements Detector {
   }
   get imgSize() {
     return this.settings.imgSize;
+  }
+  get layout() {
+    return this.plan?.layout ?? null;
   }
   get preprocessMsPerFrame() {
     return this.stats.frames > 0 ? this.stats.preprocessMs / this.stats.frames : 0;
@@ -144,24 +159,13 @@ class SessionDetector implements Detector {
     const t1 = performance.now();
     const out = await this.model.session.run({ [this.model.inputName]: pre[PREPROCESS_OUTPUT]! });
     const t2 = performance.now();
-    const output = out[this.model.outputName]!;
-    const layout = detectLayout(output.dims);
-    if (!layout || output.dims[0] !== n) {
-      throw new AutotuneError(
-        'E_MODEL_LAYOUT',
-        `model ${this.model.modelPath}: output ${this.model.outputName} has shape [${output.dims.join(', ')}] for input [${n}, 3, ${S}, ${S}]; not a YOLO layout`,
-        {
-          hint: 'expected [N,4+nc,A] (YOLOv8/v11 export) or [N,A,5+nc] (YOLOv5)',
-          context: { model: this.model.modelPath, outputShape: output.dims, inputShape: this.model.inputShape },
-        },
-      );
-    }
-    this.layout = layout;
-    const values = output.type === 'float16' ? halfToFloat(output.data as Uint16Array) : (output.data as Float32Array);
+    const tensors = this.readOutputs(out, n);
     const { conf, iou, maxDet, classMap } = this.settings;
+    const { layout, logits } = this.plan!;
     const results: Detection[][] = [];
     for (let i = 0; i < n; i++) {
-      const kept = nms(frameCandidates(values, layout, i, conf, classMap), iou, maxDet);
+      const found = frameCandidates({ layout, tensors, index: i, conf, classMap, size: S, logits });
+      const kept = needsNms(layout) ? nms(found, iou, maxDet) : best(found, maxDet);
       results.push(kept.map((c) => ({ bbox: unletterboxBox(c.box, lb), classId: c.classId, score: c.score })));
     }
     const t3 = performance.now();
@@ -173,7 +177,48 @@ class SessionDetector implements Detector {
     return results;
   }
 
+  /** The values of the outputs the layout reads; the layout is recognised on the first batch. */
+  private readOutputs(out: ort.InferenceSession.ReturnType, n: number): ArrayLike<number>[] {
+    const S = this.settings.imgSize;
+    const modelPath = this.model.modelPath;
+    const frameDims = (t: ort.Tensor) => t.dims.slice(1).join('x');
+    const first = !this.plan;
+    if (!this.plan) {
+      const shapes = this.model.outputNames.filter((name) => out[name]).map((name) => ({ name, dims: out[name]!.dims }));
+      const plan = resolveLayout(modelPath, shapes, S, this.settings.forcedLayout);
+      this.plan = { ...plan, frameDims: plan.outputs.map((name) => frameDims(out[name]!)), logits: false };
+    }
+    const plan = this.plan;
+    const values = plan.outputs.map((name, i) => {
+      const tensor = out[name]!;
+      const shape = `[${tensor.dims.join(', ')}]`;
+      const context = { model: modelPath, output: name, outputShape: tensor.dims, inputShape: this.model.inputShape };
+      if (tensor.dims[0] !== n) {
+        throw new AutotuneError('E_MODEL_LAYOUT', `model ${modelPath}: output ${name} has shape ${shape} for input [${n}, 3, ${S}, ${S}]; its first dimension is not the batch`, {
+          hint: 'export the detector with dynamic=True, or with batch=1',
+          context,
+        });
+      }
+      if (frameDims(tensor) !== plan.frameDims[i]) {
+        throw new AutotuneError('E_MODEL_LAYOUT', `model ${modelPath}: output ${name} changed shape to ${shape} between batches at input ${S}x${S}`, { context });
+      }
+      return valuesOf(tensor);
+    });
+    if (first) plan.logits = scoresAreLogits(plan.layout, values);
+    return values;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+/** An output's values as numbers (onnxruntime-node hands float16 outputs over as their raw bits). */
+function valuesOf(tensor: ort.Tensor): ArrayLike<number> {
+  return tensor.type === 'float16' ? halfToFloat(tensor.data as Uint16Array) : (tensor.data as Float32Array);
+}
+
+/** A final (already filtered) answer's boxes, best first, at most maxDet. */
+function best(candidates: Candidate[], maxDet: number): Candidate[] {
+  return candidates.sort((a, b) => b.score - a.score).slice(0, maxDet);
 }

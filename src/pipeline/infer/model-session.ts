@@ -14,13 +14,19 @@ export interface ModelSession {
   provider: Provider;
   providerNote: string | null;
   inputName: string;
-  outputName: string;
+  /** Every output, in the model's order (a layout reads one, or an RT-DETR pair). */
+  outputNames: readonly string[];
   precision: InputPrecision;
   /** Fixed batch size of the model's input, or null when dynamic. */
   fixedBatch: number | null;
+  /** The input size S of a fixed-size export (a static square input), or null when dynamic. */
+  fixedSize: number | null;
   /** The model's input shape as declared (numbers and symbolic names), for messages. */
   inputShape: readonly (number | string)[];
 }
+
+/** What a model's metadata says about its image input and its outputs. */
+export type ModelInterface = Omit<ModelSession, 'modelPath' | 'session' | 'provider' | 'providerNote'>;
 
 export interface PreprocessSession {
   session: ort.InferenceSession;
@@ -30,22 +36,41 @@ export interface PreprocessSession {
 const models = new Map<string, Promise<ModelSession>>();
 const preprocessors = new Map<string, Promise<PreprocessSession>>();
 
-const shapeText = (shape: readonly (number | string)[]) => `[${shape.join(', ')}]`;
+/** A declared shape for messages: symbolic dims by name, unnamed or unknown ones as '?'. */
+export const shapeText = (shape: readonly (number | string | undefined | null)[]) =>
+  `[${shape.map((d) => (typeof d === 'number' ? (d >= 0 ? String(d) : '?') : d ? d : '?')).join(', ')}]`;
 
 function layoutError(modelPath: string, message: string, context: Record<string, unknown>): AutotuneError {
   return new AutotuneError('E_MODEL_LAYOUT', `model ${modelPath}: ${message}`, {
-    hint: 'expected a YOLO detector: input float [N,3,S,S], output [N,4+nc,A] (YOLOv8) or [N,A,5+nc] (YOLOv5)',
+    hint: 'expected a detector with one float image input [N,3,S,S] (an Ultralytics export with format=onnx)',
     context: { model: modelPath, ...context },
   });
 }
 
-async function load(modelPath: string, device: Device, imgSize: number): Promise<ModelSession> {
-  if (!existsSync(modelPath) || !statSync(modelPath).isFile()) {
+/** The model file must be there: E_INPUT when it is missing, a folder or not a regular file; E_MODEL_LOAD when it is empty. */
+export function requireModelFile(modelPath: string): void {
+  if (!existsSync(modelPath)) {
     throw new AutotuneError('E_INPUT', `model file ${modelPath} not found`, {
       hint: 'make the lab detector with `autotune model make` or pass your YOLO .onnx export with --model',
       context: { model: modelPath },
     });
   }
+  if (!statSync(modelPath).isFile()) {
+    throw new AutotuneError('E_INPUT', `model ${modelPath} is ${statSync(modelPath).isDirectory() ? 'a folder' : 'not a regular file'}, not an ONNX file`, {
+      hint: 'pass the .onnx file itself with --model, e.g. --model yolo/best.onnx',
+      context: { model: modelPath },
+    });
+  }
+  if (statSync(modelPath).size === 0) {
+    throw new AutotuneError('E_MODEL_LOAD', `model file ${modelPath} is empty (0 bytes)`, {
+      hint: 'export the model again (Ultralytics: format=onnx dynamic=True) and pass the .onnx file with --model',
+      context: { model: modelPath },
+    });
+  }
+}
+
+async function load(modelPath: string, device: Device, imgSize: number): Promise<ModelSession> {
+  requireModelFile(modelPath);
   const { session, provider, note } = await createSessionWithFallback(modelPath, device, modelPath);
   try {
     return describe(modelPath, session, provider, note, imgSize);
@@ -56,9 +81,20 @@ async function load(modelPath: string, device: Device, imgSize: number): Promise
 }
 
 function describe(modelPath: string, session: ort.InferenceSession, provider: Provider, note: string | null, imgSize: number): ModelSession {
+  const facts = readInterface(modelPath, session);
+  if (facts.fixedSize !== null && facts.fixedSize !== imgSize) {
+    throw new AutotuneError('E_MODEL_LAYOUT', `model ${modelPath} takes a fixed ${facts.fixedSize}x${facts.fixedSize} input, not ${imgSize}x${imgSize}`, {
+      hint: `use --img-size ${facts.fixedSize}, or export the model with dynamic=True (or imgsz=${imgSize})`,
+      context: { model: modelPath, inputShape: facts.inputShape, imgSize },
+    });
+  }
+  return { modelPath, session, provider, providerNote: note, ...facts };
+}
+
+/** The input and outputs of a loaded model; E_MODEL_LAYOUT when it has no single [N,3,S,S] float image input. */
+export function readInterface(modelPath: string, session: ort.InferenceSession): ModelInterface {
   const input = session.inputMetadata[0];
-  const output = session.outputMetadata[0];
-  if (session.inputNames.length !== 1 || !input || !output) {
+  if (session.inputNames.length !== 1 || !input || session.outputNames.length === 0) {
     throw layoutError(modelPath, `has ${session.inputNames.length} inputs (${session.inputNames.join(', ')}); a detector has one image input`, {
       inputs: session.inputNames,
     });
@@ -73,26 +109,15 @@ function describe(modelPath: string, session: ort.InferenceSession, provider: Pr
     throw layoutError(modelPath, `input ${input.name} has shape ${shapeText(shape)}; an image input is [N,3,S,S]`, { inputShape: shape });
   }
   const [h, w] = [fixed(shape[2]), fixed(shape[3])];
-  if ((h !== null && h !== imgSize) || (w !== null && w !== imgSize)) {
-    throw new AutotuneError('E_MODEL_LAYOUT', `model ${modelPath} takes a fixed ${shape[3]}x${shape[2]} input, not ${imgSize}x${imgSize}`, {
-      hint: `use --img-size ${h ?? w}, or export the model with dynamic=True (or imgsz=${imgSize})`,
-      context: { model: modelPath, inputShape: shape, imgSize },
-    });
-  }
-  if (output.isTensor && output.shape.length > 0 && output.shape.length !== 3) {
-    throw layoutError(modelPath, `output ${output.name} has shape ${shapeText(output.shape)}; not a YOLO layout`, {
-      outputShape: output.shape,
-    });
+  if (h !== w && h !== null && w !== null) {
+    throw layoutError(modelPath, `input ${input.name} has shape ${shapeText(shape)}; the tuner feeds square frames`, { inputShape: shape });
   }
   return {
-    modelPath,
-    session,
-    provider,
-    providerNote: note,
     inputName: input.name,
-    outputName: output.name,
+    outputNames: [...session.outputNames],
     precision: input.type,
     fixedBatch: fixed(shape[0]),
+    fixedSize: h ?? w,
     inputShape: shape,
   };
 }

@@ -2,7 +2,7 @@
 // never suppress each other).
 
 import { boxIou } from '../../score/match.js';
-import type { Candidate } from './yolo-output.js';
+import type { Candidate } from './candidates.js';
 
 /** Ultralytics' cap on boxes entering NMS. */
 export const MAX_NMS_INPUT = 30000;

@@ -41,7 +41,12 @@ export interface ProviderSession {
 
 /** The first line of an onnxruntime error, without its source location noise. */
 function shortReason(err: unknown): string {
-  return messageOf(err).split('\n')[0]!.replace(/^.*?(Failed to load shared library)/, '$1').trim();
+  return messageOf(err)
+    .split('\n')[0]!
+    .replace(/^.*?(Failed to load shared library)/, '$1')
+    // onnxruntime prefixes its reason with a source location and a C++ signature: users need the reason.
+    .replace(/\/onnxruntime_src\/\S+ [\w:~]+\((?:[^()]|\([^()]*\))*\) /, ' ')
+    .trim();
 }
 
 /** Creates a session with the first provider that works; throws E_MODEL_LOAD when none does. */

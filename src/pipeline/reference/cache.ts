@@ -13,6 +13,8 @@ export interface ReferenceAnswer {
   modelHash: string;
   config: Config;
   framesInVideo: number;
+  /** The video's frame size (absent in references made before it was recorded). */
+  frameSize?: { width: number; height: number };
   answer: FrameAnswer[];
   createdAt: string;
 }

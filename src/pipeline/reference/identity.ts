@@ -4,25 +4,24 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { request } from 'undici';
 import { AutotuneError } from '../../errors.js';
-import { openTrackedAgent } from '../fetch/index.js';
+import { discardBody, openTrackedAgent, requestFollowingRedirects } from '../fetch/index.js';
 import type { Config } from '../types.js';
 
 /** `etag:<etag>;size:<n>` from a HEAD request, else `sha256:<hex>` of the whole body. */
 export async function videoIdentity(url: string, ca?: string): Promise<string> {
   const tracked = openTrackedAgent({ allowH2: false, ca });
   try {
-    const head = await request(url, { method: 'HEAD', dispatcher: tracked.agent, headersTimeout: 15_000 });
-    await head.body.dump();
+    const { res: head } = await requestFollowingRedirects(url, { method: 'HEAD', dispatcher: tracked.agent, headersTimeout: 15_000, bodyTimeout: 15_000 });
+    await discardBody(head.body);
     const etag = head.headers.etag;
     const size = head.headers['content-length'];
     if (head.statusCode === 200 && typeof etag === 'string' && typeof size === 'string' && !etag.startsWith('W/')) {
       return `etag:${etag};size:${size}`;
     }
-    const res = await request(url, { dispatcher: tracked.agent, headersTimeout: 15_000, bodyTimeout: 60_000 });
+    const { res } = await requestFollowingRedirects(url, { dispatcher: tracked.agent, headersTimeout: 15_000, bodyTimeout: 15_000 });
     if (res.statusCode !== 200) {
-      await res.body.dump();
+      await discardBody(res.body);
       throw new Error(`HTTP ${res.statusCode}`);
     }
     const hash = createHash('sha256');

@@ -1,0 +1,24 @@
+// The worker a trial records (this host and process), and whether a trial's worker on this host is gone.
+
+import { hostname } from 'node:os';
+import type { TrialRecord } from './types.js';
+
+export function workerHost(): string {
+  return hostname();
+}
+
+/**
+ * A RUNNING trial whose worker is known to be gone: this very process, or a process of this host that
+ * no longer exists. A trial of another host is gone only in a store that serves one host (a SQLite
+ * file that moved here); in a shared store only its heartbeats tell (failStaleTrials).
+ */
+export function leftBehind(trial: Pick<TrialRecord, 'workerHost' | 'workerPid'>, sharedStore: boolean): boolean {
+  if (trial.workerHost !== workerHost()) return !sharedStore;
+  if (trial.workerPid === process.pid) return true;
+  try {
+    process.kill(trial.workerPid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'EPERM';
+  }
+}

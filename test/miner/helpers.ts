@@ -1,0 +1,54 @@
+// Shared set-up of the miner tests: sample clips, a free port, reading what pm2 runs a process with.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { labClip } from '../helpers/lab-fixtures.js';
+import type { Pm2Lab } from '../apply/pm2-fixture.js';
+
+export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+/** A folder with `count` short lab clips (320x180, 25 frames) and their truth files. */
+export async function sampleDir(dir: string, count: number): Promise<string> {
+  const samples = join(dir, 'samples');
+  mkdirSync(samples, { recursive: true });
+  for (let seed = 1; seed <= count; seed++) {
+    const clip = await labClip({ frames: 25, width: 320, height: 180, seed });
+    copyFileSync(clip.path, join(samples, `clip-${seed}.mp4`));
+    copyFileSync(clip.truthPath, join(samples, `clip-${seed}.truth.json`));
+  }
+  return samples;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** pm2's record of a process: status, pid and the given variables of its environment. */
+export async function pm2Env(lab: Pm2Lab, name: string, keys: string[]): Promise<{ status: string; pid: number; env: Record<string, string | undefined> }> {
+  const list = JSON.parse((await lab.pm2('jlist')).replace(/^[^[]*/, '')) as { name: string; pid: number; pm2_env: Record<string, unknown> & { status: string; env?: Record<string, unknown> } }[];
+  const proc = list.find((p) => p.name === name)!;
+  const all = { ...(proc.pm2_env.env ?? {}), ...proc.pm2_env };
+  return { status: proc.pm2_env.status, pid: proc.pid, env: Object.fromEntries(keys.map((k) => [k, all[k] === undefined ? undefined : String(all[k])])) };
+}
+
+/** Runs the CLI in this process for a command line that must be refused before anything starts. */
+export async function refusal(args: string[]): Promise<{ exitCode: number; stderr: string }> {
+  const { main } = await import('../../src/cli/main.js');
+  const write = process.stderr.write.bind(process.stderr);
+  let stderr = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const exitCode = await main(args);
+    return { exitCode, stderr };
+  } finally {
+    process.stderr.write = write;
+  }
+}
