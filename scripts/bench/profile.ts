@@ -2,6 +2,7 @@
 // (the project's runner: baselines, TPE trials, confirmation race) to find a winner, then the
 // space's baselines and the winner side by side, then the floor ratios.
 
+import { DEFAULT_RACE } from '../../src/study/policy.js';
 import { pipelineEvaluatorFactory } from '../../src/pipeline/factory.js';
 import { configKey, type Space } from '../../src/search/index.js';
 import type { ObjectiveSpec } from '../../src/store/types.js';
@@ -60,7 +61,10 @@ export async function benchProfile(o: {
       seed: settings.seed,
       trials: settings.trials,
       timeLimitMs: null,
-      repeats: settings.studyRepeats,
+      repeats: { kind: 'fixed', repeats: settings.studyRepeats },
+      racing: DEFAULT_RACE,
+      control: undefined,
+      warmup: 0,
       objective,
       confirmTop: settings.confirmTop,
       confirmRepeats: settings.confirmRepeats,

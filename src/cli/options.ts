@@ -7,6 +7,7 @@ import { AutotuneError } from '../errors.js';
 import { DEFAULT_MODEL_PATH } from '../lab/model/index.js';
 import { DEFAULT_T_MIN_S, SPEED_LIMIT_S } from '../score/sn44.js';
 import { DEFAULT_DB_PATH, isPostgresUrl, parseLocation, redact } from '../store/index.js';
+import type { RepeatPolicy } from '../study/policy.js';
 
 /** --study of the commands that read a study. */
 export const studyOption = { type: 'string', describe: 'study name (default: the only study in the file)' } as const;
@@ -82,4 +83,16 @@ export function checkAccuracyFloor(value: number): number {
     throw new AutotuneError('E_USAGE', `--accuracy-floor must be in (0, 1], got ${value}`, { hint: 'e.g. 0.98' });
   }
   return value;
+}
+
+/** --repeats N, or auto with the most repeats `maxRepeats`. */
+export function parseRepeats(repeats: string | number, maxRepeats: number): RepeatPolicy {
+  if (String(repeats).trim() === 'auto') return { kind: 'auto', maxRepeats };
+  const n = Number(repeats);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new AutotuneError('E_USAGE', `--repeats must be an integer >= 1 or auto, got ${repeats}`, {
+      hint: 'e.g. --repeats 3, or --repeats auto --max-repeats 5',
+    });
+  }
+  return { kind: 'fixed', repeats: n };
 }

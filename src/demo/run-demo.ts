@@ -12,7 +12,9 @@ import { DEFAULT_MODEL_PATH, makeLabDetector } from '../lab/model/index.js';
 import { openStorage } from '../store/index.js';
 import type { RankedTrial } from '../study/ranking.js';
 import { loadRanking, selectStudy } from '../study/select.js';
+import { studyNotes } from '../study/notes.js';
 import { pipelineEvaluatorFactory } from '../pipeline/factory.js';
+import { DEFAULT_RACE, type RepeatPolicy } from '../study/policy.js';
 import { runSession, type SessionIo, type SessionSettings } from '../study/session.js';
 
 export interface DemoOptions {
@@ -23,7 +25,7 @@ export interface DemoOptions {
   frames: number;
   profile: string;
   trials: number;
-  repeats: number;
+  repeats: RepeatPolicy;
   timeLimitMs: number | null;
   seed: number;
   accuracyFloor: number;
@@ -38,7 +40,8 @@ export const DEMO_DEFAULTS: DemoOptions = {
   frames: 100,
   profile: 'fork',
   trials: 10,
-  repeats: 2,
+  // Adaptive repeats, racing and a control, as `autotune run` does by default.
+  repeats: { kind: 'auto', maxRepeats: 3 },
   timeLimitMs: 150_000,
   seed: 1,
   accuracyFloor: 0.98,
@@ -53,6 +56,8 @@ export interface DemoResult {
   db: string;
   winner: RankedTrial | null;
   ranking: RankedTrial[];
+  /** Drift, control, race and warnings, in words. */
+  notes: string[];
   files: string[];
   interrupted: boolean;
   noWinner: string | null;
@@ -84,6 +89,9 @@ export async function runDemo(options: DemoOptions, io: SessionIo): Promise<Demo
     trials: options.trials,
     timeLimitMs: options.timeLimitMs,
     repeats: options.repeats,
+    racing: DEFAULT_RACE,
+    control: undefined,
+    warmup: 0,
     objective: { kind: 'fastest-safe', accuracyFloor: options.accuracyFloor, tMin: 2 },
     confirmTop: 2,
     confirmRepeats: 2,
@@ -98,6 +106,7 @@ export async function runDemo(options: DemoOptions, io: SessionIo): Promise<Demo
     db,
     winner: outcome.result.winner,
     ranking: outcome.result.ranking,
+    notes: studyNotes(outcome.result.analysis),
     files: [],
     interrupted: outcome.result.interrupted,
     noWinner: outcome.noWinner,

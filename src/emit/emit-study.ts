@@ -29,7 +29,7 @@ export async function emitStudy(options: { db: string; study?: string; outDir: s
   try {
     const loaded = await loadRanking(storage, await selectStudy(storage, options.study));
     requireTrials(loaded);
-    const winner = loaded.ranking[0]!;
+    const winner = loaded.analysis.winner ?? loaded.ranking[0]!;
     if (!winner.feasible) {
       const report = noWinnerReport(loaded.ranking) ?? 'no feasible trial';
       throw new AutotuneError('E_STUDY', `study "${loaded.study.name}" has no feasible trial to emit: ${report.replace(/\n\s*/g, '; ')}`, {

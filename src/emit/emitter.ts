@@ -2,13 +2,14 @@
 // folder. Add an emitter (sysctl, report, ...) by appending it to the list in the emit command.
 
 import type { MeasurementRecord, StudyRecord, TrialRecord } from '../store/types.js';
-import type { RankedTrial } from '../study/ranking.js';
+import type { RankedTrial, StudyAnalysis } from '../study/ranking.js';
 
 export interface EmitContext {
   study: StudyRecord;
   trials: TrialRecord[];
   measurements: MeasurementRecord[];
   ranking: RankedTrial[];
+  analysis: StudyAnalysis;
   /** The first-ranked trial; emitters only run when it is feasible. */
   winner: RankedTrial;
   outDir: string;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { AutotuneError } from '../errors.js';
 import { ENV_NAME, isLoaderVariable, PLAIN_ENV_VALUE } from '../util/env-names.js';
 import type { Config, KnobValue } from '../pipeline/types.js';
+import { driftLine } from '../study/notes.js';
 import { baselineRows, type RankedTrial } from '../study/ranking.js';
 import type { EmitContext, Emitter } from './emitter.js';
 
@@ -49,25 +50,46 @@ const f = (v: number | null) => (v === null ? '-' : v.toFixed(3));
 
 export function describeFigures(r: RankedTrial): string {
   const ci = r.interval ? ` (95% CI ${r.interval.low.toFixed(3)}-${r.interval.high.toFixed(3)} s)` : '';
-  return `median ${s(r.median)}${ci}, p90 ${s(r.p90)}, accuracy ${f(r.accuracy)}, coverage ${f(r.coverage)}, SN44 estimate ${f(r.sn44)}, ${r.challenges} challenges (${r.phase})`;
+  const ratio = r.ratioToControl
+    ? `, ${r.ratioToControl.median.toFixed(3)}x the control's time (95% CI ${r.ratioToControl.low.toFixed(3)}-${r.ratioToControl.high.toFixed(3)})`
+    : '';
+  return (
+    `median ${s(r.median)}${ci}, p90 ${s(r.p90)}${ratio}, accuracy ${f(r.accuracy)}, coverage ${f(r.coverage)}, SN44 estimate ${f(r.sn44)}, ` +
+    `${r.challenges} challenges (${r.phase === 'confirm' ? 'confirmation race' : 'search'})`
+  );
 }
 
+/** The winner against each baseline, always on figures of one phase (see SpeedupBasis). */
 export function gainLines(winner: RankedTrial, ranking: readonly RankedTrial[]): string[] {
   return baselineRows(ranking).map((b) => {
-    const ratio = winner.speedup[b.baseline!];
+    const name = b.baseline!;
+    const ratio = winner.speedup[name];
+    const basis = winner.speedupBasis[name] ?? 'search';
     const speed = ratio === null || ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}x ${ratio >= 1 ? 'faster' : 'slower'}`;
-    const saved = winner.median !== null && b.median !== null ? `, ${((b.median - winner.median) * 1000).toFixed(0)} ms saved` : '';
-    const sn = winner.sn44 !== null && b.sn44 !== null ? `, SN44 ${b.sn44.toFixed(3)} -> ${winner.sn44.toFixed(3)}` : '';
-    return `vs ${b.baseline} (trial ${b.number}, median ${s(b.median)}${b.feasible ? '' : ', infeasible'}): ${speed}${saved}${sn}`;
+    const [mine, theirs] = basis === 'race' ? [winner.median, b.median] : [winner.search.median, b.search.median];
+    const saved = basis !== 'control-normalised' && mine !== null && theirs !== null ? `, ${((theirs - mine) * 1000).toFixed(0)} ms saved` : '';
+    const sn =
+      basis !== 'control-normalised' && winner.sn44 !== null && b.sn44 !== null && winner.phase === b.phase
+        ? `, SN44 ${b.sn44.toFixed(3)} -> ${winner.sn44.toFixed(3)}`
+        : '';
+    const on =
+      basis === 'race'
+        ? 'race figures, same rounds'
+        : basis === 'search'
+          ? 'search figures'
+          : "search figures, each relative to the control measured near it: the host's speed changed";
+    return `vs ${name} (trial ${b.number}, median ${s(theirs)}${b.feasible ? '' : ', infeasible'}): ${speed}${saved}${sn} (${on})`;
   });
 }
 
-export function formatEnvFile(context: Pick<EmitContext, 'study' | 'ranking' | 'winner' | 'date'>): string {
-  const { study, winner, ranking, date } = context;
+export function formatEnvFile(context: Pick<EmitContext, 'study' | 'ranking' | 'winner' | 'date' | 'analysis'>): string {
+  const { study, winner, ranking, date, analysis } = context;
+  const drift = driftLine(analysis);
   const header = [
     `sn44-autotune: best config of study "${study.name}" (${study.spaceFile}), trial ${winner.number}${winner.baseline ? ` (baseline ${winner.baseline})` : ''}`,
     `host: ${hostname()}, date: ${date.toISOString()}`,
     `objective: ${study.objective.kind}${study.objective.kind === 'sn44' ? ` (t-min ${study.objective.tMin} s)` : ` (accuracy floor ${study.objective.accuracyFloor})`}`,
+    ...(drift ? [drift] : []),
     `measured: ${describeFigures(winner)}`,
     ...gainLines(winner, ranking),
     `load with: set -a; source best.env; set +a   (or merge with \`autotune apply --space ${study.spaceFile}\`)`,

@@ -4,7 +4,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { MeasurementRecord, StudyRecord, TrialRecord } from '../store/types.js';
-import type { RankedTrial } from '../study/ranking.js';
+import type { RankedTrial, StudyAnalysis } from '../study/ranking.js';
+import { studyNotes } from '../study/notes.js';
 import { directionOf } from '../study/objective.js';
 import { sn44Quality } from '../score/sn44.js';
 import { renderReportHtml } from '../report/html.js';
@@ -18,6 +19,7 @@ export interface ReportSource {
   trials: TrialRecord[];
   measurements: MeasurementRecord[];
   ranking: RankedTrial[];
+  analysis: StudyAnalysis;
   date: Date;
 }
 
@@ -36,10 +38,10 @@ function qualityOf(m: MeasurementRecord, tMin: number): number | null {
 }
 
 export function buildReportData(source: ReportSource): ReportData {
-  const { study, ranking, measurements, date } = source;
+  const { study, ranking, measurements, date, analysis } = source;
   const tMin = study.objective.tMin;
   const trialIds = new Map(source.trials.map((t) => [t.number, t.id]));
-  const winner = ranking[0]?.feasible ? ranking[0].number : null;
+  const winner = analysis.winner?.number ?? null;
   const trials: ReportTrial[] = ranking.map((r) => {
     const id = trialIds.get(r.number);
     const used = measurements.filter((m) => m.trialId === id && m.phase === r.phase && m.error === null);
@@ -67,12 +69,20 @@ export function buildReportData(source: ReportSource): ReportData {
       stages,
       value: r.value,
       speedups,
+      phase: r.phase === 'confirm' ? 'confirm' : 'search',
+      ratio: r.ratioToControl && { median: r.ratioToControl.median, low: r.ratioToControl.low, high: r.ratioToControl.high },
+      repeats: r.repeats,
+      raceRounds: r.raceRounds,
+      dropped: r.dropped && { phase: r.dropped.phase, p: r.dropped.p, vs: r.dropped.vs },
+      saved: r.saved,
     };
   });
   const space = study.space as { params?: { name: string }[] } | null;
   const host = (study.host as { hostname?: string } | null)?.hostname ?? hostname();
   const notes = trials.some((t) => t.rank !== null) ? [] : ['no trial finished'];
   if (winner === null) notes.push('no feasible trial: nothing met the accuracy floor without a failed challenge');
+  notes.push(...studyNotes(analysis));
+  const drift = analysis.drift;
   return {
     study: study.name,
     objective: study.objective.kind === 'sn44' ? `sn44 (t_min ${tMin} s)` : `fastest-safe (accuracy >= ${study.objective.accuracyFloor} x reference)`,
@@ -86,6 +96,20 @@ export function buildReportData(source: ReportSource): ReportData {
     trials,
     knobs: space?.params?.map((p) => p.name) ?? [],
     notes,
+    drift: { detected: drift.detected, factor: drift.factor, threshold: drift.threshold },
+    control: analysis.control
+      ? {
+          name: analysis.control.name,
+          points: drift.points.map((p, index) => ({
+            index,
+            video: p.videoUrl.split('/').pop() ?? p.videoUrl,
+            phase: p.phase,
+            total: p.total,
+            normalised: p.normalised,
+            rolling: p.rolling,
+          })),
+        }
+      : null,
   };
 }
 

@@ -3,12 +3,29 @@
 import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { baselineRows, type RankedTrial } from '../study/ranking.js';
+import { driftWarning } from '../study/drift.js';
+import { baselineRows, type RankedTrial, type StudyAnalysis } from '../study/ranking.js';
 import { RANK_TEST_ALPHA } from '../study/stats.js';
 import type { EmitContext, Emitter } from './emitter.js';
 
-/** The public JSON shape of a ranked trial (also `autotune trials --json`). */
-export function rankedTrialJson(r: RankedTrial) {
+/** The study's drift verdict as the JSON outputs give it. */
+export function driftJson(analysis: StudyAnalysis) {
+  const d = analysis.drift;
+  return {
+    detected: d.detected,
+    factor: d.factor,
+    threshold: d.threshold,
+    source: d.source,
+    rankedBy: analysis.rankedBy,
+    warning: d.detected ? driftWarning(d, analysis.control?.name ?? null) : null,
+  };
+}
+
+/**
+ * The public JSON shape of a ranked trial (also `autotune trials --json`, where each row also carries
+ * the study's `drift` verdict, so a reader of any row sees whether the host's speed moved).
+ */
+export function rankedTrialJson(r: RankedTrial, analysis?: StudyAnalysis) {
   return {
     rank: r.rank,
     number: r.number,
@@ -35,11 +52,23 @@ export function rankedTrialJson(r: RankedTrial) {
     tiedWithBest: r.tiedWithBest,
     pVsBest: r.pVsBest,
     speedup: r.speedup,
+    speedupBasis: r.speedupBasis,
+    /** Search repeats (most challenges on one video) and rounds of the confirmation race it ran. */
+    repeats: r.repeats,
+    raceRounds: r.raceRounds,
+    ratioToControl: r.ratioToControl && { median: r.ratioToControl.median, low: r.ratioToControl.low, high: r.ratioToControl.high, n: r.ratioToControl.n },
+    rankValue: r.rankValue,
+    search: r.search,
+    stoppedBecause: r.verdict,
+    dropped: r.dropped,
+    challengesSaved: r.saved,
+    warnings: r.warnings,
+    ...(analysis ? { drift: driftJson(analysis) } : {}),
   };
 }
 
 export function buildSummary(context: Omit<EmitContext, 'outDir'>) {
-  const { study, winner, ranking, date } = context;
+  const { study, winner, ranking, date, analysis } = context;
   return {
     generatedAt: date.toISOString(),
     host: hostname(),
@@ -53,6 +82,10 @@ export function buildSummary(context: Omit<EmitContext, 'outDir'>) {
       netProbe: study.netProbe,
     },
     rankTest: { name: 'Mann-Whitney U, two-sided', alpha: RANK_TEST_ALPHA },
+    drift: driftJson(analysis),
+    control: analysis.control,
+    race: { ...analysis.race, test: 'Wilcoxon signed-rank, one-sided; Holm across the confirmation race', challengesSaved: analysis.saved },
+    challenges: analysis.challenges,
     winner: rankedTrialJson(winner),
     baselines: baselineRows(ranking).map((b) => ({
       name: b.baseline,
@@ -61,8 +94,9 @@ export function buildSummary(context: Omit<EmitContext, 'outDir'>) {
       sn44: b.sn44,
       feasible: b.feasible,
       speedupOfWinner: winner.speedup[b.baseline!] ?? null,
+      speedupBasis: winner.speedupBasis[b.baseline!] ?? null,
     })),
-    trials: ranking.map(rankedTrialJson),
+    trials: ranking.map((r) => rankedTrialJson(r)),
   };
 }
 

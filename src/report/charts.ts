@@ -232,8 +232,55 @@ export function sn44VsTmin(data: ReportData): Chart {
   };
 }
 
+/** The control's times over the study, relative to each video's time at the start: drift shows as a moving line. */
+export function controlOverTime(data: ReportData): Chart | null {
+  if (!data.control || data.control.points.length === 0) return null;
+  const { name, points } = data.control;
+  const verdict = data.drift.detected
+    ? `The host's speed changed: the rolling median moved ${data.drift.factor.toFixed(2)}x (drift threshold ${data.drift.threshold.toFixed(2)}x), so trials are ranked by their ratio to the control measured near them.`
+    : `The rolling median moved ${data.drift.factor.toFixed(2)}x, under the drift threshold of ${data.drift.threshold.toFixed(2)}x.`;
+  return {
+    id: 'control',
+    title: `The control (${name}) over the study`,
+    caption: `Every challenge of the control config in the order measured (its own trial, the control rounds between trials, the race), divided by its video's time at the start of the study; the line is the rolling median. ${verdict}`,
+    spec: {
+      ...BASE,
+      width: WIDTH,
+      height: 240,
+      layer: [
+        {
+          data: { values: [{ y: 1 }] },
+          mark: { type: 'rule', color: '#999', strokeDash: [2, 2] },
+          encoding: { y: { field: 'y', type: 'quantitative' } },
+        },
+        {
+          data: { values: points },
+          mark: { type: 'point', filled: true, size: 40 },
+          encoding: {
+            x: { field: 'index', type: 'quantitative', title: 'control challenge (in the order measured)' },
+            y: { field: 'normalised', type: 'quantitative', title: 'time / time at the start', scale: { zero: false } },
+            color: { field: 'video', type: 'nominal', title: 'video' },
+            shape: { field: 'phase', type: 'nominal', title: 'phase' },
+            tooltip: [{ field: 'video' }, { field: 'phase' }, { field: 'total', format: '.3f' }, { field: 'normalised', format: '.3f' }],
+          },
+        },
+        {
+          data: { values: points.filter((p) => p.rolling !== null) },
+          mark: { type: 'line', color: data.drift.detected ? '#d62728' : '#333' },
+          encoding: {
+            x: { field: 'index', type: 'quantitative' },
+            y: { field: 'rolling', type: 'quantitative' },
+          },
+        },
+      ],
+    } as TopLevelSpec,
+  };
+}
+
 export function allCharts(data: ReportData): Chart[] {
+  const control = controlOverTime(data);
   return [
+    ...(control ? [control] : []),
     timeVsAccuracy(data),
     stageTimeline(data),
     bestSoFar(data),

@@ -15,14 +15,19 @@ function row(t: ReportTrial, data: ReportData, baselines: string[]): string {
     .filter(Boolean)
     .join(' ');
   const interval = t.low !== null && t.high !== null ? ` <small>[${num(t.low)}, ${num(t.high)}]</small>` : '';
+  const from = `<small class="phase">${t.phase === 'confirm' ? 'race' : 'search'}</small>`;
+  const ratio = t.ratio ? `${num(t.ratio.median, 2)} <small>[${num(t.ratio.low, 2)}, ${num(t.ratio.high, 2)}]</small>` : '–';
+  const state = t.dropped
+    ? `dropped <small>(p ${t.dropped.p.toPrecision(2)} vs #${t.dropped.vs})</small>`
+    : `${t.feasible ? 'yes' : 'no'}${t.tiedWithBest ? ' <small>(tied)</small>' : ''}`;
   const params = Object.entries(t.params)
     .map(([k, v]) => `${escape(k)}=${escape(String(v))}`)
     .join(' ');
   const gains = baselines.map((b) => `<td>${t.speedups[b] === undefined ? '–' : `${t.speedups[b]!.toFixed(2)}×`}</td>`);
   return `<tr class="${cls}"><td>${t.rank ?? '–'}</td><td>#${t.number}${t.number === data.winner ? ' ★' : ''}</td>
-<td>${escape(t.baseline ?? '')}</td><td>${t.feasible ? 'yes' : 'no'}${t.tiedWithBest ? ' <small>(tied)</small>' : ''}</td>
-<td>${num(t.median)}${interval}</td><td>${num(t.p90)}</td><td>${pct(t.accuracy)}</td><td>${pct(t.coverage)}</td>
-<td>${num(t.sn44)}</td>${gains.join('')}<td class="params">${params}</td></tr>`;
+<td>${escape(t.baseline ?? '')}</td><td>${state}</td>
+<td>${num(t.median)}${interval} ${from}</td><td>${num(t.p90)}</td><td>${ratio}</td><td>${pct(t.accuracy)}</td><td>${pct(t.coverage)}</td>
+<td>${num(t.sn44)}</td><td>${t.repeats}${t.raceRounds ? ` + ${t.raceRounds} race` : ''}</td><td>${t.saved || ''}</td>${gains.join('')}<td class="params">${params}</td></tr>`;
 }
 
 export async function renderReportHtml(data: ReportData): Promise<string> {
@@ -35,7 +40,7 @@ export async function renderReportHtml(data: ReportData): Promise<string> {
         `<figure class="chart" data-chart="${c.id}"><h2>${escape(c.title)}</h2>${svgs[i]}<figcaption>${escape(c.caption)}</figcaption></figure>`,
     )
     .join('\n');
-  const notes = data.notes.map((n) => `<li>${escape(n)}</li>`).join('');
+  const notes = data.notes.map((n) => `<li${/^warning: the host's speed/.test(n) ? ' class="drift"' : ''}>${escape(n)}</li>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>sn44-autotune report: ${escape(data.study)}</title>
 <style>
@@ -44,13 +49,14 @@ h1{margin-bottom:.2rem} .meta{color:#666;margin-top:0}
 table{border-collapse:collapse;font-size:13px;width:100%} th,td{border-bottom:1px solid #e4e4e4;padding:4px 6px;text-align:right;vertical-align:top}
 th{background:#f6f6f6} td.params{text-align:left;font-family:ui-monospace,monospace;font-size:11px;color:#444}
 tr.winner{background:#fff3f0;font-weight:600} tr.baseline td:nth-child(3){color:#1f77b4} tr.infeasible{color:#999}
+small.phase{color:#888} ul.notes li.drift{color:#b00020;font-weight:600}
 figure.chart{margin:2rem 0} figure.chart h2{font-size:1.1rem} figcaption{color:#666;font-size:13px;max-width:760px}
 </style></head><body>
 <h1>Study ${escape(data.study)}</h1>
 <p class="meta">objective ${escape(data.objective)} · space ${escape(data.space)} · host ${escape(data.host)} · started ${escape(data.created)} · report ${escape(data.generated)}</p>
 ${notes ? `<ul class="notes">${notes}</ul>` : ''}
 <h2>Ranking</h2>
-<table><thead><tr><th>rank</th><th>trial</th><th>baseline</th><th>feasible</th><th>median s [95% CI]</th><th>p90 s</th><th>accuracy</th><th>coverage</th><th>SN44 est.</th>${baselines.map((b) => `<th>vs ${escape(b)}</th>`).join('')}<th>params</th></tr></thead>
+<table><thead><tr><th>rank</th><th>trial</th><th>baseline</th><th>feasible</th><th>median s [95% CI]</th><th>p90 s</th><th>vs control [95% CI]</th><th>accuracy</th><th>coverage</th><th>SN44 est.</th><th>repeats</th><th>saved</th>${baselines.map((b) => `<th>vs ${escape(b)}</th>`).join('')}<th>params</th></tr></thead>
 <tbody>${data.trials.map((t) => row(t, data, baselines)).join('\n')}</tbody></table>
 ${figures}
 </body></html>

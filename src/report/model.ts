@@ -36,8 +36,30 @@ export interface ReportTrial {
   stages: StageBreakdown | null;
   /** Objective value used for best-so-far, null when the trial produced none. */
   value: number | null;
-  /** Gain over each baseline's median time, as a ratio baseline/this (>1 is faster). */
+  /** Gain over each baseline's median time, as a ratio baseline/this (>1 is faster), figures of one phase. */
   speedups: Record<string, number>;
+  /** Where the figures come from: the confirmation race or the search. */
+  phase: 'search' | 'confirm';
+  /** Median ratio to the control measured nearest in time, with its 95% interval. */
+  ratio: { median: number; low: number; high: number } | null;
+  repeats: number;
+  raceRounds: number;
+  /** Dropped by the race (the search's or the confirmation race's), with the p-value. */
+  dropped: { phase: 'search' | 'confirm'; p: number; vs: number } | null;
+  /** Challenges its early stop or its drop saved. */
+  saved: number;
+}
+
+/** One of the control's challenges over the study, in the order taken. */
+export interface ControlPoint {
+  index: number;
+  video: string;
+  phase: string;
+  total: number;
+  /** total / the video's time at the start of the study. */
+  normalised: number;
+  /** Rolling median of the normalised times; null before the first full window. */
+  rolling: number | null;
 }
 
 export interface ReportData {
@@ -55,4 +77,7 @@ export interface ReportData {
   /** Knob names searched, in space order. */
   knobs: string[];
   notes: string[];
+  /** The host's speed over the study, as the control saw it. */
+  drift: { detected: boolean; factor: number; threshold: number };
+  control: { name: string; points: ControlPoint[] } | null;
 }

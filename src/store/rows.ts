@@ -57,6 +57,7 @@ export function trialFromRow(row: Row): TrialRecord {
     value: (row.value as number | null) ?? null,
     feasible: row.feasible === 1,
     violation: (row.violation as number | null) ?? null,
+    verdict: parse(row.verdict_json),
     workerHost: row.worker_host as string,
     workerPid: row.worker_pid as number,
     startedAt: row.started_at as string,
@@ -81,6 +82,7 @@ export const TRIAL_COLUMNS = [
   'finished_at',
   'heartbeat_at',
   'config_key',
+  'verdict_json',
 ] as const;
 
 export function trialRow(studyId: number, trial: Omit<TrialRecord, 'id' | 'studyId'>): Record<(typeof TRIAL_COLUMNS)[number], unknown> {
@@ -100,6 +102,7 @@ export function trialRow(studyId: number, trial: Omit<TrialRecord, 'id' | 'study
     finished_at: trial.finishedAt,
     heartbeat_at: trial.heartbeatAt,
     config_key: configKey(trial.params),
+    verdict_json: trial.verdict ? json(trial.verdict) : null,
   };
 }
 

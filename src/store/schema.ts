@@ -199,6 +199,56 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX trials_running ON trials(study_id, heartbeat_at) WHERE state = 'RUNNING';
     `,
   },
+  {
+    version: 4,
+    description: 'control measurements (phase control); why each trial stopped measuring (verdict)',
+    // SQLite cannot change a CHECK constraint in place: its measurements table is rebuilt (nothing
+    // references it), keeping the ids.
+    sqlite: `
+      ALTER TABLE trials ADD COLUMN verdict_json TEXT;
+      CREATE TABLE measurements_v4 (
+        id INTEGER PRIMARY KEY,
+        trial_id INTEGER NOT NULL REFERENCES trials(id),
+        video_url TEXT NOT NULL,
+        repeat INTEGER NOT NULL,
+        phase TEXT NOT NULL CHECK (phase IN ('search', 'confirm', 'control')),
+        connected REAL,
+        first_byte REAL,
+        download_end REAL,
+        decoder_start REAL,
+        first_frame REAL,
+        first_batch REAL,
+        last_frame REAL,
+        total REAL,
+        bytes INTEGER NOT NULL,
+        protocol TEXT,
+        frames_decoded INTEGER NOT NULL,
+        frames_answered INTEGER NOT NULL,
+        frames_in_video INTEGER,
+        accuracy REAL,
+        coverage REAL,
+        truth_f1 REAL,
+        sn44 REAL,
+        provider TEXT,
+        decoder TEXT,
+        error_reason TEXT,
+        error_message TEXT,
+        created_at TEXT NOT NULL,
+        setup_s REAL,
+        answer_hash TEXT
+      );
+      INSERT INTO measurements_v4 (id, trial_id, video_url, repeat, phase, connected, first_byte, download_end, decoder_start, first_frame, first_batch, last_frame, total, bytes, protocol, frames_decoded, frames_answered, frames_in_video, accuracy, coverage, truth_f1, sn44, provider, decoder, error_reason, error_message, created_at, setup_s, answer_hash)
+        SELECT id, trial_id, video_url, repeat, phase, connected, first_byte, download_end, decoder_start, first_frame, first_batch, last_frame, total, bytes, protocol, frames_decoded, frames_answered, frames_in_video, accuracy, coverage, truth_f1, sn44, provider, decoder, error_reason, error_message, created_at, setup_s, answer_hash FROM measurements;
+      DROP TABLE measurements;
+      ALTER TABLE measurements_v4 RENAME TO measurements;
+      CREATE INDEX measurements_by_trial ON measurements(trial_id, phase);
+    `,
+    postgres: `
+      ALTER TABLE trials ADD COLUMN verdict_json TEXT;
+      ALTER TABLE measurements DROP CONSTRAINT measurements_phase_check;
+      ALTER TABLE measurements ADD CONSTRAINT measurements_phase_check CHECK (phase IN ('search', 'confirm', 'control'));
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -87,7 +87,7 @@ export async function openSqliteStorage(path: string, options: OpenStorageOption
 
 const now = () => new Date().toISOString();
 const named = (columns: readonly string[]) => columns.map((c) => `@${c}`).join(', ');
-const UNFINISHED = { reason: null, value: null, feasible: false, violation: null, finishedAt: null } as const;
+const UNFINISHED = { reason: null, value: null, feasible: false, violation: null, verdict: null, finishedAt: null } as const;
 
 class SqliteStorage implements Storage {
   readonly path: string;
@@ -120,7 +120,7 @@ class SqliteStorage implements Storage {
       trialsOfStudy: db.prepare('SELECT * FROM trials WHERE study_id = ? ORDER BY number'),
       finishTrial: db.prepare(
         `UPDATE trials SET state = @state, reason = @reason, value = @value, feasible = @feasible,
-           violation = @violation, finished_at = @finishedAt
+           violation = @violation, verdict_json = @verdict, finished_at = @finishedAt
          WHERE id = @id AND state = 'RUNNING'`,
       ),
       insertMeasurement: db.prepare(`INSERT INTO measurements (${columnList(MEASUREMENT_COLUMNS)}) VALUES (${named(MEASUREMENT_COLUMNS)})`),
@@ -227,6 +227,7 @@ class SqliteStorage implements Storage {
       value: finiteOrNull(outcome.value),
       feasible: outcome.feasible ? 1 : 0,
       violation: finiteOrNull(outcome.violation),
+      verdict: outcome.verdict ? json(outcome.verdict) : null,
       finishedAt: now(),
     }).changes;
   }
@@ -289,6 +290,7 @@ class SqliteStorage implements Storage {
       const row = this.stmt.trialById.get(trialId) as Row | undefined;
       if (!row) throw unknownTrial(trialId, this.path);
       const trial = trialFromRow(row);
+      // A trial's own measurements are taken while it runs; the race and the control rounds measure finished ones.
       const allowed = m.phase === 'search' ? trial.state === 'RUNNING' : trial.state === 'COMPLETE';
       if (!allowed) throw finishedTrial(trial, `add a ${m.phase} measurement`);
       const createdAt = now();

@@ -3,7 +3,35 @@
 import type { ChallengeFigures } from '../pipeline/types.js';
 import type { Config } from '../search/index.js';
 export type TrialState = 'RUNNING' | 'COMPLETE' | 'FAIL' | 'PRUNED';
-export type Phase = 'search' | 'confirm';
+/**
+ * Which part of a study a measurement belongs to: a trial's own measurement ('search'), the
+ * confirmation race at the end ('confirm'), or a round of the control config measured between trials
+ * to watch the host's speed ('control', stored on the control's baseline trial).
+ */
+export type Phase = 'search' | 'confirm' | 'control';
+
+/** Why a trial stopped measuring, as the runner decided it; stored with the finished trial. */
+export interface TrialVerdict {
+  /**
+   * planned: every planned challenge ran; precise: adaptive repeats reached their precision;
+   * clear-loser: adaptive repeats stopped a trial clearly slower than the incumbent after its first round;
+   * infeasible: it could no longer become feasible; race: dropped by the race (p-value against `vs`);
+   * interrupted: the user stopped the study.
+   */
+  kind: 'planned' | 'precise' | 'clear-loser' | 'infeasible' | 'race' | 'interrupted';
+  /** Challenges the trial measured, and the most its plan allowed (their difference was saved). */
+  challenges: number;
+  planned: number;
+  /** Repeats per video it got (the most of any video). */
+  repeats: number;
+  /** race: one-sided p-value of the paired test; clear-loser: the ratio to the incumbent. */
+  p?: number;
+  ratio?: number;
+  /** The incumbent's trial number it was judged against. */
+  vs?: number;
+  /** Whether the comparison used figures normalised by the control (the host's speed moved). */
+  normalised?: boolean;
+}
 
 export interface ObjectiveSpec {
   kind: 'fastest-safe' | 'sn44';
@@ -42,6 +70,8 @@ export interface TrialRecord {
   value: number | null;
   feasible: boolean;
   violation: number | null;
+  /** Why it stopped measuring (null for trials of older versions and RUNNING ones). */
+  verdict: TrialVerdict | null;
   /** The host and process that ran it. */
   workerHost: string;
   workerPid: number;
@@ -57,6 +87,7 @@ export interface TrialOutcome {
   value?: number | null;
   feasible?: boolean;
   violation?: number | null;
+  verdict?: TrialVerdict | null;
 }
 
 export interface NewMeasurement extends ChallengeFigures {
@@ -130,7 +161,7 @@ export interface Storage {
   listTrials(studyId: number): Promise<TrialRecord[]>;
   /**
    * Committed at once. Search measurements need a RUNNING trial (and count as its heartbeat);
-   * confirm ones a COMPLETE trial (else E_STORE).
+   * confirm and control ones a COMPLETE trial (else E_STORE).
    */
   addMeasurement(trialId: number, measurement: NewMeasurement): Promise<MeasurementRecord>;
   /** In the order they were added. */

@@ -1,25 +1,43 @@
-// The search loop: baselines first, then sampled trials until the budget (trials and/or time) is
-// spent, then a confirmation race between the best feasible trials and the baselines. Every
-// challenge is stored as it finishes.
+// Runs a study: asks src/study/schedule.ts what comes next and does it, storing every challenge as it
+// finishes. The baselines come first (the control among them first of all), then sampled trials until
+// the budget (the study's trials, and/or this run's time) is spent, with control rounds between
+// trials; then the confirmation race between the best feasible trials and the baselines.
 //
-// Interruption (`stop` signal, Ctrl-C in the CLI): the current challenge finishes and is stored,
-// then the running trial is marked PRUNED ("interrupted by the user after k/n challenges"); its
-// measurements stay in the store but a PRUNED trial is never ranked feasible. A process that dies
-// outright leaves its trial RUNNING; the next open of the study marks it FAIL (see open.ts).
+// Interruption (`stop` signal, Ctrl-C in the CLI): the current challenge finishes and is stored, then
+// the running trial is marked PRUNED ("interrupted by the user after k/n challenges"); its measurements
+// stay in the store but a PRUNED trial is never ranked feasible. A process that dies outright leaves
+// its trial RUNNING; the next open of the study marks it FAIL (see open.ts). A race resumes where it
+// stopped: its state is a function of its stored measurements (see race.ts).
 
 import { stopsStudy } from '../pipeline/failure.js';
 import type { ChallengeResult, Evaluator, VideoRef } from '../pipeline/types.js';
 import { configKey, type Config, type Direction, type Sampler, type Space, type TrialSummary } from '../search/index.js';
-import type { Phase, Storage, StudyRecord, TrialRecord } from '../store/types.js';
+import type { MeasurementRecord, Phase, Storage, StudyRecord, TrialRecord, TrialVerdict } from '../store/types.js';
+import { StudyData } from './data.js';
+import { driftWarning, type Drift } from './drift.js';
 import { measurementOf, thrownResult } from './measurement.js';
-import { directionOf, evaluateObjective, outcomeOf, type TrialFigures } from './objective.js';
-import { observationOf, rankTrials, type RankedTrial } from './ranking.js';
+import { evaluateObjective, outcomeOf, type TrialFigures } from './objective.js';
+import { INTERRUPTED_REASON } from './open.js';
+import { DEFAULT_RACE, type MeasurePolicy, type RacePolicy, type RepeatPolicy } from './policy.js';
+import { analyseStudy, observationOf, type RankedTrial, type StudyAnalysis } from './ranking.js';
+import { decideNext, raceOf, type RunView, type Step, type StopReason } from './schedule.js';
+import { estimateTotal } from './estimate.js';
+import { blocksOf, incumbentOf, standingOf, valueOf, type Standing } from './standing.js';
+
+export type { StopReason } from './schedule.js';
 
 export interface RunnerEvents {
   trialStart?(info: { trial: TrialRecord; index: number; planned: number | null }): void;
   challenge?(info: { trial: TrialRecord; video: VideoRef; repeat: number; phase: Phase; result: ChallengeResult }): void;
-  trialEnd?(info: { trial: TrialRecord; figures: TrialFigures; best: { number: number; value: number } | null }): void;
+  trialEnd?(info: { trial: TrialRecord; figures: TrialFigures; best: { number: number; value: number } | null; verdict: TrialVerdict }): void;
+  controlRound?(info: { round: number; challenges: number }): void;
   raceStart?(info: { trials: TrialRecord[]; repeats: number; challenges: number }): void;
+  /** Trials the confirmation race dropped after a round. */
+  raceDrop?(info: { round: number; dropped: { trial: TrialRecord; p: number; vs: number }[] }): void;
+  /** The host's speed moved beyond what the control's spread explains (once per run). */
+  drift?(info: { drift: Drift; line: string }): void;
+  /** Challenges done and the estimated total of the whole study (control rounds and the race included). */
+  progress?(info: { done: number; total: number; stage: 'baselines' | 'search' | 'race' }): void;
   message?(line: string): void;
 }
 
@@ -32,12 +50,19 @@ export interface RunStudyOptions {
   baselines: { name: string; config: Config }[];
   sampler: Sampler;
   seed: number;
-  /** Sampled trials to run in this invocation (baselines not counted); null = until the time limit. */
+  /** Sampled trials of the study in all (baselines not counted; a resumed study runs the rest); null = until the time limit. */
   trials: number | null;
   timeLimitMs: number | null;
-  repeats: number;
+  /** Challenges per video per trial, or adaptive repeats. */
+  repeats: number | RepeatPolicy;
   confirmTop: number;
   confirmRepeats: number;
+  /** Racing (default: off here; the command turns it on). */
+  racing?: RacePolicy;
+  /** The baseline measured throughout the study as the control (default: none here; the command picks one). */
+  control?: string | null;
+  /** Unmeasured challenges before each trial's measured ones. */
+  warmup?: number;
   /** Aborting it stops the study after the current challenge. */
   stop?: AbortSignal;
   /** Aborting it also aborts the current challenge (a second Ctrl-C). */
@@ -46,137 +71,229 @@ export interface RunStudyOptions {
   now?: () => number;
 }
 
-export type StopReason = 'trials' | 'time-limit' | 'exhausted' | 'interrupted';
-
 export interface StudyRunResult {
   stopReason: StopReason;
   interrupted: boolean;
   /** Trials started by this invocation (baselines included). */
   trialsRun: number;
+  /** Trial numbers of the confirmation race's contenders. */
   raced: number[];
   ranking: RankedTrial[];
   winner: RankedTrial | null;
+  analysis: StudyAnalysis;
 }
 
 const DUPLICATE_RETRIES = 10;
 
+/** The runner's policy from its options. */
+export function policyOfOptions(o: Pick<RunStudyOptions, 'repeats' | 'confirmTop' | 'confirmRepeats' | 'racing' | 'control' | 'warmup'>): MeasurePolicy {
+  return {
+    repeats: typeof o.repeats === 'number' ? { kind: 'fixed', repeats: o.repeats } : o.repeats,
+    racing: o.racing ?? { ...DEFAULT_RACE, enabled: false },
+    control: o.control ?? null,
+    warmup: o.warmup ?? 0,
+    confirmTop: o.confirmTop,
+    confirmRepeats: o.confirmRepeats,
+  };
+}
+
 export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult> {
-  const { storage, study, evaluator, videos, events = {} } = options;
+  const { storage, study, evaluator, events = {} } = options;
   const now = options.now ?? Date.now;
   const started = now();
-  // Params of a trial never change, so each trial's key is computed once.
-  const keys = new Map<number, string>();
-  const key = (trial: TrialRecord) => {
-    let k = keys.get(trial.id);
-    if (k === undefined) keys.set(trial.id, (k = configKey(trial.params)));
-    return k;
-  };
-  const direction = directionOf(study.objective);
-  const stopped = () => options.stop?.aborted === true || options.abort?.aborted === true;
-  const outOfTime = () => options.timeLimitMs !== null && now() - started >= options.timeLimitMs;
+  const policy = policyOfOptions(options);
+  const videoUrls = options.videos.map((v) => v.url);
+  const videoByUrl = new Map(options.videos.map((v) => [v.url, v]));
+  const data = new StudyData(await storage.listTrials(study.id), await storage.listMeasurements({ studyId: study.id }));
+  const restandings = () => standingOf(data, study.objective, policy.control, videoUrls.length);
+  let standing = restandings();
+  let warnedDrift = standing.drift.detected;
   let trialsRun = 0;
-  let best = (await storage.listTrials(study.id)).reduce<Best | null>((b, t) => betterOf(b, t, direction), null);
-  let stopReason: StopReason = 'trials';
+  let exhausted = false;
+  let live: RunView['live'] = null;
+  let sinceControl = challengesSinceControl(data, standing);
+  const stopped = () => options.stop?.aborted === true || options.abort?.aborted === true;
+  /** Configs another worker was measuring when this one proposed them: not proposed again. */
+  const busy = new Set<string>();
+  const keys = new Map<number, string>();
+  const key = (t: TrialRecord) => keys.get(t.id) ?? (keys.set(t.id, configKey(t.params)), keys.get(t.id)!);
 
-  const pendingBaselines = async () => {
-    const done = new Set((await storage.listTrials(study.id)).filter((t) => t.state === 'COMPLETE').map((t) => t.baseline));
-    return options.baselines.filter((b) => !done.has(b.name));
+  // The control's baseline runs first, so every trial after it has a control measured near it.
+  const ordered = [...options.baselines].sort((a, b) => Number(b.name === policy.control) - Number(a.name === policy.control));
+  // A baseline missing a COMPLETE trial runs once per run (one that fails is not retried in a loop).
+  const tried = new Set<string>();
+  const pendingBaselines = () => {
+    const done = new Set(data.trials().filter((t) => t.state === 'COMPLETE').map((t) => t.baseline));
+    return ordered.filter((b) => !done.has(b.name) && !tried.has(b.name));
   };
-  const planned = options.trials === null ? null : options.trials + (await pendingBaselines()).length;
-
-  /** Runs one trial's challenges; returns false when interrupted. */
-  const runTrial = async (params: Config, baseline: string | null): Promise<boolean> => {
-    const trial = await storage.createTrial(study.id, { params, baseline });
-    if (!trial) {
-      // Another process runs this very config in this study now; its trial will carry the figures.
-      events.message?.(`${baseline ? `baseline ${baseline}` : 'a sampled config'} is being measured by another worker; skipped`);
-      return true;
-    }
-    trialsRun++;
-    events.trialStart?.({ trial, index: trialsRun, planned });
-    let finished = false;
-    try {
-      const observations = [];
-      const total = options.repeats * videos.length;
-      for (let repeat = 1; repeat <= options.repeats; repeat++) {
-        for (const video of videos) {
-          if (stopped()) {
-            await storage.setTrialState(trial.id, {
-              state: 'PRUNED',
-              reason: `interrupted by the user after ${observations.length}/${total} challenges`,
-            });
-            finished = true;
-            return false;
-          }
-          const result = await evaluateSafely(evaluator, params, video, options.abort);
-          const stored = await storage.addMeasurement(trial.id, measurementOf(result, repeat, 'search'));
-          observations.push(observationOf(stored));
-          events.challenge?.({ trial, video, repeat, phase: 'search', result });
-        }
-      }
-      const figures = evaluateObjective(observations, study.objective, null);
-      const done = await storage.setTrialState(trial.id, outcomeOf(figures));
-      finished = true;
-      best = betterOf(best, done, direction);
-      events.trialEnd?.({ trial: done, figures, best });
-      return true;
-    } finally {
-      if (!finished) {
-        try {
-          await storage.setTrialState(trial.id, { state: 'FAIL', reason: 'the study stopped with an error during this trial' });
-        } catch {
-          // the original error matters more
-        }
-      }
+  const sampledSoFar = () => data.trials().filter(countsTowardBudget).length;
+  const planned = options.trials === null ? null : Math.max(0, options.trials - sampledSoFar()) + pendingBaselines().length;
+  let stage: 'baselines' | 'search' | 'race' = 'baselines';
+  let searchChallengesThisRun = 0;
+  const progress = () => {
+    if (!events.progress) return;
+    const timeShare = options.timeLimitMs !== null ? (now() - started) / options.timeLimitMs : null;
+    const total = estimateTotal(view(), { budget: options.trials, sampledSoFar: sampledSoFar(), timeShare, searchChallengesThisRun });
+    events.progress({ done: data.measurements().length, total, stage });
+  };
+  const view = (): RunView => ({
+    data,
+    standing,
+    videos: videoUrls,
+    policy,
+    live,
+    pendingBaselines: pendingBaselines(),
+    budgetLeft: options.trials === null ? null : options.trials - sampledSoFar(),
+    outOfTime: options.timeLimitMs !== null && now() - started >= options.timeLimitMs,
+    stopped: stopped(),
+    exhausted,
+    sinceControl,
+    switching: evaluator.switching ?? 'free',
+    seed: options.seed,
+  });
+  const checkDrift = () => {
+    standing = restandings();
+    if (standing.drift.detected && !warnedDrift) {
+      warnedDrift = true;
+      const line = driftWarning(standing.drift, policy.control);
+      events.drift?.({ drift: standing.drift, line });
     }
   };
+  const measure = async (trial: TrialRecord, videoUrl: string, repeat: number, phase: Phase): Promise<MeasurementRecord> => {
+    const video = videoByUrl.get(videoUrl)!;
+    const result = await evaluateSafely(evaluator, trial.params, video, options.abort);
+    const stored = await storage.addMeasurement(trial.id, measurementOf(result, repeat, phase));
+    data.add(stored);
+    if (phase === 'search') searchChallengesThisRun++;
+    if (standing.controlTrial && trial.id === standing.controlTrial.id) sinceControl = 0;
+    else sinceControl++;
+    events.challenge?.({ trial, video, repeat, phase, result });
+    progress();
+    return stored;
+  };
 
-  loop: {
-    for (const baseline of await pendingBaselines()) {
-      if (stopped()) {
-        stopReason = 'interrupted';
-        break loop;
-      }
-      if (outOfTime()) {
-        stopReason = 'time-limit';
-        break loop;
-      }
-      if (!(await runTrial(baseline.config, baseline.name))) {
-        stopReason = 'interrupted';
-        break loop;
-      }
+  let raceAnnounced = false;
+  let raceDropsSeen = new Set<number>();
+  let reason: StopReason = 'trials';
+  progress();
+  for (;;) {
+    const step: Step = decideNext(view());
+    if (step.kind === 'stop') {
+      reason = step.reason;
+      break;
     }
-    for (let sampled = 0; options.trials === null || sampled < options.trials; sampled++) {
-      if (stopped()) {
-        stopReason = 'interrupted';
-        break loop;
+    if (step.kind === 'start-trial') {
+      let params: Config | null = step.baseline?.config ?? null;
+      if (!step.baseline) {
+        stage = 'search';
+        params = askNew(options, data, standing, key, busy);
+        if (params === null) {
+          exhausted = true;
+          events.message?.(`the search space is exhausted after ${sampledSoFar()} sampled trials`);
+          continue;
+        }
       }
-      if (outOfTime()) {
-        stopReason = 'time-limit';
-        break loop;
+      if (step.baseline) tried.add(step.baseline.name);
+      const trial = await storage.createTrial(study.id, { params: params!, baseline: step.baseline?.name ?? null });
+      if (!trial) {
+        // Another process measures this very config in this study now; its trial will carry the figures.
+        busy.add(configKey(params!));
+        events.message?.(`${step.baseline ? `baseline ${step.baseline.name}` : 'a sampled config'} is being measured by another worker; skipped`);
+        continue;
       }
-      const params = askNew(options, await storage.listTrials(study.id), direction, key);
-      if (params === null) {
-        stopReason = 'exhausted';
-        events.message?.(`the search space is exhausted after ${sampled} sampled trials`);
-        break loop;
+      data.put(trial);
+      trialsRun++;
+      live = { trial, incumbent: incumbentOf(data, standing) };
+      events.trialStart?.({ trial, index: trialsRun, planned });
+      for (let i = 0; i < policy.warmup && !stopped(); i++) await evaluateSafely(evaluator, trial.params, options.videos[0]!, options.abort);
+      continue;
+    }
+    if (step.kind === 'measure') {
+      if (step.phase === 'confirm' && !raceAnnounced) {
+        raceAnnounced = true;
+        stage = 'race';
+        const state = raceOf(view())!;
+        raceDropsSeen = new Set(state.race.dropped.keys());
+        events.raceStart?.({
+          trials: state.contenders,
+          repeats: policy.confirmRepeats,
+          challenges: state.race.live.length * videoUrls.length * (policy.confirmRepeats - state.race.rounds),
+        });
       }
-      if (!(await runTrial(params, null))) {
-        stopReason = 'interrupted';
-        break loop;
+      try {
+        await measure(step.trial, step.videoUrl, step.repeat, step.phase);
+      } catch (err) {
+        if (live) await failLive(storage, live.trial);
+        throw err;
       }
+      if (step.phase === 'confirm') {
+        checkDrift();
+        const state = raceOf(view());
+        const fresh = [...(state?.race.dropped ?? new Map())].filter(([id]) => !raceDropsSeen.has(id));
+        if (fresh.length > 0) {
+          for (const [id] of fresh) raceDropsSeen.add(id);
+          events.raceDrop?.({
+            round: fresh[0]![1].round,
+            dropped: fresh.map(([id, d]) => ({ trial: data.trial(id)!, p: d.p, vs: data.trial(d.vs)!.number })),
+          });
+        }
+      }
+      continue;
+    }
+    if (step.kind === 'control-round') {
+      for (const url of videoUrls) {
+        if (stopped()) break;
+        await measure(step.trial, url, step.round, 'control');
+      }
+      events.controlRound?.({ round: step.round, challenges: videoUrls.length });
+      checkDrift();
+      continue;
+    }
+    // finish
+    const figures = evaluateObjective(data.of(step.trial.id, 'search').map(observationOf), study.objective, null);
+    const outcome = outcomeOf(figures);
+    const interrupted = step.verdict.kind === 'interrupted';
+    const done = await storage.setTrialState(step.trial.id, {
+      ...outcome,
+      // Every challenge failed: FAIL, whatever stopped it; else the judgement's state (a drop is PRUNED).
+      state: outcome.state === 'FAIL' && figures.challenges > 0 ? 'FAIL' : step.state,
+      reason: outcome.state === 'FAIL' && figures.challenges > 0 ? outcome.reason : (step.reason ?? figures.why),
+      // A dropped trial keeps what its figures say (the sampler reads it); the ranking never counts it feasible.
+      feasible: !interrupted && figures.feasible,
+      verdict: step.verdict,
+    });
+    data.put(done);
+    live = null;
+    if (done.baseline === policy.control) standing = restandings();
+    if (step.verdict.kind !== 'interrupted') {
+      const best = incumbentOf(data, standing);
+      events.trialEnd?.({
+        trial: done,
+        figures,
+        verdict: step.verdict,
+        best: best ? { number: best.trial.number, value: best.trial.value ?? best.value } : null,
+      });
     }
   }
 
-  let raced: number[] = [];
-  if (stopReason !== 'interrupted' && options.confirmRepeats > 0) {
-    const race = await confirmationRace(options);
-    raced = race.raced;
-    if (race.interrupted) stopReason = 'interrupted';
+  const analysis = analyseStudy({
+    trials: data.trials(),
+    measurements: data.measurements(),
+    objective: study.objective,
+    policy,
+    videos: videoUrls,
+  });
+  if (analysis.drift.detected && !warnedDrift) events.drift?.({ drift: analysis.drift, line: driftWarning(analysis.drift, policy.control) });
+  const raced = analysis.race.contenders;
+  return { stopReason: reason, interrupted: reason === 'interrupted', trialsRun, raced, ranking: analysis.ranking, winner: analysis.winner, analysis };
+}
+
+async function failLive(storage: Storage, trial: TrialRecord): Promise<void> {
+  try {
+    await storage.setTrialState(trial.id, { state: 'FAIL', reason: 'the study stopped with an error during this trial' });
+  } catch {
+    // the original error matters more
   }
-  const ranking = rankTrials(await storage.listTrials(study.id), await storage.listMeasurements({ studyId: study.id }), study.objective);
-  const winner = ranking[0]?.feasible ? ranking[0] : null;
-  return { stopReason, interrupted: stopReason === 'interrupted', trialsRun, raced, ranking, winner };
 }
 
 async function evaluateSafely(evaluator: Evaluator, config: Config, video: VideoRef, abort?: AbortSignal): Promise<ChallengeResult> {
@@ -188,25 +305,59 @@ async function evaluateSafely(evaluator: Evaluator, config: Config, video: Video
   }
 }
 
-/** Sampler history from the store: what each finished trial scored on its search measurements. */
-export function historyOf(trials: readonly TrialRecord[]): TrialSummary[] {
-  return trials
-    .filter((t) => t.state !== 'RUNNING')
-    .map((t): TrialSummary => ({
-      number: t.number,
-      params: t.params,
-      state: t.state,
-      value: t.value,
-      feasible: t.feasible,
-      violation: t.violation ?? (t.feasible ? 0 : 1),
-      baseline: t.baseline,
-    }));
+/** Whether a finished sampled trial used up one of the study's trials (an interrupted one did not). */
+export function countsTowardBudget(t: TrialRecord): boolean {
+  if (t.baseline !== null || t.state === 'RUNNING') return false;
+  if (t.verdict?.kind === 'interrupted') return false;
+  if (t.state === 'FAIL' && t.reason === INTERRUPTED_REASON) return false;
+  if (t.state === 'PRUNED' && t.verdict === null) return false; // interrupted before verdicts were kept
+  return true;
 }
 
-function askNew(options: RunStudyOptions, trials: TrialRecord[], direction: Direction, trialKey: (t: TrialRecord) => string): Config | null {
-  const history = historyOf(trials);
-  const seen = new Set(trials.filter((t) => t.state === 'COMPLETE').map(trialKey));
+function challengesSinceControl(data: StudyData, standing: Standing): number {
+  const control = standing.controlTrial;
+  if (!control) return 0;
+  const all = data.measurements();
+  let count = 0;
+  for (let i = all.length - 1; i >= 0 && all[i]!.trialId !== control.id; i--) count++;
+  return count;
+}
+
+/**
+ * Sampler history from the study: what each finished trial scored on its search measurements. A
+ * trial the race dropped is shown as measured (samplers ignore PRUNED trials, and its figures say
+ * where not to look); once the host drifted, values are normalised by the control.
+ */
+export function historyOf(trials: readonly TrialRecord[], data?: StudyData, standing?: Standing): TrialSummary[] {
+  return trials
+    .filter((t) => t.state !== 'RUNNING')
+    .map((t): TrialSummary => {
+      const dropped = t.state === 'PRUNED' && t.verdict?.kind === 'race';
+      const value = standing?.normaliser && data && t.value !== null ? valueOf(blocksOf(data.of(t.id, 'search'), standing)) : t.value;
+      return {
+        number: t.number,
+        params: t.params,
+        state: dropped ? 'COMPLETE' : t.state,
+        value,
+        feasible: t.feasible,
+        violation: t.violation ?? (t.feasible ? 0 : 1),
+        baseline: t.baseline,
+      };
+    });
+}
+
+function askNew(
+  options: RunStudyOptions,
+  data: StudyData,
+  standing: Standing,
+  trialKey: (t: TrialRecord) => string,
+  busy: ReadonlySet<string>,
+): Config | null {
+  const trials = data.trials();
+  const history = historyOf(trials, data, standing);
+  const seen = new Set([...busy, ...trials.filter((t) => t.state === 'COMPLETE' || (t.state === 'PRUNED' && t.verdict?.kind === 'race')).map(trialKey)]);
   const trialNumber = trials.length === 0 ? 0 : trials[trials.length - 1]!.number + 1;
+  const direction: Direction = standing.direction;
   let config: Config | null = null;
   // A sampler may propose a config already measured; ask again with another seed a few times.
   for (let attempt = 0; attempt < DUPLICATE_RETRIES; attempt++) {
@@ -216,48 +367,3 @@ function askNew(options: RunStudyOptions, trials: TrialRecord[], direction: Dire
   }
   return config;
 }
-
-type Best = { number: number; value: number };
-
-function betterOf(best: Best | null, t: TrialRecord, direction: Direction): Best | null {
-  if (t.state !== 'COMPLETE' || !t.feasible || t.value === null) return best;
-  if (!best || (direction === 'minimize' ? t.value < best.value : t.value > best.value)) return { number: t.number, value: t.value };
-  return best;
-}
-
-/**
- * Re-measures the top feasible sampled trials (by their search figures) and every baseline together,
- * interleaved (each repeat visits every video, each video every contender, the contender order
- * rotating per repeat), with phase 'confirm'. The ranking then judges them on these measurements.
- * An evaluator that restarts a miner per config ('restart') gets each contender's videos of a repeat
- * back to back instead, so a round costs one restart per contender.
- */
-async function confirmationRace(options: RunStudyOptions): Promise<{ raced: number[]; interrupted: boolean }> {
-  const { storage, study, evaluator, videos, events = {} } = options;
-  const trials = await storage.listTrials(study.id);
-  const searchRanking = rankTrials(trials, await storage.listMeasurements({ studyId: study.id, phase: 'search' }), study.objective);
-  const top = searchRanking.filter((r) => r.feasible && r.baseline === null && r.state === 'COMPLETE').slice(0, options.confirmTop);
-  if (top.length === 0) return { raced: [], interrupted: false };
-  const seenBaselines = new Set<string>();
-  const baselines = searchRanking.filter(
-    (r) => r.baseline !== null && r.state === 'COMPLETE' && !seenBaselines.has(r.baseline) && seenBaselines.add(r.baseline),
-  );
-  const byNumber = new Map(trials.map((t) => [t.number, t]));
-  const contenders = [...top, ...baselines].map((r) => byNumber.get(r.number)!);
-  events.raceStart?.({ trials: contenders, repeats: options.confirmRepeats, challenges: contenders.length * videos.length * options.confirmRepeats });
-  const backToBack = evaluator.switching === 'restart';
-  for (let repeat = 1; repeat <= options.confirmRepeats; repeat++) {
-    const order = contenders.map((_, i) => contenders[(i + repeat - 1) % contenders.length]!);
-    const round = backToBack
-      ? order.flatMap((trial) => videos.map((video) => ({ trial, video })))
-      : videos.flatMap((video) => order.map((trial) => ({ trial, video })));
-    for (const { trial, video } of round) {
-      if (options.stop?.aborted || options.abort?.aborted) return { raced: contenders.map((t) => t.number), interrupted: true };
-      const result = await evaluateSafely(evaluator, trial.params, video, options.abort);
-      await storage.addMeasurement(trial.id, measurementOf(result, repeat, 'confirm'));
-      events.challenge?.({ trial, video, repeat, phase: 'confirm', result });
-    }
-  }
-  return { raced: contenders.map((t) => t.number), interrupted: false };
-}
-

@@ -3,7 +3,7 @@
 import { AutotuneError } from '../errors.js';
 import { unknownStudy } from '../store/index.js';
 import type { MeasurementRecord, Storage, StudyRecord, TrialRecord } from '../store/types.js';
-import { rankTrials, type RankedTrial } from './ranking.js';
+import { analyseStoredStudy, type RankedTrial, type StudyAnalysis } from './ranking.js';
 
 /** A --study value: undefined (not given) or a name that is not blank, padded, or holding control characters. */
 export function checkStudyName(name: string | undefined): string | undefined {
@@ -38,12 +38,15 @@ export interface LoadedStudy {
   trials: TrialRecord[];
   measurements: MeasurementRecord[];
   ranking: RankedTrial[];
+  /** Drift, the control, the race and what they saved, besides the ranking. */
+  analysis: StudyAnalysis;
 }
 
 export async function loadRanking(storage: Storage, study: StudyRecord): Promise<LoadedStudy> {
   const trials = await storage.listTrials(study.id);
   const measurements = await storage.listMeasurements({ studyId: study.id });
-  return { study, trials, measurements, ranking: rankTrials(trials, measurements, study.objective) };
+  const analysis = analyseStoredStudy(study, trials, measurements);
+  return { study, trials, measurements, ranking: analysis.ranking, analysis };
 }
 
 /** Throws a clear error when the study has no finished trial. */

@@ -20,6 +20,7 @@ import type { ObjectiveSpec, Storage, StudyRecord } from '../store/types.js';
 import { describeObjective, openStudy } from './open.js';
 import { createProgress } from './progress.js';
 import { noWinnerReport } from './report.js';
+import { describeRepeats, type RacePolicy, type RepeatPolicy } from './policy.js';
 import { runStudy, type RunnerEvents, type StudyRunResult } from './runner.js';
 import { samplesIn, sha256File, videoRefsFor } from './sources.js';
 
@@ -40,7 +41,11 @@ export interface SessionSettings {
   seed: number;
   trials: number | null;
   timeLimitMs: number | null;
-  repeats: number;
+  repeats: RepeatPolicy;
+  racing: RacePolicy;
+  /** The baseline measured throughout as the control: a name, null for none, undefined for the space's first baseline. */
+  control: string | null | undefined;
+  warmup: number;
   objective: ObjectiveSpec;
   confirmTop: number;
   confirmRepeats: number;
@@ -103,6 +108,7 @@ export async function openSession<E extends Evaluator>(
   for (const note of fallbackNotes(capabilities)) say(`note: ${note}`);
   // Still before any video: the evaluator may refuse, or narrow the space to what it can run.
   const space = factory.fitSpace ? await factory.fitSpace(restricted.space, say) : restricted.space;
+  const control = controlOf(settings.control, space);
 
   const cleanup: (() => Promise<void>)[] = [];
   const closeAll = async () => {
@@ -174,14 +180,19 @@ export async function openSession<E extends Evaluator>(
       spaceFile: settings.space,
       space,
       objective: settings.objective,
-      settings: { ...recorded(settings), ...factory.settings, evaluator: factory.name, videos: videos.map((v) => v.url) },
+      settings: { ...recorded(settings), control, ...factory.settings, evaluator: factory.name, videos: videos.map((v) => v.url) },
       host: snapshotHost(capabilities),
       netProbe,
     });
     if (resumed) {
       const count = (await storage.listTrials(study.id)).length;
       say(`resuming study ${name} (${count} trials so far${recovered.length ? `; trial(s) ${recovered.join(', ')} marked FAIL: interrupted` : ''})`);
-    } else say(`study ${name}: ${describeObjective(study.objective)}, sampler ${settings.sampler}, ${videos.length} video(s) x ${settings.repeats} repeats`);
+    } else {
+      say(
+        `study ${name}: ${describeObjective(study.objective)}, sampler ${settings.sampler}, ${videos.length} video(s) x ${describeRepeats(settings.repeats)}, ` +
+          `racing ${settings.racing.enabled ? 'on' : 'off'}, control ${control ?? 'none'}`,
+      );
+    }
 
     return {
       name,
@@ -192,7 +203,7 @@ export async function openSession<E extends Evaluator>(
       evaluator,
       server,
       ca,
-      run: (control = {}) =>
+      run: (runControl = {}) =>
         runStudy({
           storage,
           study,
@@ -205,9 +216,12 @@ export async function openSession<E extends Evaluator>(
           trials: settings.trials,
           timeLimitMs: settings.timeLimitMs,
           repeats: settings.repeats,
+          racing: settings.racing,
+          control,
+          warmup: settings.warmup,
           confirmTop: settings.confirmTop,
           confirmRepeats: settings.confirmRepeats,
-          ...control,
+          ...runControl,
         }),
       close: closeAll,
     };
@@ -244,7 +258,7 @@ export async function runSession(settings: SessionSettings, factory: EvaluatorFa
     process.off('SIGINT', onSigint);
     throw err;
   }
-  const progress = createProgress({ tty: io.tty, objective: settings.objective.kind });
+  const progress = createProgress({ tty: io.tty, objective: settings.objective.kind, write: io.say, warn: io.warn });
   try {
     const result = await session.run({ stop: stop.signal, abort: abort.signal, events: progress.events });
     progress.stop();
@@ -254,6 +268,19 @@ export async function runSession(settings: SessionSettings, factory: EvaluatorFa
     process.off('SIGINT', onSigint);
     await session.close();
   }
+}
+
+/** The control's baseline name: the space's first baseline unless named (or none). */
+function controlOf(control: string | null | undefined, space: Space): string | null {
+  if (control === null) return null;
+  const names = space.baselines.map((b) => b.name);
+  if (control === undefined) return names[0] ?? null;
+  if (!names.includes(control)) {
+    throw new AutotuneError('E_USAGE', `--control ${control} is not a baseline of ${space.file}`, {
+      hint: names.length ? `use one of ${names.join(', ')}, or --control none` : 'the space has no baselines: use --control none',
+    });
+  }
+  return control;
 }
 
 /** The settings as the study records them: the CA by its file name, not its text; the store without its password. */

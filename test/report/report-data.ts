@@ -22,13 +22,19 @@ export function sampleReportData(): ReportData {
     stages: { connect: 0.01, firstByte: 0.1, download: 0.3, decode: 0.2, inference: 1.2 + n * 0.05, wait: 0.02 },
     value: 2 + n * 0.1,
     speedups: {},
+    phase: n < 2 || n === 3 ? 'confirm' : 'search',
+    ratio: { median: 0.5 + n * 0.05, low: 0.45 + n * 0.05, high: 0.56 + n * 0.05 },
+    repeats: 2,
+    raceRounds: n < 2 || n === 3 ? 3 : 0,
+    dropped: null,
+    saved: 0,
     ...over,
   });
   const trials = [
     trial(3, { rank: 1 }),
     trial(0, { rank: 2, baseline: 'fork-default', median: 4.1 }),
     trial(1, { rank: 3, baseline: 'QUICK', median: 2.9 }),
-    trial(4, { rank: 4 }),
+    trial(4, { rank: 4, dropped: { phase: 'search', p: 0.03, vs: 3 }, saved: 4 }),
     trial(2, { rank: 5, baseline: 'ULTRA', feasible: false, accuracy: 0.7, value: 1.8 }),
     trial(5, { rank: null, state: 'FAIL', feasible: false, median: null, accuracy: null, value: null, stages: null }),
   ];
@@ -49,6 +55,16 @@ export function sampleReportData(): ReportData {
     winner: 3,
     trials,
     knobs: ['IMG_SIZE', 'FRAME_STRIDE', 'CHUNKED_STREAMING'],
-    notes: ['USE_NVDEC dropped: no NVDEC on this host'],
+    notes: ['USE_NVDEC dropped: no NVDEC on this host', "warning: the host's speed changed during the study: the control (fork-default) ran 1.90x slower"],
+    drift: { detected: true, factor: 1.9, threshold: 1.15 },
+    control: {
+      name: 'fork-default',
+      // Two videos, the host twice as slow from the fifth round on.
+      points: Array.from({ length: 16 }, (_, index) => {
+        const normalised = (index >= 8 ? 1.9 : 1) * (1 + ((index * 7) % 5) / 100);
+        const rolling = index >= 2 ? (index >= 10 ? 1.9 : index >= 8 ? 1.45 : 1.02) : null;
+        return { index, video: index % 2 ? 'b.mp4' : 'a.mp4', phase: index < 4 ? 'search' : 'control', total: 2 * normalised, normalised, rolling };
+      }),
+    },
   };
 }

@@ -120,13 +120,29 @@ export function storageConformance(name: string, open: () => Promise<Storage>, s
       expect(await codeOf(store.setTrialState(a.id, { state: 'FAIL', reason: 'x' }))).toBe('E_STORE');
       expect(await codeOf(store.addMeasurement(a.id, sampleMeasurement()))).toBe('E_STORE');
       expect((await store.addMeasurement(a.id, sampleMeasurement({ phase: 'confirm' }))).phase).toBe('confirm');
+      expect((await store.addMeasurement(a.id, sampleMeasurement({ phase: 'control', repeat: 4 }))).phase).toBe('control');
+      expect((await store.listMeasurements({ trialId: a.id, phase: 'control' })).map((m) => m.repeat)).toEqual([4]);
       expect(await store.getTrial(study.id, a.number)).toMatchObject({ state: 'COMPLETE', value: 2 });
 
       const b = (await store.createTrial(study.id, { params: {}, baseline: null }))!;
       expect(await codeOf(store.addMeasurement(b.id, sampleMeasurement({ phase: 'confirm' })))).toBe('E_STORE');
+      expect(await codeOf(store.addMeasurement(b.id, sampleMeasurement({ phase: 'control' })))).toBe('E_STORE');
       await store.setTrialState(b.id, { state: 'PRUNED', reason: 'interrupted' });
       expect(await codeOf(store.setTrialState(b.id, { state: 'COMPLETE' }))).toBe('E_STORE');
       expect(await codeOf(store.addMeasurement(987654, sampleMeasurement()))).toBe('E_STORE');
+    });
+
+    it("keeps why a trial stopped measuring (its verdict) with the finished trial", async () => {
+      const store = await fresh();
+      const study = await store.createStudy(sampleStudy('verdict'));
+      const a = await store.createTrial(study.id, { params: {}, baseline: null });
+      expect(a.verdict).toBeNull();
+      const verdict = { kind: 'race' as const, challenges: 5, planned: 9, repeats: 3, p: 0.031, vs: 2, normalised: true };
+      const dropped = await store.setTrialState(a.id, { state: 'PRUNED', reason: 'dropped by the race', value: 2.5, feasible: true, verdict });
+      expect(dropped).toMatchObject({ state: 'PRUNED', value: 2.5, verdict });
+      expect((await store.getTrial(study.id, a.number))!.verdict).toEqual(verdict);
+      const b = await store.createTrial(study.id, { params: {}, baseline: null });
+      expect((await store.setTrialState(b.id, { state: 'COMPLETE' })).verdict).toBeNull();
     });
 
     it('numbers trials in order, also when they are created at once', async () => {

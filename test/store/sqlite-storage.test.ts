@@ -10,7 +10,7 @@ import { openStorage, SCHEMA_VERSION, type Storage } from '../../src/store/index
 import { MIGRATIONS } from '../../src/store/schema.js';
 import { makeDirs } from '../../src/util/fs.js';
 import { codeOf, storageConformance } from './conformance.js';
-import { sampleStudy } from './store-fixtures.js';
+import { sampleMeasurement, sampleStudy } from './store-fixtures.js';
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'autotune-store-')), 'nested', 'autotune.db');
 
@@ -43,6 +43,39 @@ describe('SQLite storage', () => {
     await again.createStudy(sampleStudy('s'));
     await again.close();
     expect((await (await track(openStorage(path))).getStudy('s'))?.name).toBe('s');
+  });
+
+  it('migrates a file of schema 1: its measurements stay, control measurements and verdicts become storable', async () => {
+    const path = tempDb();
+    await (await track(openStorage(join(path, '..', 'make-folder.db')))).close();
+    const old = new Database(path);
+    old.exec(MIGRATIONS[0]!.sqlite);
+    old.pragma('user_version = 1');
+    old.prepare(
+      `INSERT INTO studies (name, space_file, space_json, objective_json, settings_json, host_json, created_at)
+       VALUES ('old', 'quick.yaml', '{}', '{"kind":"fastest-safe","accuracyFloor":0.98,"tMin":2}', '{}', '{}', 'then')`,
+    ).run();
+    old.prepare(
+      `INSERT INTO trials (study_id, number, params_json, state, worker_host, worker_pid, started_at, feasible, value)
+       VALUES (1, 0, '{"A":1}', 'COMPLETE', 'h', 1, 'then', 1, 1.5)`,
+    ).run();
+    old.prepare(
+      `INSERT INTO measurements (trial_id, video_url, repeat, phase, total, bytes, frames_decoded, frames_answered, created_at)
+       VALUES (1, 'https://x/a.mp4', 1, 'search', 1.5, 10, 5, 5, 'then')`,
+    ).run();
+    expect(() => old.prepare(
+      `INSERT INTO measurements (trial_id, video_url, repeat, phase, bytes, frames_decoded, frames_answered, created_at)
+       VALUES (1, 'https://x/a.mp4', 1, 'control', 10, 5, 5, 'then')`,
+    ).run()).toThrow(/CHECK/);
+    old.close();
+
+    const store = await track(openStorage(path));
+    const study = (await store.getStudy('old'))!;
+    const [trial] = await store.listTrials(study.id);
+    expect(trial).toMatchObject({ number: 0, state: 'COMPLETE', value: 1.5, verdict: null });
+    expect((await store.listMeasurements({ studyId: study.id })).map((m) => [m.phase, m.timeline.total])).toEqual([['search', 1.5]]);
+    await store.addMeasurement(trial!.id, sampleMeasurement({ phase: 'control' }));
+    expect(await store.listMeasurements({ studyId: study.id, phase: 'control' })).toHaveLength(1);
   });
 
   it('names a database path whose folder cannot be made, and refuses a missing file where one must exist', async () => {

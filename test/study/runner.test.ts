@@ -70,8 +70,9 @@ describe('study runner', () => {
       ['v2.mp4', 2, 'search'],
     ]);
     expect((await storage.listMeasurements({ studyId: study.id }))).toHaveLength(6 * 4);
-    // Re-running the study does not measure the baselines again.
-    const again = await runStudy({ ...options, trials: 1 });
+    // Re-running the study does not measure the baselines again; --trials counts the study's sampled trials in all.
+    expect((await runStudy({ ...options, trials: 4 })).trialsRun).toBe(0);
+    const again = await runStudy({ ...options, trials: 5 });
     expect(again.trialsRun).toBe(1);
     expect((await storage.listTrials(study.id)).at(-1)).toMatchObject({ number: 6, baseline: null });
   });

@@ -1,6 +1,7 @@
 // The study session as a seam: any evaluator factory plugs in; the space's knobs are checked against
 // what that evaluator understands before anything opens; the space's reference config reaches the
 // evaluator whole (with the real pipeline on a lab clip).
+import { DEFAULT_RACE } from '../../src/study/policy.js';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,10 @@ function workspace(space: string) {
     seed: 1,
     trials: 2,
     timeLimitMs: null,
-    repeats: 1,
+    repeats: { kind: 'fixed', repeats: 1 },
+    racing: { ...DEFAULT_RACE, enabled: false },
+    control: null,
+    warmup: 0,
     objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 },
     confirmTop: 0,
     confirmRepeats: 0,

@@ -4,7 +4,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { AutotuneError, exitCodeOf } from '../../errors.js';
 import { DEMO_DEFAULTS, runDemo, type DemoOptions } from '../../demo/run-demo.js';
 import { parseDuration } from '../../study/sources.js';
-import { accuracyFloorOption, checkAccuracyFloor } from '../options.js';
+import { accuracyFloorOption, checkAccuracyFloor, parseRepeats } from '../options.js';
+import { describeWinner } from '../../study/notes.js';
 import { formatRanking } from './trials.js';
 
 interface DemoArgs {
@@ -12,7 +13,8 @@ interface DemoArgs {
   samples: string;
   frames: number;
   trials: number;
-  repeats: number;
+  repeats: string;
+  maxRepeats: number;
   profile: string;
   timeLimit: string;
   seed: number;
@@ -20,7 +22,7 @@ interface DemoArgs {
 }
 
 function normalizeDemoArgs(args: DemoArgs): DemoOptions {
-  for (const [name, value] of [['frames', args.frames], ['trials', args.trials], ['repeats', args.repeats]] as const) {
+  for (const [name, value] of [['frames', args.frames], ['trials', args.trials], ['max-repeats', args.maxRepeats]] as const) {
     if (!Number.isInteger(value) || value < 1) {
       throw new AutotuneError('E_USAGE', `--${name} must be an integer >= 1, got ${value}`, { hint: 'see autotune demo --help' });
     }
@@ -36,7 +38,7 @@ function normalizeDemoArgs(args: DemoArgs): DemoOptions {
     samplesDir: args.samples,
     frames: args.frames,
     trials: args.trials,
-    repeats: args.repeats,
+    repeats: parseRepeats(args.repeats, args.maxRepeats),
     profile: args.profile,
     timeLimitMs: parseDuration(args.timeLimit),
   };
@@ -51,7 +53,8 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('samples', { type: 'string', default: DEMO_DEFAULTS.samplesDir, describe: 'folder for the lab clips (made if missing)' })
       .option('frames', { type: 'number', default: DEMO_DEFAULTS.frames, describe: 'frames per lab clip' })
       .option('trials', { type: 'number', default: DEMO_DEFAULTS.trials, describe: 'sampled trials (baselines not counted)' })
-      .option('repeats', { type: 'number', default: DEMO_DEFAULTS.repeats, describe: 'challenges per clip per trial' })
+      .option('repeats', { type: 'string', default: 'auto', describe: 'challenges per clip per trial: a number, or auto' })
+      .option('max-repeats', { type: 'number', default: 3, describe: 'the most repeats per clip under --repeats auto' })
       .option('profile', { type: 'string', default: DEMO_DEFAULTS.profile, describe: 'lab link profile: lan, fork, seed-slow' })
       .option('time-limit', { type: 'string', default: '150s', describe: 'stop starting trials after this long' })
       .option('seed', { type: 'number', default: DEMO_DEFAULTS.seed, describe: 'seed of the clips and the sampler' })
@@ -70,9 +73,9 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     say('top trials:');
     say(formatRanking(demo.ranking.slice(0, 5), demo.ranking));
     say('');
+    for (const note of demo.notes) say(note);
     if (demo.winner) {
-      const w = demo.winner;
-      say(`winner: trial ${w.number}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3)} s, accuracy ${w.accuracy?.toFixed(3) ?? '-'}`);
+      say(`winner: ${describeWinner(demo.winner)}`);
     } else {
       say(`no config met the accuracy floor: ${demo.noWinner ?? 'see the report'}`);
     }

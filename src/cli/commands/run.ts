@@ -10,6 +10,8 @@ import { parseClassMap } from '../../pipeline/infer/class-map.js';
 import { LAYOUT_KINDS, type LayoutKind } from '../../pipeline/infer/layout.js';
 import { SAMPLER_NAMES, type SamplerName } from '../../search/index.js';
 import { DEFAULT_DB_PATH, redact } from '../../store/index.js';
+import { describeWinner, studyNotes } from '../../study/notes.js';
+import { DEFAULT_MAX_REPEATS, DEFAULT_RACE, type RacePolicy } from '../../study/policy.js';
 import { checkStudyName } from '../../study/select.js';
 import { runSession, type SessionSettings } from '../../study/session.js';
 import { checkUrl, parseDuration, readUrlsFile, samplesIn } from '../../study/sources.js';
@@ -20,6 +22,7 @@ import {
   checkModel,
   checkTMin,
   modelOption,
+  parseRepeats,
   readCa,
   storageFlag,
   storageLocation,
@@ -45,7 +48,12 @@ interface RunArgs extends EvaluatorArgs, ReplayArgs, StorageArgs {
   seed: number;
   trials?: number;
   timeLimit?: string;
-  repeats: number;
+  repeats: string;
+  maxRepeats: number;
+  racing: string;
+  raceMinBlocks: number;
+  control?: string;
+  warmup: number;
   objective: string;
   accuracyFloor: number;
   tMin: number;
@@ -66,6 +74,13 @@ const positiveInt = (name: string, v: number | undefined, min = 1) => {
   }
   return v;
 };
+
+function racePolicy(racing: string, minBlocks: number): RacePolicy {
+  if (racing !== 'on' && racing !== 'off') {
+    throw new AutotuneError('E_USAGE', `--racing must be on or off, got ${racing}`, { hint: 'racing drops trials significantly worse than the best' });
+  }
+  return { ...DEFAULT_RACE, enabled: racing === 'on', minBlocks: positiveInt('race-min-blocks', minBlocks)! };
+}
 
 export interface RunOptions {
   session: SessionSettings;
@@ -100,9 +115,10 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
   }
   const trials = positiveInt('trials', args.trials, 0) ?? null;
   const timeLimitMs = args.timeLimit === undefined ? null : parseDuration(args.timeLimit);
-  const repeats = positiveInt('repeats', args.repeats)!;
+  const repeats = parseRepeats(args.repeats, positiveInt('max-repeats', args.maxRepeats)!);
   const confirmRepeats = positiveInt('confirm-repeats', args.confirmRepeats, 0)!;
-  if (args.requireReproducible && (repeats < 2 || confirmRepeats === 1)) {
+  // Adaptive repeats give every contender at least two repeats.
+  if (args.requireReproducible && ((repeats.kind === 'fixed' && repeats.repeats < 2) || confirmRepeats === 1)) {
     throw new AutotuneError('E_USAGE', '--require-reproducible compares repeated answers on a video: it needs --repeats >= 2 (and --confirm-repeats 0 or >= 2)', {
       hint: 'e.g. --repeats 2',
     });
@@ -125,6 +141,9 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
     trials: trials === null && timeLimitMs === null ? 20 : trials,
     timeLimitMs,
     repeats,
+    racing: racePolicy(args.racing, args.raceMinBlocks),
+    control: args.control === undefined ? undefined : args.control === 'none' ? null : args.control,
+    warmup: positiveInt('warmup', args.warmup, 0)!,
     objective: {
       kind: args.objective,
       accuracyFloor: args.accuracyFloor,
@@ -164,7 +183,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('seed', { type: 'number', default: 1, describe: 'sampler seed' })
       .option('trials', { type: 'number', describe: 'sampled trials to run now, baselines not counted (default 20 without --time-limit)' })
       .option('time-limit', { type: 'string', describe: 'stop starting trials after this long, e.g. 10m' })
-      .option('repeats', { type: 'number', default: 3, describe: 'challenges per video per trial' })
+      .option('repeats', { type: 'string', default: 'auto', describe: 'challenges per video per trial: a number, or auto (until each median is known within 5%, clear losers once)' })
+      .option('max-repeats', { type: 'number', default: DEFAULT_MAX_REPEATS, describe: 'the most repeats per video under --repeats auto' })
+      .option('racing', { type: 'string', default: 'on', choices: ['on', 'off'], describe: 'drop trials significantly worse than the best (Wilcoxon signed-rank on shared blocks; Holm in the confirmation race)' })
+      .option('race-min-blocks', { type: 'number', default: DEFAULT_RACE.minBlocks, describe: 'blocks (video x repeat) shared with the best before the race may drop a trial' })
+      .option('control', { type: 'string', describe: "baseline measured throughout the study to watch the host's speed (default: the space's first; none: off)" })
+      .option('warmup', { type: 'number', default: 0, describe: 'unmeasured challenges per trial before its measured ones' })
       .option('objective', { type: 'string', default: 'fastest-safe', choices: ['fastest-safe', 'sn44'] })
       .option('accuracy-floor', accuracyFloorOption)
       .option('t-min', tMinOption)
@@ -190,6 +214,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     }
     say('');
     say(formatRanking(result.ranking.slice(0, 8), result.ranking));
+    say('');
+    for (const note of studyNotes(result.analysis)) say(note);
     if (outcome.noWinner) {
       process.stderr.write(`autotune: study "${name}" found no usable config: ${outcome.noWinner}\n`);
       process.exitCode = 1;
@@ -197,7 +223,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     }
     const w = result.winner!;
     say('');
-    say(`winner: trial ${w.number}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3)} s, accuracy ${w.accuracy?.toFixed(3) ?? '-'} (${w.phase} measurements)`);
+    say(`winner: ${describeWinner(w)}`);
     say(`next: autotune trials --study ${name}${settings.db === DEFAULT_DB_PATH ? '' : ` ${storageFlag(settings.db)}`}, then autotune emit`);
   },
 };

@@ -5,7 +5,9 @@ import { AutotuneError } from '../../errors.js';
 import { rankedTrialJson } from '../../emit/summary.js';
 import { openStorage } from '../../store/index.js';
 import type { MeasurementRecord } from '../../store/types.js';
+import { describeVerdict } from '../../study/progress.js';
 import { loadRanking, selectStudy } from '../../study/select.js';
+import { WARNING_ADVICE } from '../../study/warnings.js';
 import { bytes, formatTable } from '../../util/format.js';
 import { printJson } from '../output.js';
 import { formatParams } from './trials.js';
@@ -44,8 +46,9 @@ export const showCommand: CommandModule<object, ShowArgs> = {
         });
       }
       const measurements = await storage.listMeasurements({ trialId: trial.id });
-      const ranked = (await loadRanking(storage, study)).ranking.find((r) => r.number === trial.number) ?? null;
-      if (args.json) return printJson({ trial, figures: ranked ? rankedTrialJson(ranked) : null, measurements });
+      const loaded = await loadRanking(storage, study);
+      const ranked = loaded.ranking.find((r) => r.number === trial.number) ?? null;
+      if (args.json) return printJson({ trial, figures: ranked ? rankedTrialJson(ranked, loaded.analysis) : null, measurements });
       const lines = [
         `trial ${trial.number} of study ${study.name}: ${trial.state}${trial.reason ? ` (${trial.reason})` : ''}`,
         `baseline: ${trial.baseline ?? '-'}   started ${trial.startedAt}   finished ${trial.finishedAt ?? '-'}`,
@@ -54,8 +57,18 @@ export const showCommand: CommandModule<object, ShowArgs> = {
       if (ranked) {
         lines.push(
           `rank ${ranked.rank}, ${ranked.feasible ? 'feasible' : `infeasible: ${ranked.why}`}; median ${ranked.median?.toFixed(3) ?? '-'} s, ` +
-            `p90 ${ranked.p90?.toFixed(3) ?? '-'} s, accuracy ${ranked.accuracy?.toFixed(3) ?? '-'}, sn44 ${ranked.sn44?.toFixed(3) ?? '-'} (from ${ranked.phase} measurements)`,
+            `p90 ${ranked.p90?.toFixed(3) ?? '-'} s, accuracy ${ranked.accuracy?.toFixed(3) ?? '-'}, sn44 ${ranked.sn44?.toFixed(3) ?? '-'} ` +
+            `(from ${ranked.phase === 'confirm' ? 'confirmation race' : 'search'} measurements)`,
         );
+        const r = ranked.ratioToControl;
+        lines.push(
+          `repeats: ${ranked.repeats} per video in the search${ranked.raceRounds ? `, ${ranked.raceRounds} race round(s)` : ''}` +
+            (r ? `; vs control: ${r.median.toFixed(3)}x [${r.low.toFixed(3)}-${r.high.toFixed(3)}] over ${r.n} pairs` : ''),
+        );
+        const stopped = describeVerdict(ranked.verdict);
+        if (stopped) lines.push(`search: ${stopped}${ranked.saved ? `; ${ranked.saved} challenges saved` : ''}`);
+        if (ranked.dropped?.phase === 'confirm') lines.push(`confirmation race: ${ranked.why}`);
+        for (const w of ranked.warnings) lines.push(`warning: ${w.message}: ${WARNING_ADVICE[w.kind]}`);
         const miner = [
           ranked.setupS === null ? null : `restart-to-ready ${ranked.setupS.toFixed(2)} s (median, not part of any challenge's time)`,
           ranked.reproducible === null ? null : `answers ${ranked.reproducible ? 'identical' : 'differ'} between repeats`,

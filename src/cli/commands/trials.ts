@@ -4,7 +4,8 @@ import type { CommandModule } from 'yargs';
 import { AutotuneError } from '../../errors.js';
 import { rankedTrialJson } from '../../emit/summary.js';
 import { openStorage } from '../../store/index.js';
-import { baselineRows, type RankedTrial } from '../../study/ranking.js';
+import { studyNotes } from '../../study/notes.js';
+import { baselineRows, type RankedTrial, type SpeedupBasis, type StudyAnalysis } from '../../study/ranking.js';
 import { loadRanking, requireTrials, selectStudy } from '../../study/select.js';
 import { RANK_TEST_ALPHA } from '../../study/stats.js';
 import { formatTable, percent, seconds } from '../../util/format.js';
@@ -31,29 +32,59 @@ function varyingKeys(trials: readonly RankedTrial[]): string[] {
   return varying.length > 0 ? varying : keys;
 }
 
+const STATE_WORDS = (r: RankedTrial) =>
+  r.dropped ? 'dropped' : r.feasible ? 'ok' : r.state === 'COMPLETE' ? 'infeasible' : r.state.toLowerCase();
+
+const BASIS_MARK: Record<SpeedupBasis, string> = { race: ' r', search: ' s', 'control-normalised': ' n' };
+
 export function formatRanking(ranking: readonly RankedTrial[], all: readonly RankedTrial[]): string {
   const bases = baselineRows(all).map((b) => b.baseline!);
   const keys = varyingKeys(all);
   const f3 = (v: number | null) => (v === null ? '-' : v.toFixed(3));
+  const withRatio = all.some((r) => r.ratioToControl !== null);
   return formatTable(ranking, [
     { header: 'rank', value: (r) => `${r.rank}${r.tiedWithBest && r.rank > 1 ? '=' : ''}`, align: 'right' },
     { header: 'trial', value: (r) => String(r.number), align: 'right' },
-    { header: 'state', value: (r) => (r.feasible ? 'ok' : r.state === 'COMPLETE' ? 'infeasible' : r.state.toLowerCase()) },
+    { header: 'state', value: STATE_WORDS },
     { header: 'baseline', value: (r) => r.baseline ?? '' },
-    { header: 'median', value: (r) => seconds(r.median), align: 'right' },
+    // Race and search figures are never in one column without their mark.
+    { header: 'median', value: (r) => `${seconds(r.median)} ${r.phase === 'confirm' ? 'race' : 'srch'}`, align: 'right' },
     { header: '95% CI', value: (r) => (r.interval ? `${r.interval.low.toFixed(3)}-${r.interval.high.toFixed(3)}` : '-'), align: 'right' },
     { header: 'p90', value: (r) => seconds(r.p90), align: 'right' },
+    ...(withRatio
+      ? [
+          {
+            header: 'vs control [95% CI]',
+            value: (r: RankedTrial) =>
+              r.ratioToControl ? `${r.ratioToControl.median.toFixed(2)} [${r.ratioToControl.low.toFixed(2)}-${r.ratioToControl.high.toFixed(2)}]` : '-',
+            align: 'right' as const,
+          },
+        ]
+      : []),
     { header: 'accuracy', value: (r) => f3(r.accuracy), align: 'right' },
     { header: 'coverage', value: (r) => percent(r.coverage), align: 'right' },
     { header: 'sn44', value: (r) => f3(r.sn44), align: 'right' },
-    { header: 'n', value: (r) => `${r.challenges - r.failed}/${r.challenges}${r.phase === 'confirm' ? 'c' : ''}`, align: 'right' },
+    { header: 'n', value: (r) => `${r.challenges - r.failed}/${r.challenges}`, align: 'right' },
+    { header: 'reps', value: (r) => `${r.repeats}${r.raceRounds ? `+${r.raceRounds}r` : ''}`, align: 'right' },
+    { header: 'saved', value: (r) => (r.saved ? String(r.saved) : ''), align: 'right' },
     ...bases.map((name) => ({
       header: `vs ${name}`,
-      value: (r: RankedTrial) => (r.speedup[name] ? `${r.speedup[name]!.toFixed(2)}x` : '-'),
+      value: (r: RankedTrial) => (r.speedup[name] ? `${r.speedup[name]!.toFixed(2)}x${BASIS_MARK[r.speedupBasis[name]!]}` : '-'),
       align: 'right' as const,
     })),
     { header: 'params that vary / why not', value: (r) => formatParams(r.params, keys) + (r.why ? `  [${r.why}]` : '') },
   ]);
+}
+
+/** What the table's marks mean. */
+export function rankingLegend(analysis: StudyAnalysis): string {
+  return [
+    `rank N= : not distinguishable from the best (Mann-Whitney U on figures of the same phase, alpha ${RANK_TEST_ALPHA})` +
+      (analysis.rankedBy === 'control-normalised' ? '; ranked by the ratio to the control (the host drifted)' : ''),
+    'median: race = from the confirmation race, srch = from the search; n: successful/all challenges ranked; reps: search repeats per video + race rounds',
+    'vs control: median ratio to the control measured nearest in time on the same video; saved: challenges saved by early stops and the race',
+    'vs X: X\'s median / this median, comparing r = race figures, s = search figures, n = control-normalised search figures',
+  ].join('\n');
 }
 
 export const trialsCommand: CommandModule<object, TrialsArgs> = {
@@ -73,17 +104,16 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
     try {
       const loaded = await loadRanking(storage, await selectStudy(storage, args.study));
       const shown = args.top !== undefined ? loaded.ranking.slice(0, args.top) : loaded.ranking;
-      if (args.json) return printJson(shown.map(rankedTrialJson));
+      if (args.json) return printJson(shown.map((r) => rankedTrialJson(r, loaded.analysis)));
       requireTrials(loaded);
       const { study } = loaded;
       process.stdout.write(
         `study ${study.name} (${study.spaceFile}, objective ${study.objective.kind}): ${loaded.ranking.length} trials, ` +
           `${loaded.ranking.filter((r) => r.feasible).length} feasible\n\n`,
       );
-      process.stdout.write(`${formatRanking(shown, loaded.ranking)}\n\n`);
-      process.stdout.write(
-        `rank N= : not distinguishable from the best (Mann-Whitney U, alpha ${RANK_TEST_ALPHA}); n: successful/all challenges, c = confirmation race; vs X: X's median / this median\n`,
-      );
+      for (const note of studyNotes(loaded.analysis)) process.stdout.write(`${note}\n`);
+      process.stdout.write(`\n${formatRanking(shown, loaded.ranking)}\n\n`);
+      process.stdout.write(`${rankingLegend(loaded.analysis)}\n`);
     } finally {
       await storage.close();
     }

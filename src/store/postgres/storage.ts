@@ -159,9 +159,17 @@ class PostgresStorage implements Storage {
   /** Finishes a RUNNING trial; null when it was not RUNNING. */
   private async finish(query: Query, trialId: number, outcome: TrialOutcome): Promise<Row | null> {
     const [row] = await query(
-      `UPDATE trials SET state = $2, reason = $3, value = $4, feasible = $5, violation = $6, finished_at = ${NOW}
+      `UPDATE trials SET state = $2, reason = $3, value = $4, feasible = $5, violation = $6, verdict_json = $7, finished_at = ${NOW}
        WHERE id = $1 AND state = 'RUNNING' RETURNING *`,
-      [trialId, outcome.state, outcome.reason ?? null, finiteOrNull(outcome.value), outcome.feasible ? 1 : 0, finiteOrNull(outcome.violation)],
+      [
+        trialId,
+        outcome.state,
+        outcome.reason ?? null,
+        finiteOrNull(outcome.value),
+        outcome.feasible ? 1 : 0,
+        finiteOrNull(outcome.violation),
+        outcome.verdict ? json(outcome.verdict) : null,
+      ],
     );
     return row ?? null;
   }
@@ -185,6 +193,7 @@ class PostgresStorage implements Storage {
         value: null,
         feasible: false,
         violation: null,
+        verdict: null,
         workerHost: workerHost(),
         workerPid: process.pid,
         startedAt,

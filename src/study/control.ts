@@ -1,0 +1,145 @@
+// The control: one fixed config (a baseline) measured throughout the study, so every measurement can
+// be set against the control's measurement on the same video taken nearest to it in time. Its series
+// is every successful measurement of the control's trial, in the order they were taken: its own
+// search measurements, the control rounds between trials, and its race rounds. Measurement ids are
+// the time order (the store hands them out as measurements are committed).
+
+import { speedScore } from '../score/sn44.js';
+import type { MeasurementRecord, ObjectiveSpec, Phase, TrialRecord } from '../store/types.js';
+import { bootstrapMedianInterval, median, type Interval } from './stats.js';
+
+export interface ControlPoint {
+  id: number;
+  videoUrl: string;
+  total: number;
+  phase: Phase;
+}
+
+/** Measurements of a video at the start of the control's series that set its reference speed. */
+export const FIRST_WINDOW = 3;
+
+export class ControlSeries {
+  readonly points: ControlPoint[];
+  private readonly byVideo = new Map<string, ControlPoint[]>();
+
+  private constructor(
+    readonly trial: TrialRecord,
+    points: ControlPoint[],
+  ) {
+    this.points = points;
+    for (const p of points) {
+      const list = this.byVideo.get(p.videoUrl);
+      if (list) list.push(p);
+      else this.byVideo.set(p.videoUrl, [p]);
+    }
+  }
+
+  /** The series of the control's trial among `measurements` (any order). */
+  static of(trial: TrialRecord, measurements: readonly MeasurementRecord[]): ControlSeries {
+    const points = measurements
+      .filter((m) => m.trialId === trial.id && m.error === null && isPositive(m.timeline.total))
+      .map((m) => ({ id: m.id, videoUrl: m.videoUrl, total: m.timeline.total!, phase: m.phase }))
+      .sort((a, b) => a.id - b.id);
+    return new ControlSeries(trial, points);
+  }
+
+  /** The series as it was when measurement `id` was taken. */
+  until(id: number): ControlSeries {
+    return new ControlSeries(this.trial, this.points.filter((p) => p.id <= id));
+  }
+
+  /** The series with one more point (ids only grow). */
+  with(m: MeasurementRecord): ControlSeries {
+    if (m.trialId !== this.trial.id || m.error !== null || !isPositive(m.timeline.total)) return this;
+    return new ControlSeries(this.trial, [...this.points, { id: m.id, videoUrl: m.videoUrl, total: m.timeline.total, phase: m.phase }]);
+  }
+
+  /** The control's measurement on the same video nearest in time (the earlier one on a tie). */
+  nearest(videoUrl: string, id: number): ControlPoint | null {
+    const list = this.byVideo.get(videoUrl);
+    if (!list || list.length === 0) return null;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.id < id) lo = mid + 1;
+      else hi = mid;
+    }
+    const after = list[lo];
+    const before = list[lo - 1];
+    if (!before) return after!;
+    if (!after) return before;
+    return id - before.id <= after.id - id ? before : after;
+  }
+
+  /** The median of the video's first FIRST_WINDOW measurements: its speed at the start of the study. */
+  reference(videoUrl: string): number | null {
+    return median((this.byVideo.get(videoUrl) ?? []).slice(0, FIRST_WINDOW).map((p) => p.total));
+  }
+
+  videos(): string[] {
+    return [...this.byVideo.keys()];
+  }
+}
+
+/** The control's trial: the finished baseline trial of that name (null when there is none). */
+export function findControlTrial(trials: readonly TrialRecord[], name: string | null): TrialRecord | null {
+  if (name === null) return null;
+  return trials.find((t) => t.baseline === name && t.state === 'COMPLETE') ?? null;
+}
+
+/**
+ * Takes the host's speed out of a measurement by setting it against the control measured nearest to
+ * it on the same video.
+ */
+export interface Normaliser {
+  readonly series: ControlSeries;
+  /** total / the control's total nearest in time on the same video; null for a failed challenge. */
+  ratio(m: MeasurementRecord): number | null;
+  /**
+   * The objective's per-challenge value with the speed change taken out: the ratio (fastest-safe),
+   * or the SN44 estimate recomputed for the time the challenge would have taken at the control's
+   * reference speed (sn44).
+   */
+  value(m: MeasurementRecord): number | null;
+}
+
+export function createNormaliser(series: ControlSeries, objective: ObjectiveSpec): Normaliser {
+  const ratio = (m: MeasurementRecord): number | null => {
+    if (m.error !== null || !isPositive(m.timeline.total)) return null;
+    const near = series.nearest(m.videoUrl, m.id);
+    return near ? m.timeline.total / near.total : null;
+  };
+  return {
+    series,
+    ratio,
+    value(m) {
+      const r = ratio(m);
+      if (r === null || objective.kind === 'fastest-safe') return r;
+      const ref = series.reference(m.videoUrl);
+      const near = series.nearest(m.videoUrl, m.id);
+      if (m.sn44 === null || ref === null || !near) return null;
+      const total = m.timeline.total!;
+      const atReference = total * (ref / near.total);
+      return m.sn44 + 0.35 * (speedScore(atReference, 1, objective.tMin) - speedScore(total, 1, objective.tMin));
+    },
+  };
+}
+
+export interface RatioToControl extends Interval {
+  median: number;
+  /** Pairs behind it. */
+  n: number;
+}
+
+/** Median of a trial's ratios to the control, with a bootstrap 95% interval; null without pairs. */
+export function ratioToControl(measurements: readonly MeasurementRecord[], normaliser: Normaliser, seed: number): RatioToControl | null {
+  const ratios = measurements.map((m) => normaliser.ratio(m)).filter((r): r is number => r !== null);
+  const mid = median(ratios);
+  const interval = bootstrapMedianInterval(ratios, { seed });
+  return mid === null || interval === null ? null : { median: mid, low: interval.low, high: interval.high, n: ratios.length };
+}
+
+function isPositive(v: number | null): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0;
+}

@@ -1,0 +1,64 @@
+// A study's trials and measurements in memory, indexed the ways the runner and the ranking read them.
+// The runner keeps one up to date as it stores results; readers build one from the store.
+
+import type { MeasurementRecord, Phase, TrialRecord } from '../store/types.js';
+
+export class StudyData {
+  private readonly trialsById = new Map<number, TrialRecord>();
+  private readonly byTrial = new Map<number, MeasurementRecord[]>();
+  private readonly all: MeasurementRecord[] = [];
+  private sorted: TrialRecord[] | null = null;
+  /** Id of the latest search measurement: confirm measurements after it belong to the current race. */
+  lastSearchId = 0;
+
+  constructor(trials: readonly TrialRecord[], measurements: readonly MeasurementRecord[]) {
+    for (const t of trials) this.trialsById.set(t.id, t);
+    for (const m of [...measurements].sort((a, b) => a.id - b.id)) this.add(m);
+  }
+
+  add(m: MeasurementRecord): void {
+    this.all.push(m);
+    const list = this.byTrial.get(m.trialId);
+    if (list) list.push(m);
+    else this.byTrial.set(m.trialId, [m]);
+    if (m.phase === 'search') this.lastSearchId = Math.max(this.lastSearchId, m.id);
+  }
+
+  put(t: TrialRecord): void {
+    this.trialsById.set(t.id, t);
+    this.sorted = null;
+  }
+
+  trial(id: number): TrialRecord | undefined {
+    return this.trialsById.get(id);
+  }
+
+  /** Every trial, by number (do not change the array). */
+  trials(): readonly TrialRecord[] {
+    this.sorted ??= [...this.trialsById.values()].sort((a, b) => a.number - b.number);
+    return this.sorted;
+  }
+
+  /** A trial's measurements in the order they were taken, of one phase when given. */
+  of(trialId: number, phase?: Phase): MeasurementRecord[] {
+    const list = this.byTrial.get(trialId) ?? [];
+    return phase ? list.filter((m) => m.phase === phase) : list;
+  }
+
+  /** The confirm measurements of the current race (taken after the last search measurement). */
+  race(trialId: number): MeasurementRecord[] {
+    return this.of(trialId, 'confirm').filter((m) => m.id > this.lastSearchId);
+  }
+
+  /** Every measurement in the order taken. */
+  measurements(): readonly MeasurementRecord[] {
+    return this.all;
+  }
+
+  /** Challenges of each phase so far. */
+  counts(): Record<Phase, number> {
+    const counts: Record<Phase, number> = { search: 0, confirm: 0, control: 0 };
+    for (const m of this.all) counts[m.phase]++;
+    return counts;
+  }
+}

@@ -1,0 +1,96 @@
+// Did the host's speed change under the study? The control's times are watched: each is divided by
+// its video's speed at the start (the median of that video's first measurements), a rolling median
+// runs over these normalised times, and the drift factor is its slowest value over its fastest. The
+// host drifted when the factor passes DRIFT_FACTOR and also what the control's own spread between
+// repeats explains; or, without a control, when a baseline's race figures fall outside its search
+// interval by more than DRIFT_FACTOR.
+
+import { FIRST_WINDOW, type ControlSeries } from './control.js';
+import { bootstrapMedianInterval, median } from './stats.js';
+
+/** A rolling median that moves more than this (slowest / fastest) is drift. */
+export const DRIFT_FACTOR = 1.15;
+
+export interface DriftPoint {
+  /** Measurement id (the time order), video, phase and time of the control's challenge. */
+  id: number;
+  videoUrl: string;
+  phase: string;
+  total: number;
+  /** total / the video's reference speed. */
+  normalised: number;
+  /** Rolling median of the normalised times ending here; null before the first full window. */
+  rolling: number | null;
+}
+
+export interface Drift {
+  detected: boolean;
+  /** Slowest rolling median / fastest (1 when unknown); from the race check when there is no control. */
+  factor: number;
+  /** The factor above which this study calls it drift. */
+  threshold: number;
+  /** Where the verdict comes from: the control's series, the baselines' race figures, or nothing yet. */
+  source: 'control' | 'race' | null;
+  window: number;
+  /** Robust relative spread of the control's first measurements (1.4826 x MAD of the normalised times). */
+  spread: number;
+  points: DriftPoint[];
+}
+
+export const NO_DRIFT: Drift = { detected: false, factor: 1, threshold: DRIFT_FACTOR, source: null, window: 0, spread: 0, points: [] };
+
+/** The drift verdict from the control's series (`videos`: how many videos a control round measures). */
+export function assessDrift(series: ControlSeries, videos: number): Drift {
+  const window = Math.max(3, videos);
+  const refs = new Map(series.videos().map((v) => [v, series.reference(v)!]));
+  const seen = new Map<string, number>();
+  const first: number[] = [];
+  const points: DriftPoint[] = series.points.map((p) => {
+    const normalised = p.total / refs.get(p.videoUrl)!;
+    const k = (seen.get(p.videoUrl) ?? 0) + 1;
+    seen.set(p.videoUrl, k);
+    if (k <= FIRST_WINDOW) first.push(normalised);
+    return { id: p.id, videoUrl: p.videoUrl, phase: p.phase, total: p.total, normalised, rolling: null };
+  });
+  const rolling: number[] = [];
+  for (let i = window - 1; i < points.length; i++) {
+    const r = median(points.slice(i - window + 1, i + 1).map((p) => p.normalised))!;
+    points[i]!.rolling = r;
+    rolling.push(r);
+  }
+  const m = median(first) ?? 1;
+  const spread = first.length >= 2 ? 1.4826 * median(first.map((v) => Math.abs(v - m)))! : 0;
+  // The rolling median of `window` values wobbles by about spread / sqrt(window); four of those is noise.
+  const threshold = Math.max(DRIFT_FACTOR, 1 + (4 * spread) / Math.sqrt(window));
+  const factor = rolling.length >= 2 ? Math.max(...rolling) / Math.min(...rolling) : 1;
+  return { detected: factor > threshold, factor, threshold, source: rolling.length >= 2 ? 'control' : null, window, spread, points };
+}
+
+/**
+ * The race check: a trial's race median against the bootstrap interval of its search median. Returns
+ * the shift (race / search, or its inverse when faster) when the race median lies outside the interval
+ * and moved by more than DRIFT_FACTOR; else null.
+ */
+export function raceShift(search: readonly number[], race: readonly number[], seed: number): number | null {
+  const s = median(search);
+  const r = median(race);
+  const interval = bootstrapMedianInterval(search, { seed });
+  if (s === null || r === null || interval === null || s <= 0 || r <= 0) return null;
+  const shift = Math.max(r / s, s / r);
+  const outside = r < interval.low || r > interval.high;
+  return outside && shift > DRIFT_FACTOR ? shift : null;
+}
+
+/** The run's one-line warning. */
+export function driftWarning(drift: Drift, control: string | null): string {
+  const by = `${drift.factor.toFixed(2)}x`;
+  const what =
+    drift.source === 'race'
+      ? `the baselines' race figures moved ${by} from their search figures`
+      : `the control${control ? ` (${control})` : ''} ran ${by} slower at its slowest than at its fastest`;
+  return (
+    `warning: the host's speed changed during the study: ${what}; ` +
+    (drift.source === 'control' ? 'trials are ranked by their ratio to the control measured near them. ' : 'absolute figures are not comparable across the study. ') +
+    'Keep other work off this host while tuning, or rerun the study when it is quiet.'
+  );
+}

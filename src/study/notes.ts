@@ -1,0 +1,56 @@
+// A study's analysis in words, for `trials`, `run`, the report and best.env: the host's drift, what
+// the control cost, what the race dropped and saved, and the warnings with what to do.
+
+import { driftWarning } from './drift.js';
+import type { RankedTrial, StudyAnalysis } from './ranking.js';
+import { warningLines } from './warnings.js';
+
+/** One line on the host's speed: the drift warning, or that the control saw none. */
+export function driftLine(analysis: StudyAnalysis): string | null {
+  const { drift, control } = analysis;
+  if (drift.detected) return driftWarning(drift, control?.name ?? null);
+  if (drift.source === 'control') {
+    return `host speed: steady (the control's rolling median moved ${drift.factor.toFixed(2)}x, under the ${drift.threshold.toFixed(2)}x drift threshold)`;
+  }
+  return null;
+}
+
+export function controlLine(analysis: StudyAnalysis): string | null {
+  const c = analysis.control;
+  if (!c) return null;
+  return (
+    `control: ${c.name} (trial ${c.trial}), ${c.rounds} round(s) between trials, ${c.challenges} challenges ` +
+    `(${(c.share * 100).toFixed(0)}% of the study's ${analysis.challenges.total})`
+  );
+}
+
+export function raceLine(analysis: StudyAnalysis): string | null {
+  const r = analysis.race;
+  const parts: string[] = [];
+  if (r.contenders.length > 0) {
+    parts.push(
+      `confirmation race: trials ${r.contenders.join(', ')}, ${r.rounds} round(s)` +
+        (r.dropped.length ? `, dropped ${r.dropped.join(', ')}` : ''),
+    );
+  }
+  if (r.searchDropped.length > 0) parts.push(`dropped during the search: ${r.searchDropped.length} trial(s)`);
+  if (analysis.saved > 0) parts.push(`challenges saved by early stops and the race: ${analysis.saved}`);
+  if (!r.enabled && parts.length === 0) return null;
+  return `${r.enabled ? 'racing on' : 'racing off'}${parts.length ? `: ${parts.join('; ')}` : ''}`;
+}
+
+/** Every note, in the order a reader needs them. */
+export function studyNotes(analysis: StudyAnalysis): string[] {
+  return [driftLine(analysis), controlLine(analysis), raceLine(analysis), ...warningLines(analysis.ranking)].filter(
+    (l): l is string => l !== null,
+  );
+}
+
+/** The winner in one line, with the phase its figures come from. */
+export function describeWinner(w: RankedTrial): string {
+  const ratio = w.ratioToControl ? `, ${w.ratioToControl.median.toFixed(2)}x the control's time` : '';
+  return (
+    `trial ${w.number}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3)} s ` +
+    `(${w.phase === 'confirm' ? 'confirmation race' : 'search'} figures, ${w.challenges} challenges)${ratio}, accuracy ${w.accuracy?.toFixed(3) ?? '-'}`
+  );
+}

@@ -1,0 +1,104 @@
+// Where a study stands at a point in time: the control's series and whether the host drifted, each
+// trial's search value (normalised by the control once the host drifted), the incumbent (the best
+// feasible trial so far), and the contenders of the confirmation race.
+
+import type { Direction } from '../search/index.js';
+import type { MeasurementRecord, ObjectiveSpec, TrialRecord } from '../store/types.js';
+import { ControlSeries, createNormaliser, findControlTrial, type Normaliser } from './control.js';
+import type { StudyData } from './data.js';
+import { assessDrift, NO_DRIFT, type Drift } from './drift.js';
+import type { TrialBlock } from './judge.js';
+import { directionOf } from './objective.js';
+import { median } from './stats.js';
+
+export interface Standing {
+  objective: ObjectiveSpec;
+  direction: Direction;
+  control: string | null;
+  controlTrial: TrialRecord | null;
+  series: ControlSeries | null;
+  drift: Drift;
+  /** Ratios to the control (whenever there is one). */
+  ratios: Normaliser | null;
+  /** The same, once the control shows drift: values are then normalised by it. */
+  normaliser: Normaliser | null;
+}
+
+/** The standing from what `data` holds (only measurements up to `untilId` when given). */
+export function standingOf(data: StudyData, objective: ObjectiveSpec, control: string | null, videos: number, untilId = Infinity): Standing {
+  const controlTrial = findControlTrial(data.trials(), control);
+  let series = controlTrial ? ControlSeries.of(controlTrial, data.of(controlTrial.id)) : null;
+  if (series && untilId !== Infinity) series = series.until(untilId);
+  const drift = series ? assessDrift(series, videos) : NO_DRIFT;
+  const ratios = series ? createNormaliser(series, objective) : null;
+  return {
+    objective,
+    direction: directionOf(objective),
+    control,
+    controlTrial,
+    series,
+    drift,
+    ratios,
+    normaliser: drift.detected ? ratios : null,
+  };
+}
+
+/** A measurement as a block of the objective's value (normalised when the standing says so). */
+export function blockOf(m: MeasurementRecord, standing: Standing): TrialBlock {
+  const failed = m.error !== null;
+  let value: number | null = null;
+  if (!failed) {
+    if (standing.normaliser) value = standing.normaliser.value(m);
+    else value = standing.objective.kind === 'sn44' ? m.sn44 : m.timeline.total;
+  }
+  return { videoUrl: m.videoUrl, repeat: m.repeat, value, failed, accuracy: m.accuracy };
+}
+
+export const blocksOf = (measurements: readonly MeasurementRecord[], standing: Standing) => measurements.map((m) => blockOf(m, standing));
+
+/** Median of the answered blocks' values; null when none. */
+export function valueOf(blocks: readonly TrialBlock[]): number | null {
+  return median(blocks.filter((b) => !b.failed && b.value !== null).map((b) => b.value!));
+}
+
+const isBetter = (direction: Direction, a: number, b: number) => (direction === 'minimize' ? a < b : a > b);
+
+export interface Incumbent {
+  trial: TrialRecord;
+  blocks: TrialBlock[];
+  value: number;
+}
+
+/** The best feasible finished trial by its search measurements (only measurements up to `untilId`). */
+export function incumbentOf(data: StudyData, standing: Standing): Incumbent | null {
+  let best: { trial: TrialRecord; value: number } | null = null;
+  for (const trial of data.trials()) {
+    if (trial.state !== 'COMPLETE' || !trial.feasible) continue;
+    // A finished trial's stored value is its raw search value; normalised values are computed.
+    const value = standing.normaliser ? valueOf(blocksOf(data.of(trial.id, 'search'), standing)) : trial.value;
+    if (value === null) continue;
+    if (!best || isBetter(standing.direction, value, best.value)) best = { trial, value };
+  }
+  return best && { ...best, blocks: blocksOf(data.of(best.trial.id, 'search'), standing) };
+}
+
+/**
+ * The confirmation race's contenders: the best `top` feasible sampled trials by their search
+ * figures, then every finished baseline. Judged on the search as it ended (measurements up to the
+ * last search measurement), so a resumed race finds the same contenders.
+ */
+export function raceContenders(data: StudyData, objective: ObjectiveSpec, control: string | null, videos: number, top: number): TrialRecord[] {
+  const standing = standingOf(data, objective, control, videos, data.lastSearchId);
+  const sampled = data
+    .trials()
+    .filter((t) => t.baseline === null && t.state === 'COMPLETE' && t.feasible)
+    .map((trial) => ({ trial, value: valueOf(blocksOf(data.of(trial.id, 'search'), standing)) }))
+    .filter((c): c is { trial: TrialRecord; value: number } => c.value !== null)
+    .sort((a, b) => (isBetter(standing.direction, a.value, b.value) ? -1 : isBetter(standing.direction, b.value, a.value) ? 1 : a.trial.number - b.trial.number))
+    .slice(0, top)
+    .map((c) => c.trial);
+  if (sampled.length === 0) return [];
+  const seen = new Set<string>();
+  const baselines = data.trials().filter((t) => t.baseline !== null && t.state === 'COMPLETE' && !seen.has(t.baseline) && seen.add(t.baseline));
+  return [...sampled, ...baselines];
+}

@@ -1,0 +1,160 @@
+// A host that gets twice as slow halfway through a study (a fake clock: the challenge count). The
+// control, measured between trials, shows it; ranking by each trial's ratio to the control measured
+// near it recovers the true order, where absolute times would crown a trial measured while the host
+// was fast. The warning reaches the run's output, `trials --json`, summary.json and best.env.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/pipeline/types.js';
+import { openStorage, type MeasurementRecord, type TrialRecord } from '../../src/store/index.js';
+import { openStudy } from '../../src/study/open.js';
+import { DEFAULT_RACE, type MeasurePolicy } from '../../src/study/policy.js';
+import { createProgress } from '../../src/study/progress.js';
+import { analyseStudy } from '../../src/study/ranking.js';
+import { runStudy, type StudyRunResult } from '../../src/study/runner.js';
+import { runCli } from '../helpers/cli.js';
+import { fakeSpace, FakeEvaluator, listSampler } from './fixtures/fake-evaluator.js';
+
+const videos = [{ url: 'https://lab/v1.mp4' }, { url: 'https://lab/v2.mp4' }];
+const length: Record<string, number> = { 'https://lab/v1.mp4': 1, 'https://lab/v2.mp4': 1.5 };
+/** Seconds on a quiet host, per unit of video length. */
+const TRUE: Record<string, number> = { CTRL: 2.0, A: 1.0, B: 1.3, C: 1.6, D: 1.45, E: 1.15 };
+/** The host is twice as slow from this challenge on (about halfway). */
+const SLOW_FROM = 20;
+const noise = (tick: number) => 1 + (((tick * 37) % 7) - 3) / 100;
+const time = (c: Config, v: { url: string }, _call: number, tick: number) =>
+  TRUE[String(c.NAME)]! * length[v.url]! * noise(tick) * (tick >= SLOW_FROM ? 2 : 1);
+
+// Measured in this order: B and C on the quiet host, D, A and E (the two best) on the slow one.
+const sampled = ['B', 'C', 'D', 'A', 'E'].map((NAME) => ({ NAME, ACC: 1 }));
+const policy: MeasurePolicy = {
+  repeats: { kind: 'fixed', repeats: 3 },
+  racing: { ...DEFAULT_RACE, enabled: false },
+  control: 'CTRL',
+  warmup: 0,
+  confirmTop: 0,
+  confirmRepeats: 0,
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'autotune-drift-'));
+const db = join(dir, 'drift.db');
+let result: StudyRunResult;
+let stored: { trials: TrialRecord[]; measurements: MeasurementRecord[] };
+const lines: string[] = [];
+const warnings: string[] = [];
+
+beforeAll(async () => {
+  const storage = await openStorage(db);
+  try {
+    const { study } = await openStudy(storage, {
+      name: 'drift',
+      spaceFile: 'fake.yaml',
+      space: {},
+      objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 },
+      // What a session records: the readers of the study judge it with the same policy.
+      settings: { ...policy, videos: videos.map((v) => v.url) },
+      host: {},
+    });
+    const progress = createProgress({ tty: false, objective: 'fastest-safe', write: (l) => lines.push(l), warn: (l) => warnings.push(l) });
+    result = await runStudy({
+      storage,
+      study,
+      evaluator: new FakeEvaluator({ time }),
+      videos,
+      space: fakeSpace,
+      baselines: [{ name: 'CTRL', config: { NAME: 'CTRL', ACC: 1 } }],
+      sampler: listSampler(sampled),
+      seed: 1,
+      trials: sampled.length,
+      timeLimitMs: null,
+      repeats: policy.repeats,
+      racing: policy.racing,
+      control: 'CTRL',
+      confirmTop: 0,
+      confirmRepeats: 0,
+      events: progress.events,
+    });
+    stored = { trials: await storage.listTrials(study.id), measurements: await storage.listMeasurements({ studyId: study.id }) };
+  } finally {
+    await storage.close();
+  }
+});
+
+const names = (rows: { params: Config; baseline: string | null }[]) => rows.filter((r) => r.baseline === null).map((r) => r.params.NAME);
+
+describe('drift: the host gets 2x slower halfway', () => {
+  it('measures the control between trials, at most a third of the study', () => {
+    const { control, challenges } = result.analysis;
+    expect(control).toMatchObject({ name: 'CTRL', trial: 0 });
+    expect(control!.rounds).toBeGreaterThanOrEqual(3);
+    expect(control!.challenges).toBe(control!.rounds * videos.length);
+    expect(control!.challenges / challenges.total).toBeLessThanOrEqual(1 / 3);
+    expect(lines.filter((l) => /^control round \d+ done/.test(l)).length).toBe(control!.rounds);
+  });
+
+  it('ranking by the ratio to the control recovers the true order; absolute times would not', () => {
+    const { drift, rankedBy, ranking } = result.analysis;
+    expect(drift.detected).toBe(true);
+    expect(drift.source).toBe('control');
+    expect(drift.factor).toBeGreaterThan(1.8);
+    expect(drift.factor).toBeLessThan(2.2);
+    expect(rankedBy).toBe('control-normalised');
+    expect(names(ranking)).toEqual(['A', 'E', 'B', 'D', 'C']);
+    expect(result.winner?.params.NAME).toBe('A');
+    // The same measurements ranked without the control: B, measured on the quiet host, would win.
+    const blind = analyseStudy({ ...stored, objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 }, policy: { ...policy, control: null } });
+    expect(blind.rankedBy).toBe('absolute');
+    expect(names(blind.ranking)[0]).toBe('B');
+  });
+
+  it('warns as it happens, with the factor and what to do', () => {
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^warning: the host's speed changed during the study: the control \(CTRL\) ran \d\.\d\dx slower at its slowest/);
+    expect(warnings[0]).toMatch(/ratio to the control/);
+    expect(warnings[0]).toMatch(/Keep other work off this host/);
+  });
+
+  it('trials --json has the drift, each trial its ratio to the control and its repeats', async () => {
+    const run = await runCli(['trials', '--db', db, '--json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const rows = JSON.parse(run.stdout) as {
+      params: Config;
+      baseline: string | null;
+      repeats: number;
+      ratioToControl: { median: number; low: number; high: number } | null;
+      drift: { detected: boolean; factor: number; warning: string };
+    }[];
+    expect(names(rows)).toEqual(['A', 'E', 'B', 'D', 'C']);
+    for (const row of rows) {
+      expect(row.drift.detected).toBe(true);
+      expect(row.drift.factor).toBeGreaterThan(1.8);
+      expect(row.drift.warning).toMatch(/host's speed changed/);
+      expect(row.repeats).toBe(3);
+      expect(row.ratioToControl!.low).toBeLessThanOrEqual(row.ratioToControl!.median);
+      expect(row.ratioToControl!.high).toBeGreaterThanOrEqual(row.ratioToControl!.median);
+    }
+    // True ratios to the control: A 0.5, B 0.65.
+    const a = rows.find((r) => r.params.NAME === 'A')!;
+    const b = rows.find((r) => r.params.NAME === 'B')!;
+    expect(a.ratioToControl!.median).toBeCloseTo(0.5, 1);
+    expect(b.ratioToControl!.median).toBeCloseTo(0.65, 1);
+    const text = await runCli(['trials', '--db', db]);
+    expect(text.stdout).toMatch(/warning: the host's speed changed during the study/);
+    expect(text.stdout).toMatch(/vs control \[95% CI\]/);
+  });
+
+  it('summary.json says drift {detected, factor}; best.env says the host changed speed', async () => {
+    const out = join(dir, 'out');
+    const run = await runCli(['emit', '--db', db, '--out', out]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.drift.detected).toBe(true);
+    expect(summary.drift.factor).toBeGreaterThan(1.8);
+    expect(summary.winner.params.NAME).toBe('A');
+    const env = readFileSync(join(out, 'best.env'), 'utf8');
+    expect(env).toMatch(/^# warning: the host's speed changed during the study: the control \(CTRL\) ran \d\.\d\dx slower/m);
+    // The gain over the baseline compares control-normalised search figures, and says so.
+    expect(env).toMatch(/# vs CTRL \(trial 0, median [\d.]+ s\): [\d.]+x faster \(search figures, each relative to the control measured near it/);
+  });
+});

@@ -1,0 +1,214 @@
+// Racing and adaptive repeats on planted measurements: a config's time on a video is a fixed figure
+// times a small noise that varies from challenge to challenge, so which trials the race drops and
+// how many repeats each gets are known in advance and do not depend on the machine.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStorage, type Storage } from '../../src/store/index.js';
+import { openStudy } from '../../src/study/open.js';
+import { DEFAULT_RACE, type RepeatPolicy } from '../../src/study/policy.js';
+import { runStudy, type RunStudyOptions } from '../../src/study/runner.js';
+import { fakeSpace, FakeEvaluator, listSampler, type FakeBehaviour } from './fixtures/fake-evaluator.js';
+
+const stores: Storage[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+});
+
+const V2 = [{ url: 'https://lab/v1.mp4' }, { url: 'https://lab/v2.mp4' }];
+const V3 = [...V2, { url: 'https://lab/v3.mp4' }];
+
+/** Noise of the n-th challenge of a config: both signs, not monotone. */
+const PATTERN = [0, 1, -1, 0.5, -0.5, 0.8, -0.8, 0.3, -0.3];
+
+/**
+ * Planted figures: seconds per config name and video (default 1 s), times a noise from PATTERN. Each
+ * name starts the pattern at its own offset (its length), so paired blocks of two configs differ;
+ * TWIN and NEAR run it mirrored, so against a config of the same offset they are faster on some
+ * blocks and slower on others.
+ */
+function planted(table: Record<string, number | Record<string, number>>, noise = 0.02): FakeBehaviour {
+  return {
+    time: (c, v, call) => {
+      const name = String(c.NAME);
+      const row = table[name] ?? 1;
+      const base = typeof row === 'number' ? row : (row[v.url.slice(-6)] ?? 1);
+      const sign = name.startsWith('TWIN') || name.startsWith('NEAR') ? -1 : 1;
+      return base * (1 + sign * noise * PATTERN[(call + name.length) % PATTERN.length]!);
+    },
+    accuracyOf: (c) => (String(c.NAME).startsWith('BLUR') ? 0.5 : 0.995),
+    fail: (c) => (String(c.NAME).startsWith('BROKEN') ? 'connection reset' : null),
+  };
+}
+
+async function race(
+  behaviour: FakeBehaviour,
+  configs: string[],
+  over: Partial<RunStudyOptions> & { repeats?: number | RepeatPolicy } = {},
+) {
+  const storage = await openStorage(join(mkdtempSync(join(tmpdir(), 'autotune-race-')), 'a.db'));
+  stores.push(storage);
+  const { study } = await openStudy(storage, {
+    name: 'race',
+    spaceFile: 'fake.yaml',
+    space: {},
+    objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 },
+    settings: {},
+    host: {},
+  });
+  const evaluator = new FakeEvaluator(behaviour);
+  const result = await runStudy({
+    storage,
+    study,
+    evaluator,
+    videos: V2,
+    space: fakeSpace,
+    baselines: [],
+    sampler: listSampler(configs.map((NAME) => ({ NAME }))),
+    seed: 1,
+    trials: configs.length,
+    timeLimitMs: null,
+    repeats: 3,
+    racing: DEFAULT_RACE,
+    confirmTop: 0,
+    confirmRepeats: 0,
+    ...over,
+  });
+  const trials = await storage.listTrials(study.id);
+  const byName = (name: string) => trials.find((t) => t.params.NAME === name)!;
+  const row = (name: string) => result.ranking.find((r) => r.params.NAME === name)!;
+  const ms = async (name: string) => storage.listMeasurements({ trialId: byName(name).id });
+  return { storage, study, result, evaluator, byName, row, ms };
+}
+
+describe('racing in the search', () => {
+  it('drops a clearly worse config after the minimum blocks, with its p-value; keeps a tied one', async () => {
+    const { byName, row, result } = await race(planted({ INC: 1, TWIN: 1, WORSE: 1.25 }), ['INC', 'TWIN', 'WORSE'], { videos: V3 });
+    // 3 videos x 3 repeats planned; the exact one-sided test reaches p = 1/32 on 5 blocks all worse.
+    expect(byName('WORSE')).toMatchObject({ state: 'PRUNED', verdict: { kind: 'race', challenges: 5, planned: 9, vs: 0 } });
+    expect(byName('WORSE').verdict!.p).toBeCloseTo(1 / 32, 10);
+    expect(byName('WORSE').reason).toMatch(/dropped by the race after 5\/9 challenges: worse than trial 0 on 5 shared blocks \(Wilcoxon signed-rank, p = 0\.031\)/);
+    expect(byName('TWIN')).toMatchObject({ state: 'COMPLETE', verdict: { kind: 'planned', challenges: 9 } });
+    expect(row('WORSE')).toMatchObject({ dropped: { phase: 'search', vs: 0, blocks: 5 }, saved: 4, feasible: false });
+    expect(row('WORSE').rank).toBe(3);
+    expect(result.analysis.race.searchDropped).toEqual([byName('WORSE').number]);
+    expect(result.analysis.saved).toBe(4);
+  });
+
+  it('a dropped trial is never the winner, even when its few challenges have the lowest median', async () => {
+    // v1 is short, v2 long: after 5 blocks TRICKY has three v1 challenges and a median of 1.1 s, below
+    // the incumbent's 2 s, yet it is 10% slower on every block they share.
+    const { byName, row, result } = await race(
+      planted({ INC: { 'v1.mp4': 1, 'v2.mp4': 3 }, TRICKY: { 'v1.mp4': 1.1, 'v2.mp4': 3.3 } }, 0.01),
+      ['INC', 'TRICKY'],
+    );
+    expect(byName('TRICKY')).toMatchObject({ state: 'PRUNED', verdict: { kind: 'race', challenges: 5 } });
+    expect(row('TRICKY').median!).toBeLessThan(row('INC').median!);
+    expect(result.winner!.params.NAME).toBe('INC');
+    expect(result.ranking[0]!.params.NAME).toBe('INC');
+    expect(row('TRICKY').why).toMatch(/^dropped by the race: /);
+  });
+
+  it('stops a trial that cannot become feasible after its first challenge; without racing it measures them all', async () => {
+    const on = await race(planted({}), ['OK', 'BLUR', 'BROKEN']);
+    expect(on.byName('BLUR')).toMatchObject({ state: 'COMPLETE', feasible: false, verdict: { kind: 'infeasible', challenges: 1 } });
+    expect(on.byName('BLUR').reason).toMatch(/stopped after 1\/6 challenges: accuracy at most 0\.500 on every challenge, far below the floor 0\.98/);
+    expect(on.byName('BROKEN')).toMatchObject({ state: 'FAIL', verdict: { kind: 'infeasible', challenges: 1 } });
+    expect(on.row('BLUR').saved).toBe(5);
+    const off = await race(planted({}), ['OK', 'BLUR', 'BROKEN'], { racing: { ...DEFAULT_RACE, enabled: false } });
+    expect((await off.ms('BLUR')).length).toBe(6);
+    expect((await off.ms('BROKEN')).length).toBe(6);
+    expect(off.byName('BLUR').verdict).toMatchObject({ kind: 'planned' });
+  });
+});
+
+describe('adaptive repeats', () => {
+  const auto: RepeatPolicy = { kind: 'auto', maxRepeats: 5 };
+
+  it('repeats a steady config until its medians are precise, a noisy one up to --max-repeats, a clear loser once', async () => {
+    const behaviour: FakeBehaviour = {
+      time: (c, _v, call) => {
+        if (c.NAME === 'NOISY') return 1.2 * [0.8, 1.3, 1][call % 3]!;
+        return (c.NAME === 'LOSER' ? 2 : 1) * (1 + ((call % 3) - 1) / 200);
+      },
+    };
+    const { byName, row } = await race(behaviour, ['STEADY', 'NOISY', 'LOSER'], { repeats: auto, racing: { ...DEFAULT_RACE, enabled: false } });
+    expect(byName('STEADY')).toMatchObject({ state: 'COMPLETE', verdict: { kind: 'precise', repeats: 2, challenges: 4, planned: 10 } });
+    expect(byName('NOISY')).toMatchObject({ state: 'COMPLETE', verdict: { kind: 'planned', repeats: 5, challenges: 10 } });
+    // Twice as slow: judged on its first block (the margin on one of two videos is 10%).
+    expect(byName('LOSER')).toMatchObject({ state: 'COMPLETE', verdict: { kind: 'clear-loser', repeats: 1, challenges: 1, vs: 0 } });
+    expect(byName('LOSER').verdict!.ratio).toBeCloseTo(2, 1);
+    expect([row('STEADY').repeats, row('NOISY').repeats, row('LOSER').repeats]).toEqual([2, 5, 1]);
+    expect(row('LOSER').saved).toBe(9);
+    expect(row('STEADY').saved).toBe(6);
+  });
+
+  it('a 40-trial study with the defaults (adaptive repeats, racing) spends at most 40% of the challenges of 3 fixed repeats, same winner', async () => {
+    // One clear best (B), two near it, 37 others 20-110% slower; the baseline is one of the slow ones.
+    const table: Record<string, number> = { B: 1, N1: 1.04, N2: 1.06 };
+    const slow = Array.from({ length: 37 }, (_, i) => `S${i + 1}`);
+    slow.forEach((n, i) => (table[n] = 1.2 + ((i * 7) % 37) * 0.025));
+    const names = [...slow.slice(0, 5), 'N1', ...slow.slice(5, 15), 'B', ...slow.slice(15, 30), 'N2', ...slow.slice(30)];
+    const common = { videos: V2, confirmTop: 3, confirmRepeats: 5, baselines: [{ name: 'BASE', config: { NAME: 'S9' } }], control: 'BASE' };
+    const fixed = await race(planted(table), names, { ...common, repeats: 3, racing: { ...DEFAULT_RACE, enabled: false } });
+    const defaults = await race(planted(table), names, { ...common, repeats: auto, racing: DEFAULT_RACE });
+    const cost = (r: typeof fixed) => r.result.analysis.challenges.total;
+    expect(defaults.result.winner!.params.NAME).toBe('B');
+    expect(fixed.result.winner!.params.NAME).toBe('B');
+    expect(cost(defaults) / cost(fixed)).toBeLessThanOrEqual(0.4);
+    // Once B was measured, the slow configs got a block or two each; repeats went to the contenders.
+    const afterB = names.slice(names.indexOf('B') + 1).filter((x) => x.startsWith('S') && x !== 'S9');
+    for (const n of afterB) expect(defaults.row(n).repeats).toBe(1);
+  });
+});
+
+describe('the confirmation race', () => {
+  it('drops contenders significantly worse than the best (Holm across the comparisons), keeps the control, never crowns a dropped one', async () => {
+    const table = { BEST: 1, NEAR: 1.005, BAD: 1.3, CTRL: 2, SLOWBASE: 1.6 };
+    const { result, row, storage, study } = await race(planted(table), ['BEST', 'NEAR', 'BAD'], {
+      repeats: 2,
+      baselines: [
+        { name: 'CTRL', config: { NAME: 'CTRL' } },
+        { name: 'SLOWBASE', config: { NAME: 'SLOWBASE' } },
+      ],
+      control: 'CTRL',
+      confirmTop: 3,
+      confirmRepeats: 5,
+    });
+    // Round 3 gives 6 shared blocks: p = 1/64 each, x3 (Holm, three comparisons) = 0.047 < 0.05.
+    for (const name of ['BAD', 'SLOWBASE']) {
+      expect(row(name).dropped).toMatchObject({ phase: 'confirm', round: 3, vs: row('BEST').number, blocks: 6 });
+      expect(row(name).dropped!.p).toBeCloseTo(3 / 64, 10);
+      expect(row(name).raceRounds).toBe(3);
+      expect(row(name).saved).toBe(4);
+      expect(row(name).feasible).toBe(true);
+    }
+    expect(row('CTRL').raceRounds).toBe(5);
+    expect(row('NEAR').dropped).toBeNull();
+    expect(row('NEAR').raceRounds).toBe(5);
+    expect(result.analysis.race).toMatchObject({ enabled: true, rounds: 5 });
+    expect(result.analysis.race.dropped.sort()).toEqual([row('BAD').number, row('SLOWBASE').number].sort());
+    expect(result.winner!.params.NAME).toBe('BEST');
+    // Survivors first, then the dropped ones, whatever their medians.
+    const order = result.ranking.map((r) => r.params.NAME);
+    expect(order.indexOf('BAD')).toBeGreaterThan(order.indexOf('CTRL'));
+    expect(row('BAD').tiedWithBest).toBe(false);
+    // Every (trial, video, round) of the race was measured once.
+    const confirm = await storage.listMeasurements({ studyId: study.id, phase: 'confirm' });
+    expect(new Set(confirm.map((m) => `${m.trialId} ${m.videoUrl} ${m.repeat}`)).size).toBe(confirm.length);
+    expect(confirm.length).toBe(3 * 5 * 2 + 2 * 3 * 2);
+  });
+
+  it('with racing off, every contender runs every round', async () => {
+    const { result, storage, study } = await race(planted({ BEST: 1, BAD: 1.3 }), ['BEST', 'BAD'], {
+      repeats: 2,
+      racing: { ...DEFAULT_RACE, enabled: false },
+      confirmTop: 2,
+      confirmRepeats: 4,
+    });
+    expect(result.analysis.race.dropped).toEqual([]);
+    expect(await storage.listMeasurements({ studyId: study.id, phase: 'confirm' })).toHaveLength(2 * 4 * 2);
+  });
+});
+
