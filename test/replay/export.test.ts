@@ -14,6 +14,7 @@ import { openStorage } from '../../src/store/index.js';
 import type { ObjectiveSpec } from '../../src/store/types.js';
 import { openStudy } from '../../src/study/open.js';
 import { openSession, type SessionSettings } from '../../src/study/session.js';
+import { DEFAULT_RACE } from '../../src/study/policy.js';
 import { runCli } from '../helpers/cli.js';
 import { freshDatabase, postgresSkip, sayWhyPostgresSkips } from '../helpers/postgres.js';
 import { PLANTED_SPACE, writePlanted } from './fixtures/planted.js';
@@ -25,7 +26,7 @@ const quiet = { say: () => {}, warn: () => {}, tty: false };
 async function replayStudy(table: string, db: string, objective: ObjectiveSpec) {
   const parsed = readReplayTable(table);
   const settings: SessionSettings = {
-    space: PLANTED_SPACE, study: 'replayed', db, sampler: 'tpe', seed: 7, trials: 6, timeLimitMs: null, repeats: 2, objective,
+    space: PLANTED_SPACE, study: 'replayed', db, sampler: 'tpe', seed: 7, trials: 6, timeLimitMs: null, repeats: { kind: 'fixed', repeats: 2 }, racing: { ...DEFAULT_RACE, enabled: false }, control: null, warmup: 0, objective,
     confirmTop: 2, confirmRepeats: 3, device: 'cpu', source: { kind: 'names', names: parsed.videos }, ca: undefined,
   };
   const session = await openSession(settings, replayEvaluatorFactory({ table: parsed, seed: 7, missing: 'error', tMin: objective.tMin }), quiet);

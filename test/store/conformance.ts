@@ -135,13 +135,13 @@ export function storageConformance(name: string, open: () => Promise<Storage>, s
     it("keeps why a trial stopped measuring (its verdict) with the finished trial", async () => {
       const store = await fresh();
       const study = await store.createStudy(sampleStudy('verdict'));
-      const a = await store.createTrial(study.id, { params: {}, baseline: null });
+      const a = (await store.createTrial(study.id, { params: {}, baseline: null }))!;
       expect(a.verdict).toBeNull();
       const verdict = { kind: 'race' as const, challenges: 5, planned: 9, repeats: 3, p: 0.031, vs: 2, normalised: true };
       const dropped = await store.setTrialState(a.id, { state: 'PRUNED', reason: 'dropped by the race', value: 2.5, feasible: true, verdict });
       expect(dropped).toMatchObject({ state: 'PRUNED', value: 2.5, verdict });
       expect((await store.getTrial(study.id, a.number))!.verdict).toEqual(verdict);
-      const b = await store.createTrial(study.id, { params: {}, baseline: null });
+      const b = (await store.createTrial(study.id, { params: {}, baseline: null }))!;
       expect((await store.setTrialState(b.id, { state: 'COMPLETE' })).verdict).toBeNull();
     });
 
