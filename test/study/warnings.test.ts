@@ -47,7 +47,7 @@ describe('measurement warnings', () => {
       workerPid: 1,
       startedAt: '',
       finishedAt: '',
-      heartbeatAt: null,
+      heartbeatAt: '',
     });
     const measurements = [
       ...[2.5, 1.0, 1.01, 1.02].map((t) => m('a', t, 1)),
