@@ -48,12 +48,32 @@ export interface ErrorDetails {
   exitCode?: number;
 }
 
+// Exit codes group by what to fix (README: exit codes): 2 the command line or an input file, 3 the
+// server or the network, 4 the video or the decoder, 5 the model, 6 the measured miner or command,
+// 7 its answer (a validator would reject it), 130 Ctrl-C, 1 anything else.
+export const EXIT_DOWNLOAD = 3;
+export const EXIT_VIDEO = 4;
+export const EXIT_MODEL = 5;
+export const EXIT_MINER = 6;
+export const EXIT_ANSWER = 7;
+
 const DEFAULT_EXIT: Partial<Record<ErrorCode, number>> = {
   E_USAGE: 2,
   E_INPUT: 2,
   E_SPACE_INVALID: 2,
   E_ENV_FILE: 2,
   E_REPLAY: 2,
+  E_FFMPEG_MISSING: EXIT_VIDEO,
+  E_FFMPEG_BROKEN: EXIT_VIDEO,
+  E_MODEL_LAYOUT: EXIT_MODEL,
+  E_MODEL_LOAD: EXIT_MODEL,
+  E_MODEL_CHECK: EXIT_MODEL,
+  E_MINER: EXIT_MINER,
+  E_MINER_DOWN: EXIT_MINER,
+  E_MINER_RESTART: EXIT_MINER,
+  E_COMMAND_EXIT: EXIT_MINER,
+  E_ANSWER_SCHEMA: EXIT_ANSWER,
+  E_ANSWER_FRAMES: EXIT_ANSWER,
   E_INTERRUPTED: 130,
 };
 

@@ -16,11 +16,19 @@ export interface ReadyOptions {
   signal?: AbortSignal | undefined;
 }
 
+/**
+ * Putting the miner back on the values it ran with never waits less than this, whatever
+ * --ready-timeout says: a short timeout is for cutting off configs that do not come up, and the
+ * miner as found is known to come up.
+ */
+export const RESTORE_TIMEOUT_S = 120;
+
 /** Returns the restart-to-ready seconds; throws E_MINER (with the miner's last log lines) when it does not come up. */
 export async function restartUntilReady(restarter: Restarter, values: Record<string, string>, o: ReadyOptions): Promise<number> {
   const t0 = performance.now();
   const deadline = t0 + o.readyTimeoutS * 1000;
-  const left = () => Math.max(1, deadline - performance.now());
+  // Whole milliseconds: undici refuses a fractional timeout.
+  const left = () => Math.max(1, Math.ceil(deadline - performance.now()));
   try {
     await restarter.restart(values, { timeoutMs: left(), afterFailure: o.afterFailure ?? false });
     let confirmed = false;

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AutotuneError } from '../errors.js';
 import { removeBackup, restoreEnvFile } from './env.js';
-import { restartUntilReady } from './ready.js';
+import { RESTORE_TIMEOUT_S, restartUntilReady } from './ready.js';
 import { restarterFor, type RestartSpec } from './restart/index.js';
 
 export const RECOVERY_NAME = '.autotune-study.json';
@@ -79,7 +79,7 @@ export async function recoverMiner(minerDir: string, o: RecoverOptions): Promise
   // Restarted the way the study that wrote the manifest restarted it.
   const restarter = restarterFor(recovery.restart);
   try {
-    await restartUntilReady(restarter, recovery.restore, { minerUrl: recovery.minerUrl, readyTimeoutS: o.readyTimeoutS, afterFailure: true });
+    await restartUntilReady(restarter, recovery.restore, { minerUrl: recovery.minerUrl, readyTimeoutS: Math.max(o.readyTimeoutS, RESTORE_TIMEOUT_S), afterFailure: true });
   } finally {
     await restarter.close();
   }

@@ -9,7 +9,7 @@ import { checkMinerDir } from '../apply/miner-dir.js';
 import { AutotuneError, messageOf } from '../errors.js';
 import type { ChallengeError, Config } from '../pipeline/types.js';
 import { backupEnv, envText, removeBackup, restoreEnvFile, snapshotMinerEnv, tunedValuesOf, writeEnvWith, type MinerEnvSnapshot } from './env.js';
-import { restartUntilReady } from './ready.js';
+import { RESTORE_TIMEOUT_S, restartUntilReady } from './ready.js';
 import { recoverMiner, removeRecovery, writeRecovery } from './recovery.js';
 import type { Restarter } from './restart/index.js';
 import { endpointAnswers } from './send.js';
@@ -141,7 +141,11 @@ export class MinerSession {
     this.current = null;
     await restoreEnvFile(this.env.path, this.backup);
     try {
-      const setupS = await restartUntilReady(this.o.restarter, this.restoreValues(), { minerUrl: this.o.minerUrl, readyTimeoutS: this.o.readyTimeoutS, afterFailure });
+      const setupS = await restartUntilReady(this.o.restarter, this.restoreValues(), {
+        minerUrl: this.o.minerUrl,
+        readyTimeoutS: Math.max(this.o.readyTimeoutS, RESTORE_TIMEOUT_S),
+        afterFailure,
+      });
       this.current = ORIGINAL;
       return setupS;
     } catch (err) {

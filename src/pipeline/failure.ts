@@ -5,14 +5,10 @@
 // is down, did not restart, timed out or exited non-zero), 7 its answer (a validator would reject
 // it), 1 anything else.
 
-import { AutotuneError, isAutotuneError, messageOf, type ErrorCode } from '../errors.js';
+import { AutotuneError, EXIT_ANSWER, EXIT_DOWNLOAD, EXIT_MINER, EXIT_MODEL, EXIT_VIDEO, isAutotuneError, messageOf, type ErrorCode } from '../errors.js';
 import type { ChallengeError, FailureReason } from './types.js';
 
-export const EXIT_DOWNLOAD = 3;
-export const EXIT_VIDEO = 4;
-export const EXIT_MODEL = 5;
-export const EXIT_MINER = 6;
-export const EXIT_ANSWER = 7;
+export { EXIT_ANSWER, EXIT_DOWNLOAD, EXIT_MINER, EXIT_MODEL, EXIT_VIDEO };
 
 interface FailureClass {
   code: ErrorCode;

@@ -34,7 +34,7 @@ describe('autotune run: the model before the study', () => {
     const model = emptyFixed();
     const db = join(dir, 'refused.db');
     const run = await runCli(['run', '--samples', samples, '--model', model, '--db', db, ...QUICK]);
-    expect(run.exitCode).toBe(1);
+    expect(run.exitCode).toBe(5);
     // The decoder is checked first, and says which ffmpeg it checked.
     expect(run.stdout.split('\n')[0]).toMatch(/^decoder: ffmpeg \S+ \((FFMPEG_PATH|PATH|npm): .+\) decodes H\.264$/);
     expect(run.stdout).toContain(`model ${model}: yolov8 (4 classes, 2100 anchors) at 320x320 (a fixed-size export)`);
@@ -61,7 +61,7 @@ describe('autotune run: the model before the study', () => {
   ])('a model of %s stops with one line before any video, trial or database', async (_what, make, line) => {
     const db = join(dir, `broken-${Math.floor(Math.random() * 1e9)}.db`);
     const run = await runCli(['run', '--samples', samples, '--model', make(), '--db', db, ...QUICK]);
-    expect(run.exitCode).toBe(1);
+    expect(run.exitCode).toBe(5);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr.trim()).toMatch(line);
     expect(run.stdout).not.toMatch(/serving|network:|trial/);
@@ -86,7 +86,7 @@ describe('autotune run: the model before the study', () => {
   it('stops before any video is fetched when the output layout is ambiguous; --model-layout is accepted', async () => {
     const ambiguous = constantModel({ rows: 300, cols: 84, values: new Array(300 * 84).fill(0) }, 'rtdetr-l');
     const run = await runCli(['run', '--url', 'http://127.0.0.1:9/never.mp4', '--model', ambiguous, '--db', join(dir, 'ambiguous.db'), ...QUICK]);
-    expect(run.exitCode).toBe(1);
+    expect(run.exitCode).toBe(5);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain(`autotune: model ${ambiguous}: outputs output0 [1, 300, 84] at input 640x640 read as yolov5 (79 classes, 300 anchors) or rtdetr (80 classes, 300 queries); pass --model-layout yolov5 or --model-layout rtdetr`);
     expect(run.stdout).not.toContain('network:');

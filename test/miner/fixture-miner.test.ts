@@ -130,6 +130,31 @@ describe('the miner evaluator against a fixture miner under pm2', () => {
     }
   }, 120_000);
 
+  it('a miner that never answers within --ready-timeout exits 6 and is restored; one not answering at all stops the study before it starts (exit 6)', async () => {
+    const { startLabServer } = await import('../../src/lab/server/index.js');
+    const server = await startLabServer({ dir: samples, port: 0, httpPort: 0, log: () => {} });
+    try {
+      const url = `${server.httpUrl}clip-1.mp4`;
+      const mute = await runCli(
+        ['diagnose', url, '--evaluator', 'miner', '--miner-url', `http://127.0.0.1:${port}`, '--miner-dir', minerDir, '--pm2', 'fx', '--set', 'ANSWER=mute', '--ready-timeout', '3', '--json'],
+        { env: lab.env },
+      );
+      expect(mute.exitCode, mute.stderr).toBe(6);
+      expect(mute.stderr).not.toMatch(/\n\s+at /);
+      expect(mute.stderr.trim().split('\n').at(-1)).toMatch(/^autotune: the challenge failed \(miner-restart\): pm2 process fx: the miner did not (answer at http:\/\/127\.0\.0\.1:\d+|come up with the new values) within 3 s /);
+      await expectAsFound();
+    } finally {
+      await server.close();
+    }
+    const closed = await freePort();
+    const nobody = await runCli(['run', '--evaluator', 'miner', '--miner-url', `http://127.0.0.1:${closed}`, '--miner-dir', minerDir, '--pm2', 'fx', '--samples', samples, '--space', join(FIXTURES, 'answers.yaml'), '--db', join(work, 'nobody.db')], { env: lab.env });
+    expect(nobody.exitCode, nobody.stderr).toBe(6);
+    expect(nobody.stderr.trim().split('\n')).toHaveLength(1);
+    expect(nobody.stderr).toMatch(new RegExp(`^autotune: the miner at http://127\\.0\\.0\\.1:${closed} does not answer`));
+    // Nothing was measured or stored: no study (the store file may exist, empty).
+    if (existsSync(join(work, 'nobody.db'))) expect(JSON.parse((await runCli(['trials', '--db', join(work, 'nobody.db'), '--json'])).stdout || '[]')).toEqual([]);
+  }, 120_000);
+
   it('after the study is killed outright, apply --rollback (or the next run) restores the miner first', async () => {
     const db = join(work, 'killed.db');
     const child = execa('node', cliArgs(study(db, ['--trials', '8'])), { cwd: root, env: lab.env, reject: false, stdin: 'ignore' });
