@@ -1,0 +1,52 @@
+// Brings a runner's copy of its study up to date with what every worker stored: trials created since
+// the last look, the finish of trials it held as RUNNING, and measurements added since. Incremental:
+// the store hands back only what is new (trials past a number, measurements past an id), so a worker
+// can look before every decision of a long study.
+
+import type { Storage } from '../store/types.js';
+import type { StudyData } from './data.js';
+
+export interface SyncCursor {
+  /** The highest measurement id a sync has read (the runner's own writes do not move it). */
+  measurementId: number;
+}
+
+/** Whether a sync brought anything new. */
+export interface SyncNews {
+  changed: boolean;
+}
+
+export function newCursor(data: StudyData): SyncCursor {
+  const all = data.measurements();
+  return { measurementId: all.length ? all[all.length - 1]!.id : 0 };
+}
+
+export async function syncStudyData(storage: Storage, studyId: number, data: StudyData, cursor: SyncCursor): Promise<SyncNews> {
+  const trials = data.trials();
+  const since = {
+    number: trials.length ? trials[trials.length - 1]!.number : -1,
+    ids: trials.filter((t) => t.state === 'RUNNING').map((t) => t.id),
+  };
+  const [fresh, measurements] = await Promise.all([
+    storage.listTrials(studyId, since),
+    storage.listMeasurements({ studyId, afterId: cursor.measurementId }),
+  ]);
+  let changed = false;
+  for (const t of fresh) {
+    const known = data.trial(t.id);
+    if (known && known.state === t.state) continue;
+    // A finished trial never goes back to RUNNING (the store's copy may lag this worker's own finish).
+    if (known && known.state !== 'RUNNING') continue;
+    data.put(t);
+    changed = true;
+  }
+  for (const m of measurements) {
+    // Its trial was created after the trials were read: this one and the rest come next time.
+    if (!data.trial(m.trialId)) break;
+    cursor.measurementId = m.id;
+    if (data.has(m.id)) continue;
+    data.add(m);
+    changed = true;
+  }
+  return { changed };
+}
