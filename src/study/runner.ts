@@ -33,7 +33,7 @@ import { evaluateObjective, outcomeOf, type TrialFigures } from './objective.js'
 import { INTERRUPTED_REASON } from './open.js';
 import { DEFAULT_RACE, type MeasurePolicy, type RacePolicy, type RepeatPolicy } from './policy.js';
 import { analyseStudy, observationOf, type RankedTrial, type StudyAnalysis } from './ranking.js';
-import { decideNext, raceOf, type RunView, type Step, type StopReason } from './schedule.js';
+import { decideNext, plannedOf, raceOf, type RunView, type Step, type StopReason } from './schedule.js';
 import { estimateTotal } from './estimate.js';
 import { blocksOf, incumbentOf, standingOf, valueOf, type Standing } from './standing.js';
 
@@ -214,6 +214,16 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
     if (failed.length > 0) events.message?.(`trial(s) ${failed.join(', ')} marked FAIL: no heartbeat from their worker for more than ${timeoutS} s`);
     if ((await syncStudyData(storage, study.id, data, cursor)).changed) standing = restandings();
   };
+  /**
+   * Whether a sampled trial just created is beyond the study's budget: as many sampled trials before
+   * it (by number) count toward the budget or are still running. Numbers decide, so of workers that
+   * created trials at once exactly the later ones give way.
+   */
+  const surplus = async (trial: TrialRecord, budget: number) => {
+    await syncStudyData(storage, study.id, data, cursor);
+    const before = data.trials().filter((t) => t.baseline === null && t.number < trial.number && (t.state === 'RUNNING' || countsTowardBudget(t)));
+    return before.length >= budget;
+  };
   /** This worker's trial was failed by another one: drop it and go on with the next. */
   const dropLost = async (trial: TrialRecord) => {
     const stored = await storage.getTrial(study.id, trial.number);
@@ -256,6 +266,10 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
         reason = step.reason;
         if (current.othersRunning && reason !== 'interrupted') {
           events.message?.('other workers are still measuring trials of this study: the confirmation race is left to the last of them');
+        } else if (reason === 'worker-trials' && current.budgetLeft !== null && current.budgetLeft > 0) {
+          events.message?.(
+            `this worker ran its ${options.workerTrials} trial(s); the study has ${current.budgetLeft} more to go: the confirmation race is left to the worker that completes them`,
+          );
         }
         break;
       }
@@ -276,7 +290,6 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
         }
         if (step.baseline) tried.add(step.baseline.name);
         const trial = await storage.createTrial(study.id, { params: params!, baseline: step.baseline?.name ?? null });
-        if (trial && !step.baseline) sampledRun++;
         if (!trial) {
           // Another process measures this very config in this study now; its trial will carry the figures.
           busy.add(configKey(params!));
@@ -284,6 +297,18 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
           continue;
         }
         data.put(trial);
+        if (!step.baseline && options.trials !== null && (await surplus(trial, options.trials))) {
+          // Workers that started at once took more trials than the study has left: the later numbers give way.
+          data.put(
+            await storage.setTrialState(trial.id, {
+              state: 'PRUNED',
+              reason: `not measured: other workers took the study's ${options.trials} sampled trials`,
+              verdict: { kind: 'interrupted', challenges: 0, planned: plannedOf(policy, videoUrls.length), repeats: 0 },
+            }),
+          );
+          continue;
+        }
+        if (!step.baseline) sampledRun++;
         trialsRun++;
         live = { trial, incumbent: incumbentOf(data, standing) };
         events.trialStart?.({ trial, index: trialsRun, planned });

@@ -105,6 +105,8 @@ export function decideNext(view: RunView): Step {
   const ended: StopReason = view.outOfTime ? 'time-limit' : view.exhausted ? 'exhausted' : view.workerDone ? 'worker-trials' : 'trials';
   // Other workers still search: wait for the study's budget, or leave the race to the last of them.
   if (view.othersRunning) return ownLimit ? { kind: 'stop', reason: ended } : { kind: 'wait' };
+  // This worker ran its share before the study's budget was reached: the worker that completes it races.
+  if (view.workerDone && view.budgetLeft !== null && view.budgetLeft > 0) return { kind: 'stop', reason: ended };
   if (view.raceElsewhere) return { kind: 'stop', reason: ended };
   const next = nextRaceBlock(view);
   return next ?? { kind: 'stop', reason: ended };

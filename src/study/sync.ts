@@ -6,8 +6,11 @@
 import type { Storage } from '../store/types.js';
 import type { StudyData } from './data.js';
 
+/** Where the last sync stopped reading; the runner's own writes do not move it (others' may come before them). */
 export interface SyncCursor {
-  /** The highest measurement id a sync has read (the runner's own writes do not move it). */
+  /** The highest trial number a sync has read. */
+  trialNumber: number;
+  /** The highest measurement id a sync has read. */
   measurementId: number;
 }
 
@@ -18,21 +21,19 @@ export interface SyncNews {
 
 export function newCursor(data: StudyData): SyncCursor {
   const all = data.measurements();
-  return { measurementId: all.length ? all[all.length - 1]!.id : 0 };
+  const trials = data.trials();
+  return { trialNumber: trials.length ? trials[trials.length - 1]!.number : -1, measurementId: all.length ? all[all.length - 1]!.id : 0 };
 }
 
 export async function syncStudyData(storage: Storage, studyId: number, data: StudyData, cursor: SyncCursor): Promise<SyncNews> {
-  const trials = data.trials();
-  const since = {
-    number: trials.length ? trials[trials.length - 1]!.number : -1,
-    ids: trials.filter((t) => t.state === 'RUNNING').map((t) => t.id),
-  };
+  const since = { number: cursor.trialNumber, ids: data.trials().filter((t) => t.state === 'RUNNING').map((t) => t.id) };
   const [fresh, measurements] = await Promise.all([
     storage.listTrials(studyId, since),
     storage.listMeasurements({ studyId, afterId: cursor.measurementId }),
   ]);
   let changed = false;
   for (const t of fresh) {
+    cursor.trialNumber = Math.max(cursor.trialNumber, t.number);
     const known = data.trial(t.id);
     if (known && known.state === t.state) continue;
     // A finished trial never goes back to RUNNING (the store's copy may lag this worker's own finish).

@@ -185,12 +185,15 @@ class PostgresStorage implements Storage {
     const key = configKey(init.params);
     return this.db.transaction(async (query) => {
       // The study's row lock: creators of this study take turns from here to COMMIT.
-      const [study] = await query(`SELECT id, ${NOW} AS now FROM studies WHERE id = $1 FOR UPDATE`, [studyId]);
+      const [study] = await query('SELECT id FROM studies WHERE id = $1 FOR UPDATE', [studyId]);
       if (!study) throw unknownStudyId(studyId, this.path);
       const [taken] = await query("SELECT id FROM trials WHERE study_id = $1 AND state = 'RUNNING' AND config_key = $2", [studyId, key]);
       if (taken) return null;
-      const [{ next }] = (await query('SELECT COALESCE(MAX(number), -1) + 1 AS next FROM trials WHERE study_id = $1', [studyId])) as [{ next: number }];
-      const startedAt = study.now as string;
+      // The start time is read under the lock, after the claim: a config's trials never seem to overlap.
+      const [{ next, now }] = (await query(`SELECT COALESCE(MAX(number), -1) + 1 AS next, ${NOW} AS now FROM trials WHERE study_id = $1`, [
+        studyId,
+      ])) as [{ next: number; now: string }];
+      const startedAt = now;
       const row = trialRow(studyId, {
         number: next,
         params: init.params,
