@@ -2,9 +2,10 @@
 // PostgreSQL study with the replay evaluator share 300 sampled trials; one is killed with SIGKILL in the
 // middle; its trial is failed within the heartbeat timeout and the other two bring the study to 300.
 // Then two workers on one SQLite file. What is checked is what the store holds afterwards.
+import Database from 'better-sqlite3';
 import { execa, type ResultPromise } from 'execa';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { configKey } from '../../src/search/index.js';
 import { openStorage, type Storage } from '../../src/store/index.js';
 import type { MeasurementRecord, TrialRecord } from '../../src/store/types.js';
 import { countsTowardBudget } from '../../src/study/runner.js';
-import { cliArgs } from '../helpers/cli.js';
+import { cliArgs, runCli } from '../helpers/cli.js';
 import { freshDatabase, postgresSkip, sayWhyPostgresSkips } from '../helpers/postgres.js';
 import { WORKER_VIDEOS, writeWorkersTable } from '../study/fixtures/workers-table.js';
 
@@ -135,5 +136,19 @@ describe('one study, many `autotune run` workers', () => {
     } finally {
       await store.close();
     }
+    // `trials` names the host of each trial once the study's trials ran on more than one host.
+    const oneHost = await runCli(['trials', '--db', db, '--study', 'shared']);
+    expect(oneHost.exitCode, oneHost.stderr).toBe(0);
+    expect(oneHost.stdout).not.toMatch(/ host /);
+    const file = new Database(db);
+    file.prepare("UPDATE trials SET worker_host = 'gpu-2' WHERE number % 2 = 1").run();
+    file.close();
+    const twoHosts = await runCli(['trials', '--db', db, '--study', 'shared']);
+    expect(twoHosts.exitCode, twoHosts.stderr).toBe(0);
+    const lines = twoHosts.stdout.split('\n');
+    const header = lines.find((l) => /^rank +trial +state +baseline +host /.test(l));
+    expect(header, twoHosts.stdout).toBeDefined();
+    expect(lines.filter((l) => / gpu-2 /.test(l)).length).toBeGreaterThan(0);
+    expect(lines.filter((l) => new RegExp(` ${hostname()} `).test(l)).length).toBeGreaterThan(0);
   }, 60_000);
 });
