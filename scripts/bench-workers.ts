@@ -1,7 +1,7 @@
 // One study, many workers: trials per second with 1, 2 and 4 `autotune run` processes on one study,
 // with the replay evaluator (no model, no videos: what is measured is the runner, the sampler and
 // the store; a real challenge takes seconds and dwarfs all three). Usage:
-//   npm run bench:workers -- [--trials 300] [--runs 3] [--sampler tpe]
+//   npm run bench:workers -- [--trials 300] [--runs 3] [--sampler tpe] [--backends sqlite,postgres]
 // Every run: a fresh store (a SQLite file, or a database of a throwaway PostgreSQL cluster, as the
 // tests start one), the same replay table (test/study/fixtures/workers-table.ts: 800 configs, two
 // videos), the same total of sampled trials, --repeats 1. Trials per second are the study's trials
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     trials: { type: 'string', default: '300' },
     runs: { type: 'string', default: '3' },
     sampler: { type: 'string', default: 'tpe' },
+    backends: { type: 'string', default: 'sqlite,postgres' },
   },
 });
 const trials = Number(values.trials);
@@ -68,7 +69,7 @@ const load = loadavg()[0]!;
 try {
   let n = 0;
   for (const workers of [1, 2, 4]) {
-    for (const backend of ['SQLite', 'PostgreSQL']) {
+    for (const backend of ['SQLite', 'PostgreSQL'].filter((b) => values.backends!.split(',').includes(b === 'SQLite' ? 'sqlite' : 'postgres'))) {
       const figures: Figures[] = [];
       for (let run = 0; run < runs; run++) {
         const storage = backend === 'SQLite' ? join(dir, `bench-${n++}.db`) : await createDatabase(cluster.url, `bench_${n++}`);

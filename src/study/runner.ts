@@ -104,6 +104,13 @@ const DUPLICATE_RETRIES = 10;
 export const DEFAULT_HEARTBEAT_TIMEOUT_S = 60;
 /** The longest a waiting worker sleeps before it looks at the study again. */
 const MAX_WAIT_MS = 1000;
+/**
+ * Workers of one study take slots (worker:0, worker:1, ... claims): slot k draws its samples from the
+ * seed plus k times this, so workers asking at once do not all propose the same config, and worker 0
+ * (a study with one worker) asks exactly what the seed alone gives.
+ */
+const SLOT_SEED_STRIDE = 7_919_011;
+const MAX_SLOTS = 1024;
 
 /** The runner's policy from its options. */
 export function policyOfOptions(o: Pick<RunStudyOptions, 'repeats' | 'confirmTop' | 'confirmRepeats' | 'racing' | 'control' | 'warmup'>): MeasurePolicy {
@@ -209,20 +216,32 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   };
 
   /** Between trials: fail other workers' silent trials, then take in what every worker stored. */
+  let lastSweep = Number.NEGATIVE_INFINITY;
   const catchUp = async () => {
-    const failed = await storage.failStaleTrials(study.id, timeoutS);
-    if (failed.length > 0) events.message?.(`trial(s) ${failed.join(', ')} marked FAIL: no heartbeat from their worker for more than ${timeoutS} s`);
+    // At most once per beat interval: a silent trial is failed within a quarter timeout of going stale.
+    if (Date.now() - lastSweep >= beatMs) {
+      lastSweep = Date.now();
+      const failed = await storage.failStaleTrials(study.id, timeoutS);
+      if (failed.length > 0) events.message?.(`trial(s) ${failed.join(', ')} marked FAIL: no heartbeat from their worker for more than ${timeoutS} s`);
+    }
     if ((await syncStudyData(storage, study.id, data, cursor)).changed) standing = restandings();
   };
   /**
-   * Whether a sampled trial just created is beyond the study's budget: as many sampled trials before
-   * it (by number) count toward the budget or are still running. Numbers decide, so of workers that
-   * created trials at once exactly the later ones give way.
+   * Why a trial just created must give way, or null. Between this worker's look at the study and its
+   * claim, another worker may have measured the same config to the end (the claim only keeps a config
+   * from running twice at once), or taken the last of the study's sampled trials. Numbers decide (they
+   * follow creation), so of workers that created trials at once exactly the later ones give way.
    */
-  const surplus = async (trial: TrialRecord, budget: number) => {
-    await syncStudyData(storage, study.id, data, cursor);
-    const before = data.trials().filter((t) => t.baseline === null && t.number < trial.number && (t.state === 'RUNNING' || countsTowardBudget(t)));
-    return before.length >= budget;
+  const redundant = async (trial: TrialRecord, baseline: boolean): Promise<string | null> => {
+    const finishedBefore = new Set(data.trials().filter((t) => t.state !== 'RUNNING').map((t) => t.id));
+    await syncStudyData(storage, study.id, data, cursor, true);
+    const earlier = data.trials().filter((t) => t.number < trial.number);
+    // Only what finished since this worker decided (a config it chose to measure again is its choice).
+    const same = earlier.find((t) => t.state === 'COMPLETE' && !finishedBefore.has(t.id) && key(t) === key(trial));
+    if (same) return `trial ${same.number} measured this config a moment ago (another worker)`;
+    if (baseline || options.trials === null) return null;
+    const taken = earlier.filter((t) => t.baseline === null && (t.state === 'RUNNING' || countsTowardBudget(t))).length;
+    return taken >= options.trials ? `other workers took the study's ${options.trials} sampled trials` : null;
   };
   /** This worker's trial was failed by another one: drop it and go on with the next. */
   const dropLost = async (trial: TrialRecord) => {
@@ -234,9 +253,13 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   };
   const isLost = async (trial: TrialRecord, err: unknown) =>
     isAutotuneError(err, 'E_STORE') && (await storage.getTrial(study.id, trial.number))?.state !== 'RUNNING';
+  const slot = await claimSlot(storage, study.id, timeoutS);
+  if (slot.index > 0) events.message?.(`another worker runs this study too: this one is worker ${slot.index}, its sampler draws from seed ${options.seed} + ${slot.index} x ${SLOT_SEED_STRIDE}`);
+  const samplerSeed = (options.seed + slot.index * SLOT_SEED_STRIDE) >>> 0;
   const beat = async () => {
     const running = live?.trial;
     if (running && !(await storage.heartbeat(running.id))) lostTrialId = running.id;
+    await storage.claim(study.id, slot.name, timeoutS);
     if (raceClaim) await storage.claim(study.id, raceClaim, timeoutS);
   };
   let beating = false;
@@ -281,7 +304,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
         let params: Config | null = step.baseline?.config ?? null;
         if (!step.baseline) {
           stage = 'search';
-          params = askNew(options, data, standing, key, busy);
+          params = askNew({ ...options, seed: samplerSeed }, data, standing, key, busy);
           if (params === null) {
             exhausted = true;
             events.message?.(`the search space is exhausted after ${sampledSoFar()} sampled trials`);
@@ -297,12 +320,12 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
           continue;
         }
         data.put(trial);
-        if (!step.baseline && options.trials !== null && (await surplus(trial, options.trials))) {
-          // Workers that started at once took more trials than the study has left: the later numbers give way.
+        const giveWay = await redundant(trial, step.baseline !== null);
+        if (giveWay) {
           data.put(
             await storage.setTrialState(trial.id, {
               state: 'PRUNED',
-              reason: `not measured: other workers took the study's ${options.trials} sampled trials`,
+              reason: `not measured: ${giveWay}`,
               verdict: { kind: 'interrupted', challenges: 0, planned: plannedOf(policy, videoUrls.length), repeats: 0 },
             }),
           );
@@ -423,6 +446,15 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   if (analysis.drift.detected && !warnedDrift) events.drift?.({ drift: analysis.drift, line: driftWarning(analysis.drift, policy.control) });
   const raced = analysis.race.contenders;
   return { stopReason: reason, interrupted: reason === 'interrupted', trialsRun, raced, ranking: analysis.ranking, winner: analysis.winner, analysis };
+}
+
+/** The lowest worker slot of the study that is free (or whose holder is gone), claimed for this process. */
+async function claimSlot(storage: Storage, studyId: number, timeoutS: number): Promise<{ index: number; name: string }> {
+  for (let index = 0; index < MAX_SLOTS; index++) {
+    const name = `worker:${index}`;
+    if ((await storage.claim(studyId, name, timeoutS)).won) return { index, name };
+  }
+  return { index: MAX_SLOTS, name: `worker:${MAX_SLOTS}` };
 }
 
 /** Waits `ms`, or less when `stop` is aborted meanwhile. */

@@ -25,11 +25,12 @@ export function newCursor(data: StudyData): SyncCursor {
   return { trialNumber: trials.length ? trials[trials.length - 1]!.number : -1, measurementId: all.length ? all[all.length - 1]!.id : 0 };
 }
 
-export async function syncStudyData(storage: Storage, studyId: number, data: StudyData, cursor: SyncCursor): Promise<SyncNews> {
+/** `trialsOnly`: the trials' news without the measurements (one query). */
+export async function syncStudyData(storage: Storage, studyId: number, data: StudyData, cursor: SyncCursor, trialsOnly = false): Promise<SyncNews> {
   const since = { number: cursor.trialNumber, ids: data.trials().filter((t) => t.state === 'RUNNING').map((t) => t.id) };
   const [fresh, measurements] = await Promise.all([
     storage.listTrials(studyId, since),
-    storage.listMeasurements({ studyId, afterId: cursor.measurementId }),
+    trialsOnly ? [] : storage.listMeasurements({ studyId, afterId: cursor.measurementId }),
   ]);
   let changed = false;
   for (const t of fresh) {

@@ -60,6 +60,9 @@ function checkStudy(trials: TrialRecord[], measurements: MeasurementRecord[], bu
     expect(searchOf.get(t.id) ?? 0).toBe(t.verdict!.challenges);
     expect(t.verdict!.challenges).toBe(WORKER_VIDEOS.length);
   }
+  // Each baseline measured by one worker, once.
+  const baselines = trials.filter((t) => t.baseline !== null && t.state === 'COMPLETE').map((t) => t.baseline);
+  expect(new Set(baselines).size).toBe(baselines.length);
   // Nothing left RUNNING, and the study's budget reached exactly.
   expect(trials.filter((t) => t.state === 'RUNNING')).toEqual([]);
   expect(trials.filter(countsTowardBudget)).toHaveLength(budget);

@@ -187,12 +187,14 @@ class PostgresStorage implements Storage {
       // The study's row lock: creators of this study take turns from here to COMMIT.
       const [study] = await query('SELECT id FROM studies WHERE id = $1 FOR UPDATE', [studyId]);
       if (!study) throw unknownStudyId(studyId, this.path);
-      const [taken] = await query("SELECT id FROM trials WHERE study_id = $1 AND state = 'RUNNING' AND config_key = $2", [studyId, key]);
+      // The claim, the next number and the start time in one statement, under the lock (so a config's
+      // trials never seem to overlap in time).
+      const [{ taken, next, now }] = (await query(
+        `SELECT EXISTS (SELECT 1 FROM trials WHERE study_id = $1 AND state = 'RUNNING' AND config_key = $2) AS taken,
+           (SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = $1) AS next, ${NOW} AS now`,
+        [studyId, key],
+      )) as [{ taken: boolean; next: number; now: string }];
       if (taken) return null;
-      // The start time is read under the lock, after the claim: a config's trials never seem to overlap.
-      const [{ next, now }] = (await query(`SELECT COALESCE(MAX(number), -1) + 1 AS next, ${NOW} AS now FROM trials WHERE study_id = $1`, [
-        studyId,
-      ])) as [{ next: number; now: string }];
       const startedAt = now;
       const row = trialRow(studyId, {
         number: next,
@@ -254,16 +256,26 @@ class PostgresStorage implements Storage {
 
   async addMeasurement(trialId: number, m: NewMeasurement): Promise<MeasurementRecord> {
     return this.db.transaction(async (query) => {
-      // The trial's row lock: a stale sweep skips it, a state change waits, until this measurement is in.
-      const [row] = await query(`SELECT *, ${NOW} AS now FROM trials WHERE id = $1 FOR UPDATE`, [trialId]);
+      // The trial's row lock (a stale sweep skips it, a state change waits, until this measurement is
+      // in), taken by an update that is the heartbeat of a search measurement and a no-op otherwise.
+      const [row] = await query(
+        `UPDATE trials SET heartbeat_at = CASE WHEN $2 AND state = 'RUNNING' THEN ${NOW} ELSE heartbeat_at END WHERE id = $1
+         RETURNING *, ${NOW} AS now`,
+        [trialId, m.phase === 'search'],
+      );
       if (!row) throw unknownTrial(trialId, this.path);
       const trial = trialFromRow(row);
       const allowed = m.phase === 'search' ? trial.state === 'RUNNING' : trial.state === 'COMPLETE';
       if (!allowed) throw finishedTrial(trial, `add a ${m.phase} measurement`);
       const createdAt = row.now as string;
-      await query('SELECT pg_advisory_xact_lock($1, $2)', [MEASUREMENT_ORDER_LOCK, trial.studyId]);
-      if (m.phase === 'search') await query('UPDATE trials SET heartbeat_at = $2 WHERE id = $1', [trialId, createdAt]);
-      const [inserted] = await insertRows(query, 'measurements', MEASUREMENT_COLUMNS, [measurementRow(trialId, m, createdAt)], 'id');
+      // The study's measurement-order lock (see MEASUREMENT_ORDER_LOCK) is taken by the insert itself,
+      // so it is held only from the id's draw to COMMIT.
+      const values = measurementRow(trialId, m, createdAt);
+      const [inserted] = await query(
+        `WITH ordered AS (SELECT pg_advisory_xact_lock($1, $2))
+         INSERT INTO measurements (${columnList(MEASUREMENT_COLUMNS)}) SELECT ${placeholders(MEASUREMENT_COLUMNS.length, 3)} FROM ordered RETURNING id`,
+        [MEASUREMENT_ORDER_LOCK, trial.studyId, ...MEASUREMENT_COLUMNS.map((c) => values[c])],
+      );
       return { ...storedMeasurement(m), id: inserted!.id as number, trialId, createdAt };
     });
   }
