@@ -71,6 +71,17 @@ function checkStudy(trials: TrialRecord[], measurements: MeasurementRecord[], bu
 }
 
 describe('one study, many `autotune run` workers', () => {
+  it('refuses a heartbeat timeout under a second and a negative --worker-trials, in one line', async () => {
+    const base = ['run', '--evaluator', 'replay', '--table', table, '--space', space, '--db', join(dir, 'refused.db')];
+    const short = await runCli([...base, '--heartbeat-timeout', '0.5']);
+    expect(short.exitCode).toBe(2);
+    expect(short.stderr.trim().split('\n')).toHaveLength(1);
+    expect(short.stderr).toMatch(/--heartbeat-timeout must be a number of seconds >= 1, got 0.5/);
+    const negative = await runCli([...base, '--worker-trials', '-1']);
+    expect(negative.exitCode).toBe(2);
+    expect(negative.stderr).toMatch(/--worker-trials must be an integer >= 0, got -1/);
+  });
+
   it.skipIf(postgresSkip !== null)(
     'three workers on PostgreSQL, 300 trials in all; one killed with SIGKILL mid-study: its trial FAILs within the heartbeat timeout, the others reach 300',
     async () => {
