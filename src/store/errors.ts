@@ -107,8 +107,15 @@ export function unknownStudyId(id: number, where: string): AutotuneError {
 }
 
 /** Why a stale trial was failed: its worker stopped sending heartbeats. */
+const STALE_PREFIX = 'no heartbeat for more than ';
+
 export function staleReason(timeoutS: number, host: string, pid: number): string {
-  return `no heartbeat for more than ${timeoutS} s from its worker (${host} pid ${pid})`;
+  return `${STALE_PREFIX}${timeoutS} s from its worker (${host} pid ${pid})`;
+}
+
+/** Whether a FAIL trial's reason says its worker went silent (it died), not that its config failed. */
+export function isStaleReason(reason: string): boolean {
+  return reason.startsWith(STALE_PREFIX);
 }
 
 function messageOf(err: unknown): string {

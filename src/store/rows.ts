@@ -5,7 +5,7 @@
 import { AutotuneError } from '../errors.js';
 import type { FailureReason, Protocol } from '../pipeline/types.js';
 import { configKey } from '../search/index.js';
-import type { MeasurementRecord, NewMeasurement, ObjectiveSpec, Phase, StudyRecord, TrialRecord, TrialState, VideoRecord } from './types.js';
+import type { Claim, MeasurementRecord, NewMeasurement, ObjectiveSpec, Phase, StudyRecord, TrialRecord, TrialState, VideoRecord } from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -249,3 +249,13 @@ export function videoRow(video: VideoRecord, updatedAt: string): Record<(typeof 
 
 /** `a, b, c` */
 export const columnList = (columns: readonly string[]) => columns.join(', ');
+
+export function claimFromRow(row: Row, won: boolean): Claim {
+  return {
+    name: row.name as string,
+    workerHost: row.worker_host as string,
+    workerPid: row.worker_pid as number,
+    heartbeatAt: row.heartbeat_at as string,
+    won,
+  };
+}

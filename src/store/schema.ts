@@ -249,6 +249,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE measurements ADD CONSTRAINT measurements_phase_check CHECK (phase IN ('search', 'confirm', 'control'));
     `,
   },
+  {
+    version: 5,
+    description: 'many workers on one study: claims on shared work (the confirmation race, control rounds)',
+    sqlite: `
+      CREATE TABLE claims (
+        study_id INTEGER NOT NULL REFERENCES studies(id),
+        name TEXT NOT NULL,
+        worker_host TEXT NOT NULL,
+        worker_pid INTEGER NOT NULL,
+        heartbeat_at TEXT NOT NULL,
+        PRIMARY KEY (study_id, name)
+      );
+    `,
+    postgres: `
+      CREATE TABLE claims (
+        study_id INTEGER NOT NULL REFERENCES studies(id),
+        name TEXT NOT NULL,
+        worker_host TEXT NOT NULL,
+        worker_pid INTEGER NOT NULL,
+        heartbeat_at TEXT NOT NULL,
+        PRIMARY KEY (study_id, name)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

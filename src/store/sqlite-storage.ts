@@ -41,11 +41,13 @@ import {
   trialIdOf,
   trialRow,
   VIDEO_COLUMNS,
+  claimFromRow,
   videoFromRow,
   videoRow,
   type Row,
 } from './rows.js';
 import type {
+  Claim,
   MeasurementRecord,
   NewMeasurement,
   NewStudy,
@@ -118,6 +120,9 @@ class SqliteStorage implements Storage {
       trialById: db.prepare('SELECT * FROM trials WHERE id = ?'),
       trialByNumber: db.prepare('SELECT * FROM trials WHERE study_id = ? AND number = ?'),
       trialsOfStudy: db.prepare('SELECT * FROM trials WHERE study_id = ? ORDER BY number'),
+      trialsSince: db.prepare(
+        'SELECT * FROM trials WHERE study_id = ? AND (number > ? OR id IN (SELECT value FROM json_each(?))) ORDER BY number',
+      ),
       finishTrial: db.prepare(
         `UPDATE trials SET state = @state, reason = @reason, value = @value, feasible = @feasible,
            violation = @violation, verdict_json = @verdict, finished_at = @finishedAt
@@ -128,6 +133,15 @@ class SqliteStorage implements Storage {
       measurementsOfTrialPhase: db.prepare('SELECT * FROM measurements WHERE trial_id = ? AND phase = ? ORDER BY id'),
       measurementsOfStudy: db.prepare(
         'SELECT m.* FROM measurements m JOIN trials t ON t.id = m.trial_id WHERE t.study_id = ? ORDER BY m.id',
+      ),
+      measurementsOfStudyAfter: db.prepare(
+        'SELECT m.* FROM measurements m JOIN trials t ON t.id = m.trial_id WHERE t.study_id = ? AND m.id > ? ORDER BY m.id',
+      ),
+      claimByName: db.prepare('SELECT * FROM claims WHERE study_id = ? AND name = ?'),
+      putClaim: db.prepare(
+        `INSERT INTO claims (study_id, name, worker_host, worker_pid, heartbeat_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (study_id, name) DO UPDATE SET worker_host = excluded.worker_host, worker_pid = excluded.worker_pid,
+           heartbeat_at = excluded.heartbeat_at`,
       ),
       measurementsOfStudyPhase: db.prepare(
         'SELECT m.* FROM measurements m JOIN trials t ON t.id = m.trial_id WHERE t.study_id = ? AND m.phase = ? ORDER BY m.id',
@@ -281,8 +295,11 @@ class SqliteStorage implements Storage {
     });
   }
 
-  async listTrials(studyId: number): Promise<TrialRecord[]> {
-    return this.guard(() => (this.stmt.trialsOfStudy.all(studyId) as Row[]).map(trialFromRow));
+  async listTrials(studyId: number, since?: { number: number; ids: readonly number[] }): Promise<TrialRecord[]> {
+    return this.guard(() => {
+      const rows = since ? this.stmt.trialsSince.all(studyId, since.number, JSON.stringify(since.ids)) : this.stmt.trialsOfStudy.all(studyId);
+      return (rows as Row[]).map(trialFromRow);
+    });
   }
 
   async addMeasurement(trialId: number, m: NewMeasurement): Promise<MeasurementRecord> {
@@ -300,11 +317,16 @@ class SqliteStorage implements Storage {
     });
   }
 
-  async listMeasurements(filter: { studyId?: number; trialId?: number; phase?: Phase }): Promise<MeasurementRecord[]> {
+  async listMeasurements(filter: { studyId?: number; trialId?: number; phase?: Phase; afterId?: number }): Promise<MeasurementRecord[]> {
     return this.guard(() => {
-      const { studyId, trialId, phase } = filter;
+      const { studyId, trialId, phase, afterId } = filter;
       let rows: Row[];
-      if (trialId !== undefined) {
+      if (afterId !== undefined) {
+        if (studyId === undefined || trialId !== undefined || phase !== undefined) {
+          throw new AutotuneError('E_INTERNAL', 'listMeasurements takes afterId with a studyId only');
+        }
+        rows = this.stmt.measurementsOfStudyAfter.all(studyId, afterId) as Row[];
+      } else if (trialId !== undefined) {
         rows = (phase ? this.stmt.measurementsOfTrialPhase.all(trialId, phase) : this.stmt.measurementsOfTrial.all(trialId)) as Row[];
       } else if (studyId !== undefined) {
         rows = (phase ? this.stmt.measurementsOfStudyPhase.all(studyId, phase) : this.stmt.measurementsOfStudy.all(studyId)) as Row[];
@@ -312,6 +334,22 @@ class SqliteStorage implements Storage {
         throw new AutotuneError('E_INTERNAL', 'listMeasurements needs a studyId or a trialId');
       }
       return rows.map(measurementFromRow);
+    });
+  }
+
+  async claim(studyId: number, name: string, staleAfterS: number): Promise<Claim> {
+    return this.write(() => {
+      if (!this.stmt.studyById.get(studyId)) throw unknownStudyId(studyId, this.path);
+      const held = this.stmt.claimByName.get(studyId, name) as Row | undefined;
+      const at = now();
+      if (held) {
+        const holder = claimFromRow(held, false);
+        const cutoff = new Date(Date.now() - staleAfterS * 1000).toISOString();
+        const mine = holder.workerHost === workerHost() && holder.workerPid === process.pid;
+        if (!mine && !leftBehind(holder, false) && holder.heartbeatAt >= cutoff) return holder;
+      }
+      this.stmt.putClaim.run(studyId, name, workerHost(), process.pid, at);
+      return { name, workerHost: workerHost(), workerPid: process.pid, heartbeatAt: at, won: true };
     });
   }
 

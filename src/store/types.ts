@@ -102,6 +102,16 @@ export interface MeasurementRecord extends NewMeasurement {
   createdAt: string;
 }
 
+/** Who holds a claimed piece of work, and whether that is the caller. */
+export interface Claim {
+  name: string;
+  workerHost: string;
+  workerPid: number;
+  /** The holder's last claim or renewal, by the store's clock. */
+  heartbeatAt: string;
+  won: boolean;
+}
+
 /** A whole study as `importStudy` takes it (and `store copy` reads it): ids are the target's to assign. */
 export interface StudyDump {
   study: Omit<StudyRecord, 'id'>;
@@ -157,15 +167,31 @@ export interface Storage {
   /** Finishes a RUNNING trial; a finished trial cannot change (E_STORE). */
   setTrialState(trialId: number, outcome: TrialOutcome): Promise<TrialRecord>;
   getTrial(studyId: number, number: number): Promise<TrialRecord | null>;
-  /** The study's trials by number. */
-  listTrials(studyId: number): Promise<TrialRecord[]>;
+  /**
+   * The study's trials by number. With `since` (a reader bringing its copy up to date), only the trials
+   * numbered above `since.number` and those with an id in `since.ids` (the ones the reader holds as
+   * RUNNING: a trial changes once more, when it finishes). Trials become visible in number order: a
+   * reader that sees trial n sees every trial before it.
+   */
+  listTrials(studyId: number, since?: { number: number; ids: readonly number[] }): Promise<TrialRecord[]>;
   /**
    * Committed at once. Search measurements need a RUNNING trial (and count as its heartbeat);
    * confirm and control ones a COMPLETE trial (else E_STORE).
    */
   addMeasurement(trialId: number, measurement: NewMeasurement): Promise<MeasurementRecord>;
-  /** In the order they were added. */
-  listMeasurements(filter: { studyId?: number; trialId?: number; phase?: Phase }): Promise<MeasurementRecord[]>;
+  /**
+   * In the order they were added. `afterId` (with `studyId`): only those with a larger id. A study's
+   * measurements become visible in id order, so a reader that saw id n has seen every earlier one of
+   * that study and can ask for `afterId: n` next time.
+   */
+  listMeasurements(filter: { studyId?: number; trialId?: number; phase?: Phase; afterId?: number }): Promise<MeasurementRecord[]>;
+  /**
+   * Claims a named piece of a study's work (the confirmation race, a control round) for this process,
+   * atomically: the first caller wins and later callers get the holder. The holder renews it by
+   * claiming again; a claim whose holder is gone (a process of this host that ended, or no renewal for
+   * `staleAfterS` by the store's clock) is taken over.
+   */
+  claim(studyId: number, name: string, staleAfterS: number): Promise<Claim>;
   putVideo(video: VideoRecord): Promise<void>;
   getVideo(url: string): Promise<VideoRecord | null>;
   /** Every video, by URL. */

@@ -1,5 +1,7 @@
 // A study's trials and measurements in memory, indexed the ways the runner and the ranking read them.
-// The runner keeps one up to date as it stores results; readers build one from the store.
+// The runner keeps one up to date as it stores results and as other workers' results arrive (see
+// sync.ts); readers build one from the store. Measurements stay in id order whatever order they are
+// added in, and one added twice is kept once.
 
 import type { MeasurementRecord, Phase, TrialRecord } from '../store/types.js';
 
@@ -7,6 +9,7 @@ export class StudyData {
   private readonly trialsById = new Map<number, TrialRecord>();
   private readonly byTrial = new Map<number, MeasurementRecord[]>();
   private readonly all: MeasurementRecord[] = [];
+  private readonly ids = new Set<number>();
   private sorted: TrialRecord[] | null = null;
   /** Id of the latest search measurement: confirm measurements after it belong to the current race. */
   lastSearchId = 0;
@@ -17,11 +20,17 @@ export class StudyData {
   }
 
   add(m: MeasurementRecord): void {
-    this.all.push(m);
+    if (this.ids.has(m.id)) return;
+    this.ids.add(m.id);
+    insertById(this.all, m);
     const list = this.byTrial.get(m.trialId);
-    if (list) list.push(m);
+    if (list) insertById(list, m);
     else this.byTrial.set(m.trialId, [m]);
     if (m.phase === 'search') this.lastSearchId = Math.max(this.lastSearchId, m.id);
+  }
+
+  has(measurementId: number): boolean {
+    return this.ids.has(measurementId);
   }
 
   put(t: TrialRecord): void {
@@ -61,4 +70,11 @@ export class StudyData {
     for (const m of this.all) counts[m.phase]++;
     return counts;
   }
+}
+
+/** Inserts keeping the list in id order (almost always at its end). */
+function insertById(list: MeasurementRecord[], m: MeasurementRecord): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1]!.id > m.id) i--;
+  list.splice(i, 0, m);
 }

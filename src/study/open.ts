@@ -8,7 +8,8 @@ import type { NewStudy, Storage, StudyRecord } from '../store/types.js';
 export const INTERRUPTED_REASON = 'interrupted: process ended while the trial ran';
 /**
  * A RUNNING trial of any host with no sign of life (start, search measurement, heartbeat) for this
- * long is failed when a worker opens its study: far longer than any challenge takes.
+ * long is failed when its study is opened without a heartbeat timeout of its own (`run` passes its
+ * --heartbeat-timeout): far longer than any challenge takes.
  */
 export const SILENT_TRIAL_TIMEOUT_S = 3600;
 
@@ -19,7 +20,7 @@ export interface OpenedStudy {
   recovered: number[];
 }
 
-export async function openStudy(storage: Storage, spec: NewStudy): Promise<OpenedStudy> {
+export async function openStudy(storage: Storage, spec: NewStudy, staleAfterS = SILENT_TRIAL_TIMEOUT_S): Promise<OpenedStudy> {
   let existing = await storage.getStudy(spec.name);
   if (!existing) {
     try {
@@ -54,7 +55,7 @@ export async function openStudy(storage: Storage, spec: NewStudy): Promise<Opene
   checkMeasuredBy(existing, spec, 'pass the same --evaluator to resume it, or another --study name');
   const recovered = [
     ...(await storage.failInterruptedTrials(existing.id, INTERRUPTED_REASON)),
-    ...(await storage.failStaleTrials(existing.id, SILENT_TRIAL_TIMEOUT_S)),
+    ...(await storage.failStaleTrials(existing.id, staleAfterS)),
   ].sort((a, b) => a - b);
   const study = await storage.updateStudy(spec.name, { settings: spec.settings, host: spec.host, netProbe: spec.netProbe });
   return { study, resumed: true, recovered };

@@ -8,19 +8,32 @@
 // stay in the store but a PRUNED trial is never ranked feasible. A process that dies outright leaves
 // its trial RUNNING; the next open of the study marks it FAIL (see open.ts). A race resumes where it
 // stopped: its state is a function of its stored measurements (see race.ts).
+//
+// Many workers (processes, hosts) may run one study at once. Between trials a worker fails the trials
+// whose worker went silent (no heartbeat for the heartbeat timeout) and brings its copy of the study
+// up to date (sync.ts): the sampler then sees every worker's finished trials and their running ones as
+// pending. While a trial runs, a timer sends its heartbeat; a worker whose trial another one failed
+// drops it and goes on. The study's --trials budget counts every worker's trials; a worker whose share
+// is spoken for by others' running trials waits for them. Control rounds and the confirmation race are
+// claimed (Storage.claim), so no two workers measure the same one; the race is run by the worker that
+// claims it once no trial of the study runs any more.
 
 import { stopsStudy } from '../pipeline/failure.js';
 import type { ChallengeResult, Evaluator, VideoRef } from '../pipeline/types.js';
 import { configKey, type Config, type Direction, type Sampler, type Space, type TrialSummary } from '../search/index.js';
 import type { MeasurementRecord, Phase, Storage, StudyRecord, TrialRecord, TrialVerdict } from '../store/types.js';
+import { isAutotuneError } from '../errors.js';
+import { isStaleReason } from '../store/errors.js';
+import { workerHost } from '../store/worker.js';
 import { StudyData } from './data.js';
+import { newCursor, syncStudyData } from './sync.js';
 import { driftWarning, type Drift } from './drift.js';
 import { measurementOf, thrownResult } from './measurement.js';
 import { evaluateObjective, outcomeOf, type TrialFigures } from './objective.js';
 import { INTERRUPTED_REASON } from './open.js';
 import { DEFAULT_RACE, type MeasurePolicy, type RacePolicy, type RepeatPolicy } from './policy.js';
 import { analyseStudy, observationOf, type RankedTrial, type StudyAnalysis } from './ranking.js';
-import { decideNext, raceOf, type RunView, type Step, type StopReason } from './schedule.js';
+import { decideNext, plannedOf, raceOf, type RunView, type Step, type StopReason } from './schedule.js';
 import { estimateTotal } from './estimate.js';
 import { blocksOf, incumbentOf, standingOf, valueOf, type Standing } from './standing.js';
 
@@ -50,8 +63,12 @@ export interface RunStudyOptions {
   baselines: { name: string; config: Config }[];
   sampler: Sampler;
   seed: number;
-  /** Sampled trials of the study in all (baselines not counted; a resumed study runs the rest); null = until the time limit. */
+  /** Sampled trials of the study in all, by every worker (baselines not counted; a resumed study runs the rest); null = until the time limit. */
   trials: number | null;
+  /** Sampled trials this worker runs at most (null: no limit of its own). */
+  workerTrials?: number | null;
+  /** A RUNNING trial without a heartbeat for this long is failed by whichever worker notices (default 60 s). */
+  heartbeatTimeoutS?: number;
   timeLimitMs: number | null;
   /** Challenges per video per trial, or adaptive repeats. */
   repeats: number | RepeatPolicy;
@@ -84,6 +101,16 @@ export interface StudyRunResult {
 }
 
 const DUPLICATE_RETRIES = 10;
+export const DEFAULT_HEARTBEAT_TIMEOUT_S = 60;
+/** The longest a waiting worker sleeps before it looks at the study again. */
+const MAX_WAIT_MS = 1000;
+/**
+ * Workers of one study take slots (worker:0, worker:1, ... claims): slot k draws its samples from the
+ * seed plus k times this, so workers asking at once do not all propose the same config, and worker 0
+ * (a study with one worker) asks exactly what the seed alone gives.
+ */
+const SLOT_SEED_STRIDE = 7_919_011;
+const MAX_SLOTS = 1024;
 
 /** The runner's policy from its options. */
 export function policyOfOptions(o: Pick<RunStudyOptions, 'repeats' | 'confirmTop' | 'confirmRepeats' | 'racing' | 'control' | 'warmup'>): MeasurePolicy {
@@ -105,10 +132,20 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   const videoUrls = options.videos.map((v) => v.url);
   const videoByUrl = new Map(options.videos.map((v) => [v.url, v]));
   const data = new StudyData(await storage.listTrials(study.id), await storage.listMeasurements({ studyId: study.id }));
+  const cursor = newCursor(data);
+  const timeoutS = options.heartbeatTimeoutS ?? DEFAULT_HEARTBEAT_TIMEOUT_S;
+  const beatMs = Math.max(10, (timeoutS * 1000) / 4);
   const restandings = () => standingOf(data, study.objective, policy.control, videoUrls.length);
   let standing = restandings();
   let warnedDrift = standing.drift.detected;
   let trialsRun = 0;
+  let sampledRun = 0;
+  /** A trial of this worker that another worker failed (its heartbeat answered false). */
+  let lostTrialId: number | null = null;
+  let raceClaim: string | null = null;
+  let raceElsewhere = false;
+  let controlRoundsClaimed = 0;
+  const hostOfWorker = workerHost();
   let exhausted = false;
   let live: RunView['live'] = null;
   let sinceControl = challengesSinceControl(data, standing);
@@ -136,6 +173,8 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
     const total = estimateTotal(view(), { budget: options.trials, sampledSoFar: sampledSoFar(), timeShare, searchChallengesThisRun });
     events.progress({ done: data.measurements().length, total, stage });
   };
+  /** Trials being measured by other workers (any RUNNING trial but this worker's live one). */
+  const othersRunning = () => data.trials().filter((t) => t.state === 'RUNNING' && t.id !== live?.trial.id);
   const view = (): RunView => ({
     data,
     standing,
@@ -143,7 +182,11 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
     policy,
     live,
     pendingBaselines: pendingBaselines(),
-    budgetLeft: options.trials === null ? null : options.trials - sampledSoFar(),
+    budgetLeft: options.trials === null ? null : options.trials - sampledSoFar() - othersRunning().filter((t) => t.baseline === null).length,
+    workerDone: options.workerTrials != null && sampledRun >= options.workerTrials,
+    othersRunning: othersRunning().length > 0,
+    raceElsewhere,
+    controlRoundsClaimed,
     outOfTime: options.timeLimitMs !== null && now() - started >= options.timeLimitMs,
     stopped: stopped(),
     exhausted,
@@ -172,108 +215,225 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
     return stored;
   };
 
+  /** Between trials: fail other workers' silent trials, then take in what every worker stored. */
+  let lastSweep = Number.NEGATIVE_INFINITY;
+  const catchUp = async () => {
+    // At most once per beat interval: a silent trial is failed within a quarter timeout of going stale.
+    if (Date.now() - lastSweep >= beatMs) {
+      lastSweep = Date.now();
+      const failed = await storage.failStaleTrials(study.id, timeoutS);
+      if (failed.length > 0) events.message?.(`trial(s) ${failed.join(', ')} marked FAIL: no heartbeat from their worker for more than ${timeoutS} s`);
+    }
+    if ((await syncStudyData(storage, study.id, data, cursor)).changed) standing = restandings();
+  };
+  /**
+   * Why a trial just created must give way, or null. Between this worker's look at the study and its
+   * claim, another worker may have measured the same config to the end (the claim only keeps a config
+   * from running twice at once), or taken the last of the study's sampled trials. Numbers decide (they
+   * follow creation), so of workers that created trials at once exactly the later ones give way.
+   */
+  const redundant = async (trial: TrialRecord, baseline: boolean): Promise<string | null> => {
+    const finishedBefore = new Set(data.trials().filter((t) => t.state !== 'RUNNING').map((t) => t.id));
+    await syncStudyData(storage, study.id, data, cursor, true);
+    const earlier = data.trials().filter((t) => t.number < trial.number);
+    // Only what finished since this worker decided (a config it chose to measure again is its choice).
+    const same = earlier.find((t) => t.state === 'COMPLETE' && !finishedBefore.has(t.id) && key(t) === key(trial));
+    if (same) return `trial ${same.number} measured this config a moment ago (another worker)`;
+    if (baseline || options.trials === null) return null;
+    const taken = earlier.filter((t) => t.baseline === null && (t.state === 'RUNNING' || countsTowardBudget(t))).length;
+    return taken >= options.trials ? `other workers took the study's ${options.trials} sampled trials` : null;
+  };
+  /** This worker's trial was failed by another one: drop it and go on with the next. */
+  const dropLost = async (trial: TrialRecord) => {
+    const stored = await storage.getTrial(study.id, trial.number);
+    if (stored) data.put(stored);
+    live = null;
+    lostTrialId = null;
+    events.message?.(`trial ${trial.number} was marked FAIL by another worker (no heartbeat for more than ${timeoutS} s); going on with the next trial`);
+  };
+  const isLost = async (trial: TrialRecord, err: unknown) =>
+    isAutotuneError(err, 'E_STORE') && (await storage.getTrial(study.id, trial.number))?.state !== 'RUNNING';
+  const slot = await claimSlot(storage, study.id, timeoutS);
+  if (slot.index > 0) events.message?.(`another worker runs this study too: this one is worker ${slot.index}, its sampler draws from seed ${options.seed} + ${slot.index} x ${SLOT_SEED_STRIDE}`);
+  const samplerSeed = (options.seed + slot.index * SLOT_SEED_STRIDE) >>> 0;
+  const beat = async () => {
+    const running = live?.trial;
+    if (running && !(await storage.heartbeat(running.id))) lostTrialId = running.id;
+    await storage.claim(study.id, slot.name, timeoutS);
+    if (raceClaim) await storage.claim(study.id, raceClaim, timeoutS);
+  };
+  let beating = false;
+  const timer = setInterval(() => {
+    if (beating) return;
+    beating = true;
+    beat()
+      .catch(() => {}) // the store retries a dropped connection; a beat that still fails is late, not fatal
+      .finally(() => (beating = false));
+  }, beatMs);
+  timer.unref();
+
   let raceAnnounced = false;
   let raceDropsSeen = new Set<number>();
   let reason: StopReason = 'trials';
   progress();
-  for (;;) {
-    const step: Step = decideNext(view());
-    if (step.kind === 'stop') {
-      reason = step.reason;
-      break;
-    }
-    if (step.kind === 'start-trial') {
-      let params: Config | null = step.baseline?.config ?? null;
-      if (!step.baseline) {
-        stage = 'search';
-        params = askNew(options, data, standing, key, busy);
-        if (params === null) {
-          exhausted = true;
-          events.message?.(`the search space is exhausted after ${sampledSoFar()} sampled trials`);
-          continue;
-        }
-      }
-      if (step.baseline) tried.add(step.baseline.name);
-      const trial = await storage.createTrial(study.id, { params: params!, baseline: step.baseline?.name ?? null });
-      if (!trial) {
-        // Another process measures this very config in this study now; its trial will carry the figures.
-        busy.add(configKey(params!));
-        events.message?.(`${step.baseline ? `baseline ${step.baseline.name}` : 'a sampled config'} is being measured by another worker; skipped`);
+  try {
+    for (;;) {
+      if (live && lostTrialId === live.trial.id) {
+        await dropLost(live.trial);
         continue;
       }
-      data.put(trial);
-      trialsRun++;
-      live = { trial, incumbent: incumbentOf(data, standing) };
-      events.trialStart?.({ trial, index: trialsRun, planned });
-      for (let i = 0; i < policy.warmup && !stopped(); i++) await evaluateSafely(evaluator, trial.params, options.videos[0]!, options.abort);
-      continue;
-    }
-    if (step.kind === 'measure') {
-      if (step.phase === 'confirm' && !raceAnnounced) {
-        raceAnnounced = true;
-        stage = 'race';
-        const state = raceOf(view())!;
-        raceDropsSeen = new Set(state.race.dropped.keys());
-        events.raceStart?.({
-          trials: state.contenders,
-          repeats: policy.confirmRepeats,
-          challenges: state.race.live.length * videoUrls.length * (policy.confirmRepeats - state.race.rounds),
-        });
+      if (!live) await catchUp();
+      const current = view();
+      const step: Step = decideNext(current);
+      if (step.kind === 'stop') {
+        reason = step.reason;
+        if (current.othersRunning && reason !== 'interrupted') {
+          events.message?.('other workers are still measuring trials of this study: the confirmation race is left to the last of them');
+        } else if (reason === 'worker-trials' && current.budgetLeft !== null && current.budgetLeft > 0) {
+          events.message?.(
+            `this worker ran its ${options.workerTrials} trial(s); the study has ${current.budgetLeft} more to go: the confirmation race is left to the worker that completes them`,
+          );
+        }
+        break;
       }
-      try {
-        await measure(step.trial, step.videoUrl, step.repeat, step.phase);
-      } catch (err) {
-        if (live) await failLive(storage, live.trial);
-        throw err;
+      if (step.kind === 'wait') {
+        await sleepUnless(Math.min(MAX_WAIT_MS, beatMs), options.stop);
+        continue;
       }
-      if (step.phase === 'confirm') {
-        checkDrift();
-        const state = raceOf(view());
-        const fresh = [...(state?.race.dropped ?? new Map())].filter(([id]) => !raceDropsSeen.has(id));
-        if (fresh.length > 0) {
-          for (const [id] of fresh) raceDropsSeen.add(id);
-          events.raceDrop?.({
-            round: fresh[0]![1].round,
-            dropped: fresh.map(([id, d]) => ({ trial: data.trial(id)!, p: d.p, vs: data.trial(d.vs)!.number })),
+      if (step.kind === 'start-trial') {
+        let params: Config | null = step.baseline?.config ?? null;
+        if (!step.baseline) {
+          stage = 'search';
+          params = askNew({ ...options, seed: samplerSeed }, data, standing, key, busy);
+          if (params === null) {
+            exhausted = true;
+            events.message?.(`the search space is exhausted after ${sampledSoFar()} sampled trials`);
+            continue;
+          }
+        }
+        if (step.baseline) tried.add(step.baseline.name);
+        const trial = await storage.createTrial(study.id, { params: params!, baseline: step.baseline?.name ?? null });
+        if (!trial) {
+          // Another process measures this very config in this study now; its trial will carry the figures.
+          busy.add(configKey(params!));
+          events.message?.(`${step.baseline ? `baseline ${step.baseline.name}` : 'a sampled config'} is being measured by another worker; skipped`);
+          continue;
+        }
+        data.put(trial);
+        const giveWay = await redundant(trial, step.baseline !== null);
+        if (giveWay) {
+          data.put(
+            await storage.setTrialState(trial.id, {
+              state: 'PRUNED',
+              reason: `not measured: ${giveWay}`,
+              verdict: { kind: 'interrupted', challenges: 0, planned: plannedOf(policy, videoUrls.length), repeats: 0 },
+            }),
+          );
+          continue;
+        }
+        if (!step.baseline) sampledRun++;
+        trialsRun++;
+        live = { trial, incumbent: incumbentOf(data, standing) };
+        events.trialStart?.({ trial, index: trialsRun, planned });
+        for (let i = 0; i < policy.warmup && !stopped(); i++) await evaluateSafely(evaluator, trial.params, options.videos[0]!, options.abort);
+        continue;
+      }
+      if (step.kind === 'measure') {
+        if (step.phase === 'confirm' && !raceAnnounced) {
+          // One worker runs the race: the one that claims it (the claim names the race by where it starts).
+          const name = `race:${data.lastSearchId}`;
+          const claim = await storage.claim(study.id, name, timeoutS);
+          if (!claim.won) {
+            raceElsewhere = true;
+            events.message?.(`the confirmation race is run by another worker (${claim.workerHost} pid ${claim.workerPid})`);
+            continue;
+          }
+          raceClaim = name;
+          raceAnnounced = true;
+          stage = 'race';
+          const state = raceOf(view())!;
+          raceDropsSeen = new Set(state.race.dropped.keys());
+          events.raceStart?.({
+            trials: state.contenders,
+            repeats: policy.confirmRepeats,
+            challenges: state.race.live.length * videoUrls.length * (policy.confirmRepeats - state.race.rounds),
           });
         }
+        try {
+          await measure(step.trial, step.videoUrl, step.repeat, step.phase);
+        } catch (err) {
+          if (live && (await isLost(live.trial, err))) {
+            await dropLost(live.trial);
+            continue;
+          }
+          if (live) await failLive(storage, live.trial);
+          throw err;
+        }
+        if (step.phase === 'confirm') {
+          checkDrift();
+          const state = raceOf(view());
+          const fresh = [...(state?.race.dropped ?? new Map())].filter(([id]) => !raceDropsSeen.has(id));
+          if (fresh.length > 0) {
+            for (const [id] of fresh) raceDropsSeen.add(id);
+            events.raceDrop?.({
+              round: fresh[0]![1].round,
+              dropped: fresh.map(([id, d]) => ({ trial: data.trial(id)!, p: d.p, vs: data.trial(d.vs)!.number })),
+            });
+          }
+        }
+        continue;
       }
-      continue;
-    }
-    if (step.kind === 'control-round') {
-      for (const url of videoUrls) {
-        if (stopped()) break;
-        await measure(step.trial, url, step.round, 'control');
+      if (step.kind === 'control-round') {
+        const claim = await storage.claim(study.id, `control:${step.round}`, timeoutS);
+        if (!claim.won) {
+          // Another worker measures this round; one of this host keeps this host's control fresh.
+          controlRoundsClaimed = Math.max(controlRoundsClaimed, step.round);
+          if (claim.workerHost === hostOfWorker) sinceControl = 0;
+          continue;
+        }
+        for (const url of videoUrls) {
+          if (stopped()) break;
+          await measure(step.trial, url, step.round, 'control');
+        }
+        events.controlRound?.({ round: step.round, challenges: videoUrls.length });
+        checkDrift();
+        continue;
       }
-      events.controlRound?.({ round: step.round, challenges: videoUrls.length });
-      checkDrift();
-      continue;
+      // finish
+      const figures = evaluateObjective(data.of(step.trial.id, 'search').map(observationOf), study.objective, null);
+      const outcome = outcomeOf(figures);
+      const interrupted = step.verdict.kind === 'interrupted';
+      let done: TrialRecord;
+      try {
+        done = await storage.setTrialState(step.trial.id, {
+          ...outcome,
+          // Every challenge failed: FAIL, whatever stopped it; else the judgement's state (a drop is PRUNED).
+          state: outcome.state === 'FAIL' && figures.challenges > 0 ? 'FAIL' : step.state,
+          reason: outcome.state === 'FAIL' && figures.challenges > 0 ? outcome.reason : (step.reason ?? figures.why),
+          // A dropped trial keeps what its figures say (the sampler reads it); the ranking never counts it feasible.
+          feasible: !interrupted && figures.feasible,
+          verdict: step.verdict,
+        });
+      } catch (err) {
+        if (!(await isLost(step.trial, err))) throw err;
+        await dropLost(step.trial);
+        continue;
+      }
+      data.put(done);
+      live = null;
+      if (done.baseline === policy.control) standing = restandings();
+      if (step.verdict.kind !== 'interrupted') {
+        const best = incumbentOf(data, standing);
+        events.trialEnd?.({
+          trial: done,
+          figures,
+          verdict: step.verdict,
+          best: best ? { number: best.trial.number, value: best.trial.value ?? best.value } : null,
+        });
+      }
     }
-    // finish
-    const figures = evaluateObjective(data.of(step.trial.id, 'search').map(observationOf), study.objective, null);
-    const outcome = outcomeOf(figures);
-    const interrupted = step.verdict.kind === 'interrupted';
-    const done = await storage.setTrialState(step.trial.id, {
-      ...outcome,
-      // Every challenge failed: FAIL, whatever stopped it; else the judgement's state (a drop is PRUNED).
-      state: outcome.state === 'FAIL' && figures.challenges > 0 ? 'FAIL' : step.state,
-      reason: outcome.state === 'FAIL' && figures.challenges > 0 ? outcome.reason : (step.reason ?? figures.why),
-      // A dropped trial keeps what its figures say (the sampler reads it); the ranking never counts it feasible.
-      feasible: !interrupted && figures.feasible,
-      verdict: step.verdict,
-    });
-    data.put(done);
-    live = null;
-    if (done.baseline === policy.control) standing = restandings();
-    if (step.verdict.kind !== 'interrupted') {
-      const best = incumbentOf(data, standing);
-      events.trialEnd?.({
-        trial: done,
-        figures,
-        verdict: step.verdict,
-        best: best ? { number: best.trial.number, value: best.trial.value ?? best.value } : null,
-      });
-    }
+  } finally {
+    clearInterval(timer);
   }
 
   const analysis = analyseStudy({
@@ -286,6 +446,29 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   if (analysis.drift.detected && !warnedDrift) events.drift?.({ drift: analysis.drift, line: driftWarning(analysis.drift, policy.control) });
   const raced = analysis.race.contenders;
   return { stopReason: reason, interrupted: reason === 'interrupted', trialsRun, raced, ranking: analysis.ranking, winner: analysis.winner, analysis };
+}
+
+/** The lowest worker slot of the study that is free (or whose holder is gone), claimed for this process. */
+async function claimSlot(storage: Storage, studyId: number, timeoutS: number): Promise<{ index: number; name: string }> {
+  for (let index = 0; index < MAX_SLOTS; index++) {
+    const name = `worker:${index}`;
+    if ((await storage.claim(studyId, name, timeoutS)).won) return { index, name };
+  }
+  return { index: MAX_SLOTS, name: `worker:${MAX_SLOTS}` };
+}
+
+/** Waits `ms`, or less when `stop` is aborted meanwhile. */
+function sleepUnless(ms: number, stop?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (stop?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timeout);
+      stop?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timeout = setTimeout(done, ms);
+    stop?.addEventListener('abort', done, { once: true });
+  });
 }
 
 async function failLive(storage: Storage, trial: TrialRecord): Promise<void> {
@@ -310,6 +493,8 @@ export function countsTowardBudget(t: TrialRecord): boolean {
   if (t.baseline !== null || t.state === 'RUNNING') return false;
   if (t.verdict?.kind === 'interrupted') return false;
   if (t.state === 'FAIL' && t.reason === INTERRUPTED_REASON) return false;
+  // Its worker died (no heartbeat): another worker picks up its share.
+  if (t.state === 'FAIL' && t.reason !== null && isStaleReason(t.reason)) return false;
   if (t.state === 'PRUNED' && t.verdict === null) return false; // interrupted before verdicts were kept
   return true;
 }
@@ -324,14 +509,17 @@ function challengesSinceControl(data: StudyData, standing: Standing): number {
 }
 
 /**
- * Sampler history from the study: what each finished trial scored on its search measurements. A
+ * Sampler history from the study: what each finished trial scored on its search measurements, and
+ * the trials other workers are measuring now (RUNNING, pending: samplers do not propose them again). A
  * trial the race dropped is shown as measured (samplers ignore PRUNED trials, and its figures say
  * where not to look); once the host drifted, values are normalised by the control.
  */
 export function historyOf(trials: readonly TrialRecord[], data?: StudyData, standing?: Standing): TrialSummary[] {
   return trials
-    .filter((t) => t.state !== 'RUNNING')
     .map((t): TrialSummary => {
+      if (t.state === 'RUNNING') {
+        return { number: t.number, params: t.params, state: 'RUNNING', value: null, feasible: false, violation: 0, baseline: t.baseline };
+      }
       const dropped = t.state === 'PRUNED' && t.verdict?.kind === 'race';
       const value = standing?.normaliser && data && t.value !== null ? valueOf(blocksOf(data.of(t.id, 'search'), standing)) : t.value;
       return {

@@ -24,7 +24,7 @@ export function controlInterval(standing: Standing, videos: number): number {
   return (standing.drift.detected ? CONTROL_EVERY_ROUNDS_DRIFTING : CONTROL_EVERY_ROUNDS) * videos;
 }
 
-export type StopReason = 'trials' | 'time-limit' | 'exhausted' | 'interrupted';
+export type StopReason = 'trials' | 'worker-trials' | 'time-limit' | 'exhausted' | 'interrupted';
 
 export interface RunView {
   data: StudyData;
@@ -34,8 +34,16 @@ export interface RunView {
   /** The search trial being measured, with the incumbent it is judged against. */
   live: { trial: TrialRecord; incumbent: Incumbent | null } | null;
   pendingBaselines: readonly { name: string; config: Config }[];
-  /** Sampled trials the budget still allows; null without a trial budget. */
+  /** Sampled trials the study's budget still allows (other workers' running ones counted as spent); null without a trial budget. */
   budgetLeft: number | null;
+  /** This worker ran its own share of sampled trials (--worker-trials). */
+  workerDone: boolean;
+  /** Other workers have trials RUNNING in the study: its search is not over. */
+  othersRunning: boolean;
+  /** Another worker claimed the confirmation race. */
+  raceElsewhere: boolean;
+  /** The highest control round claimed by any worker (measured or not yet). */
+  controlRoundsClaimed: number;
   outOfTime: boolean;
   stopped: boolean;
   /** The sampler has nothing new to propose. */
@@ -52,6 +60,8 @@ export type Step =
   | { kind: 'finish'; trial: TrialRecord; state: 'COMPLETE' | 'PRUNED'; verdict: TrialVerdict; reason: string | null }
   | { kind: 'control-round'; trial: TrialRecord; round: number }
   | { kind: 'start-trial'; baseline: { name: string; config: Config } | null }
+  /** The budget is spoken for by other workers' running trials: look again shortly (one that dies frees its share). */
+  | { kind: 'wait' }
   | { kind: 'stop'; reason: StopReason };
 
 export function decideNext(view: RunView): Step {
@@ -83,14 +93,21 @@ export function decideNext(view: RunView): Step {
   }
   if (view.stopped) return { kind: 'stop', reason: 'interrupted' };
 
-  const searching = !view.outOfTime && !view.exhausted && (view.pendingBaselines.length > 0 || view.budgetLeft === null || view.budgetLeft > 0);
+  const ownLimit = view.outOfTime || view.exhausted || view.workerDone;
+  const searching = !ownLimit && (view.pendingBaselines.length > 0 || view.budgetLeft === null || view.budgetLeft > 0);
   if (searching) {
     if (standing.controlTrial && view.sinceControl >= controlInterval(standing, videos.length)) {
-      return { kind: 'control-round', trial: standing.controlTrial, round: controlRounds(data, standing.controlTrial) + 1 };
+      const round = Math.max(controlRounds(data, standing.controlTrial), view.controlRoundsClaimed) + 1;
+      return { kind: 'control-round', trial: standing.controlTrial, round };
     }
     return { kind: 'start-trial', baseline: view.pendingBaselines[0] ?? null };
   }
-  const ended: StopReason = view.outOfTime ? 'time-limit' : view.exhausted ? 'exhausted' : 'trials';
+  const ended: StopReason = view.outOfTime ? 'time-limit' : view.exhausted ? 'exhausted' : view.workerDone ? 'worker-trials' : 'trials';
+  // Other workers still search: wait for the study's budget, or leave the race to the last of them.
+  if (view.othersRunning) return ownLimit ? { kind: 'stop', reason: ended } : { kind: 'wait' };
+  // This worker ran its share before the study's budget was reached: the worker that completes it races.
+  if (view.workerDone && view.budgetLeft !== null && view.budgetLeft > 0) return { kind: 'stop', reason: ended };
+  if (view.raceElsewhere) return { kind: 'stop', reason: ended };
   const next = nextRaceBlock(view);
   return next ?? { kind: 'stop', reason: ended };
 }

@@ -39,7 +39,15 @@ export interface SessionSettings {
   db: string;
   sampler: SamplerName;
   seed: number;
+  /** Sampled trials of the study in all, by every worker. */
   trials: number | null;
+  /** Sampled trials this worker runs at most (null or absent: no limit of its own). */
+  workerTrials?: number | null;
+  /**
+   * A RUNNING trial silent for this long is failed by whichever worker notices; this worker beats 4
+   * times as often (absent: the runner's default, and the study opens with open.ts's hour).
+   */
+  heartbeatTimeoutS?: number;
   timeLimitMs: number | null;
   repeats: RepeatPolicy;
   racing: RacePolicy;
@@ -183,7 +191,7 @@ export async function openSession<E extends Evaluator>(
       settings: { ...recorded(settings), control, ...factory.settings, evaluator: factory.name, videos: videos.map((v) => v.url) },
       host: snapshotHost(capabilities),
       netProbe,
-    });
+    }, settings.heartbeatTimeoutS);
     if (resumed) {
       const count = (await storage.listTrials(study.id)).length;
       say(`resuming study ${name} (${count} trials so far${recovered.length ? `; trial(s) ${recovered.join(', ')} marked FAIL: interrupted` : ''})`);
@@ -214,6 +222,8 @@ export async function openSession<E extends Evaluator>(
           sampler: createSampler(settings.sampler),
           seed: settings.seed,
           trials: settings.trials,
+          workerTrials: settings.workerTrials,
+          heartbeatTimeoutS: settings.heartbeatTimeoutS,
           timeLimitMs: settings.timeLimitMs,
           repeats: settings.repeats,
           racing: settings.racing,

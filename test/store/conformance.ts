@@ -14,6 +14,7 @@ import { sampleMeasurement, sampleStudy } from './store-fixtures.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fleetWorker = fileURLToPath(new URL('./fixtures/fleet-worker.ts', import.meta.url));
+const claimWorker = fileURLToPath(new URL('./fixtures/claim-worker.ts', import.meta.url));
 
 /** The code of the AutotuneError a promise rejects with; 'untyped: ...' for another error, undefined if it resolves. */
 export async function codeOf(pending: Promise<unknown>): Promise<string | undefined> {
@@ -264,6 +265,100 @@ export function storageConformance(name: string, open: () => Promise<Storage>, s
       const measurements = await store.listMeasurements({ studyId: study.id });
       expect(measurements).toHaveLength(created);
       expect(new Set(measurements.map((m) => m.trialId)).size).toBe(created);
+    });
+
+    it('hands a reader only what is new: trials past a number or held as RUNNING, measurements past an id', async () => {
+      const store = await fresh();
+      const study = await store.createStudy(sampleStudy('since'));
+      const other = await store.createStudy(sampleStudy('other'));
+      const a = (await store.createTrial(study.id, { params: { A: 1 }, baseline: null }))!;
+      const b = (await store.createTrial(study.id, { params: { A: 2 }, baseline: null }))!;
+      const m1 = await store.addMeasurement(a.id, sampleMeasurement());
+      await store.setTrialState(a.id, { state: 'COMPLETE', value: 1, feasible: true, violation: 0 });
+      const otherTrial = (await store.createTrial(other.id, { params: { A: 1 }, baseline: null }))!;
+      await store.addMeasurement(otherTrial.id, sampleMeasurement());
+      // A reader that has trials 0 (COMPLETE) and 1 (RUNNING) and measurement m1.
+      expect(await store.listTrials(study.id, { number: 1, ids: [b.id] })).toMatchObject([{ number: 1, state: 'RUNNING' }]);
+      await store.setTrialState(b.id, { state: 'FAIL', reason: 'x' });
+      const c = (await store.createTrial(study.id, { params: { A: 3 }, baseline: null }))!;
+      const m2 = await store.addMeasurement(c.id, sampleMeasurement());
+      const m3 = await store.addMeasurement(a.id, sampleMeasurement({ phase: 'confirm' }));
+      const news = await store.listTrials(study.id, { number: 1, ids: [b.id] });
+      expect(news.map((t) => [t.number, t.state])).toEqual([[1, 'FAIL'], [2, 'RUNNING']]);
+      expect(await store.listTrials(study.id, { number: 2, ids: [] })).toEqual([]);
+      expect((await store.listMeasurements({ studyId: study.id, afterId: m1.id })).map((m) => m.id)).toEqual([m2.id, m3.id]);
+      expect(await store.listMeasurements({ studyId: study.id, afterId: m3.id })).toEqual([]);
+      expect((await store.listMeasurements({ studyId: study.id, afterId: 0 })).map((m) => m.id)).toEqual([m1.id, m2.id, m3.id]);
+    });
+
+    it('makes measurements visible in id order: a reader paging with afterId while workers write misses none', async () => {
+      const store = await fresh();
+      const study = await store.createStudy(sampleStudy('paging'));
+      const writers = [store, ...(await Promise.all([1, 2, 3].map(() => again(store))))];
+      const reader = await again(store);
+      const trials = await Promise.all(writers.map((_, i) => store.createTrial(study.id, { params: { W: i }, baseline: null })));
+      let writing = true;
+      const written = Promise.all(
+        writers.map(async (w, i) => {
+          for (let k = 0; k < 40; k++) await w.addMeasurement(trials[i]!.id, sampleMeasurement({ repeat: k + 1 }));
+        }),
+      ).finally(() => (writing = false));
+      const seen: number[] = [];
+      let after = 0;
+      const page = async () => {
+        for (const m of await reader.listMeasurements({ studyId: study.id, afterId: after })) {
+          seen.push(m.id);
+          after = m.id;
+        }
+      };
+      while (writing) await page();
+      await written;
+      await page();
+      const all = (await store.listMeasurements({ studyId: study.id })).map((m) => m.id);
+      expect(all).toHaveLength(160);
+      expect(seen).toEqual(all);
+    });
+
+    it('claims a piece of shared work once: later callers get the holder; the holder renews; a stale claim is taken over', async () => {
+      const store = await fresh();
+      const study = await store.createStudy(sampleStudy('claims'));
+      const others = await Promise.all([1, 2, 3].map(() => again(store)));
+      const first = await store.claim(study.id, 'race:7', 60);
+      expect(first).toMatchObject({ name: 'race:7', workerHost: hostname(), workerPid: process.pid, won: true });
+      // This process holds it: claiming again renews it, on any connection.
+      await sleep(20);
+      const renewed = await others[0]!.claim(study.id, 'race:7', 60);
+      expect(renewed.won).toBe(true);
+      expect(renewed.heartbeatAt > first.heartbeatAt).toBe(true);
+      // Processes racing for a fresh name (alive while they answer): exactly one wins, each learns who holds it.
+      const workers = [1, 2, 3].map(() => execa('node', ['--import', 'tsx', claimWorker, store.path, 'claims', 'control:1', '60', 'hold']));
+      try {
+        const lines = await Promise.all(workers.map((w) => new Promise<string>((resolve) => w.stdout.once('data', (chunk: Buffer) => resolve(String(chunk))))));
+        const answers = lines.map((line) => JSON.parse(line) as { won: boolean; workerPid: number });
+        expect(answers.filter((a) => a.won)).toHaveLength(1);
+        const winner = answers.find((a) => a.won)!.workerPid;
+        expect(new Set(answers.map((a) => a.workerPid))).toEqual(new Set([winner]));
+        expect(await store.claim(study.id, 'control:1', 60)).toMatchObject({ won: false, workerPid: winner });
+      } finally {
+        for (const w of workers) w.kill('SIGKILL');
+        await Promise.all(workers.map((w) => w.catch(() => {})));
+      }
+      // The winner's process has ended: a process of this host takes its claim over at once.
+      expect(await store.claim(study.id, 'control:1', 3600)).toMatchObject({ won: true, workerPid: process.pid });
+      // A live holder that stopped renewing keeps its claim until it is older than the stale time.
+      const holder = execa('node', ['--import', 'tsx', claimWorker, store.path, 'claims', 'race:9', '60', 'hold']);
+      try {
+        const line = await new Promise<string>((resolve) => holder.stdout.once('data', (chunk: Buffer) => resolve(String(chunk))));
+        const held = JSON.parse(line) as { won: boolean; workerPid: number };
+        expect(held.won).toBe(true);
+        expect(await store.claim(study.id, 'race:9', 60)).toMatchObject({ won: false, workerPid: held.workerPid });
+        await sleep(1200);
+        expect(await store.claim(study.id, 'race:9', 1)).toMatchObject({ won: true, workerPid: process.pid });
+      } finally {
+        holder.kill('SIGKILL');
+        await holder.catch(() => {});
+      }
+      expect(await codeOf(store.claim(999999, 'race:1', 60))).toBe('E_STORE');
     });
 
     it('imports a whole study as it was: numbers, states, times, measurements in their order', async () => {

@@ -13,6 +13,7 @@ import { DEFAULT_DB_PATH, redact } from '../../store/index.js';
 import { describeWinner, studyNotes } from '../../study/notes.js';
 import { DEFAULT_MAX_REPEATS, DEFAULT_RACE, type RacePolicy } from '../../study/policy.js';
 import { checkStudyName } from '../../study/select.js';
+import { DEFAULT_HEARTBEAT_TIMEOUT_S } from '../../study/runner.js';
 import { runSession, type SessionSettings } from '../../study/session.js';
 import { checkUrl, parseDuration, readUrlsFile, samplesIn } from '../../study/sources.js';
 import {
@@ -47,6 +48,8 @@ interface RunArgs extends EvaluatorArgs, ReplayArgs, StorageArgs {
   sampler: string;
   seed: number;
   trials?: number;
+  workerTrials?: number;
+  heartbeatTimeout: number;
   timeLimit?: string;
   repeats: string;
   maxRepeats: number;
@@ -74,6 +77,15 @@ const positiveInt = (name: string, v: number | undefined, min = 1) => {
   }
   return v;
 };
+
+function heartbeatTimeout(seconds: number): number {
+  if (!Number.isFinite(seconds) || seconds < 1) {
+    throw new AutotuneError('E_USAGE', `--heartbeat-timeout must be a number of seconds >= 1, got ${seconds}`, {
+      hint: 'longer than a stall of the store or the host; the worker beats 4 times per timeout',
+    });
+  }
+  return seconds;
+}
 
 function racePolicy(racing: string, minBlocks: number): RacePolicy {
   if (racing !== 'on' && racing !== 'off') {
@@ -139,6 +151,8 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
     seed,
     // Without any budget, a study runs 20 sampled trials.
     trials: trials === null && timeLimitMs === null ? 20 : trials,
+    workerTrials: positiveInt('worker-trials', args.workerTrials, 0) ?? null,
+    heartbeatTimeoutS: heartbeatTimeout(args.heartbeatTimeout),
     timeLimitMs,
     repeats,
     racing: racePolicy(args.racing, args.raceMinBlocks),
@@ -181,7 +195,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .options(storageOptions)
       .option('sampler', { type: 'string', default: 'tpe', choices: ['tpe', 'random', 'grid'], describe: 'how configs are proposed' })
       .option('seed', { type: 'number', default: 1, describe: 'sampler seed' })
-      .option('trials', { type: 'number', describe: 'sampled trials to run now, baselines not counted (default 20 without --time-limit)' })
+      .option('trials', { type: 'number', describe: "the study's sampled trials in all, by every worker, baselines not counted (default 20 without --time-limit)" })
+      .option('worker-trials', { type: 'number', describe: 'sampled trials this worker runs at most (its share of a study several workers run)' })
+      .option('heartbeat-timeout', { type: 'number', default: DEFAULT_HEARTBEAT_TIMEOUT_S, describe: 'seconds: a RUNNING trial whose worker sent no heartbeat for this long is failed by another worker' })
       .option('time-limit', { type: 'string', describe: 'stop starting trials after this long, e.g. 10m' })
       .option('repeats', { type: 'string', default: 'auto', describe: 'challenges per video per trial: a number, or auto (until each median is known within 5%, clear losers once)' })
       .option('max-repeats', { type: 'number', default: DEFAULT_MAX_REPEATS, describe: 'the most repeats per video under --repeats auto' })

@@ -37,8 +37,13 @@ const STATE_WORDS = (r: RankedTrial) =>
 
 const BASIS_MARK: Record<SpeedupBasis, string> = { race: ' r', search: ' s', 'control-normalised': ' n' };
 
-export function formatRanking(ranking: readonly RankedTrial[], all: readonly RankedTrial[]): string {
+/**
+ * The ranking as a table. `hosts` (trial number -> the host that ran it) adds a host column when the
+ * study's trials ran on more than one host.
+ */
+export function formatRanking(ranking: readonly RankedTrial[], all: readonly RankedTrial[], hosts?: ReadonlyMap<number, string>): string {
   const bases = baselineRows(all).map((b) => b.baseline!);
+  const manyHosts = hosts !== undefined && new Set(hosts.values()).size > 1;
   const keys = varyingKeys(all);
   const f3 = (v: number | null) => (v === null ? '-' : v.toFixed(3));
   const withRatio = all.some((r) => r.ratioToControl !== null);
@@ -47,6 +52,7 @@ export function formatRanking(ranking: readonly RankedTrial[], all: readonly Ran
     { header: 'trial', value: (r) => String(r.number), align: 'right' },
     { header: 'state', value: STATE_WORDS },
     { header: 'baseline', value: (r) => r.baseline ?? '' },
+    ...(manyHosts ? [{ header: 'host', value: (r: RankedTrial) => hosts.get(r.number) ?? '' }] : []),
     // Race and search figures are never in one column without their mark.
     { header: 'median', value: (r) => `${seconds(r.median)} ${r.phase === 'confirm' ? 'race' : 'srch'}`, align: 'right' },
     { header: '95% CI', value: (r) => (r.interval ? `${r.interval.low.toFixed(3)}-${r.interval.high.toFixed(3)}` : '-'), align: 'right' },
@@ -112,7 +118,8 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
           `${loaded.ranking.filter((r) => r.feasible).length} feasible\n\n`,
       );
       for (const note of studyNotes(loaded.analysis)) process.stdout.write(`${note}\n`);
-      process.stdout.write(`\n${formatRanking(shown, loaded.ranking)}\n\n`);
+      const hosts = new Map(loaded.trials.map((t) => [t.number, t.workerHost]));
+      process.stdout.write(`\n${formatRanking(shown, loaded.ranking, hosts)}\n\n`);
       process.stdout.write(`${rankingLegend(loaded.analysis)}\n`);
     } finally {
       await storage.close();

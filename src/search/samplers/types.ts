@@ -19,7 +19,10 @@ export interface TrialSummary {
 
 export interface AskContext {
   space: Space;
-  /** The study's trials so far (baselines included). */
+  /**
+   * The study's trials so far (baselines included). RUNNING ones are pending: another worker measures
+   * them now. No sampler proposes a pending config again; TPE counts them as the worst so far.
+   */
   history: readonly TrialSummary[];
   /** The study's seed. */
   seed: number;

@@ -24,10 +24,12 @@ import {
   trialIdOf,
   trialRow,
   VIDEO_COLUMNS,
+  claimFromRow,
   videoFromRow,
   videoRow,
 } from '../rows.js';
 import type {
+  Claim,
   MeasurementRecord,
   NewMeasurement,
   NewStudy,
@@ -46,6 +48,11 @@ import { migratePostgres } from './migrate.js';
 /** The server's clock as an ISO-8601 UTC text, the form every time in the store has. */
 const isoOf = (timestamp: string) => `to_char((${timestamp}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const NOW = isoOf('clock_timestamp()');
+/**
+ * Any constant: with a study's id, the advisory lock that a measurement's insert holds until its
+ * COMMIT, so a study's measurement ids become visible in order (readers page on with afterId).
+ */
+const MEASUREMENT_ORDER_LOCK = 0x4d454153;
 /** Rows per INSERT when a study is imported. */
 const CHUNK = 200;
 
@@ -178,12 +185,17 @@ class PostgresStorage implements Storage {
     const key = configKey(init.params);
     return this.db.transaction(async (query) => {
       // The study's row lock: creators of this study take turns from here to COMMIT.
-      const [study] = await query(`SELECT id, ${NOW} AS now FROM studies WHERE id = $1 FOR UPDATE`, [studyId]);
+      const [study] = await query('SELECT id FROM studies WHERE id = $1 FOR UPDATE', [studyId]);
       if (!study) throw unknownStudyId(studyId, this.path);
-      const [taken] = await query("SELECT id FROM trials WHERE study_id = $1 AND state = 'RUNNING' AND config_key = $2", [studyId, key]);
+      // The claim, the next number and the start time in one statement, under the lock (so a config's
+      // trials never seem to overlap in time).
+      const [{ taken, next, now }] = (await query(
+        `SELECT EXISTS (SELECT 1 FROM trials WHERE study_id = $1 AND state = 'RUNNING' AND config_key = $2) AS taken,
+           (SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = $1) AS next, ${NOW} AS now`,
+        [studyId, key],
+      )) as [{ taken: boolean; next: number; now: string }];
       if (taken) return null;
-      const [{ next }] = (await query('SELECT COALESCE(MAX(number), -1) + 1 AS next FROM trials WHERE study_id = $1', [studyId])) as [{ next: number }];
-      const startedAt = study.now as string;
+      const startedAt = now;
       const row = trialRow(studyId, {
         number: next,
         params: init.params,
@@ -231,30 +243,56 @@ class PostgresStorage implements Storage {
     return row ? trialFromRow(row) : null;
   }
 
-  async listTrials(studyId: number): Promise<TrialRecord[]> {
-    return (await this.db.run('SELECT * FROM trials WHERE study_id = $1 ORDER BY number', [studyId])).map(trialFromRow);
+  async listTrials(studyId: number, since?: { number: number; ids: readonly number[] }): Promise<TrialRecord[]> {
+    const rows = since
+      ? await this.db.run('SELECT * FROM trials WHERE study_id = $1 AND (number > $2 OR id = ANY($3::int[])) ORDER BY number', [
+          studyId,
+          since.number,
+          [...since.ids],
+        ])
+      : await this.db.run('SELECT * FROM trials WHERE study_id = $1 ORDER BY number', [studyId]);
+    return rows.map(trialFromRow);
   }
 
   async addMeasurement(trialId: number, m: NewMeasurement): Promise<MeasurementRecord> {
     return this.db.transaction(async (query) => {
-      // The trial's row lock: a stale sweep skips it, a state change waits, until this measurement is in.
-      const [row] = await query(`SELECT *, ${NOW} AS now FROM trials WHERE id = $1 FOR UPDATE`, [trialId]);
+      // The trial's row lock (a stale sweep skips it, a state change waits, until this measurement is
+      // in), taken by an update that is the heartbeat of a search measurement and a no-op otherwise.
+      const [row] = await query(
+        `UPDATE trials SET heartbeat_at = CASE WHEN $2 AND state = 'RUNNING' THEN ${NOW} ELSE heartbeat_at END WHERE id = $1
+         RETURNING *, ${NOW} AS now`,
+        [trialId, m.phase === 'search'],
+      );
       if (!row) throw unknownTrial(trialId, this.path);
       const trial = trialFromRow(row);
       const allowed = m.phase === 'search' ? trial.state === 'RUNNING' : trial.state === 'COMPLETE';
       if (!allowed) throw finishedTrial(trial, `add a ${m.phase} measurement`);
       const createdAt = row.now as string;
-      if (m.phase === 'search') await query('UPDATE trials SET heartbeat_at = $2 WHERE id = $1', [trialId, createdAt]);
-      const [inserted] = await insertRows(query, 'measurements', MEASUREMENT_COLUMNS, [measurementRow(trialId, m, createdAt)], 'id');
+      // The study's measurement-order lock (see MEASUREMENT_ORDER_LOCK) is taken by the insert itself,
+      // so it is held only from the id's draw to COMMIT.
+      const values = measurementRow(trialId, m, createdAt);
+      const [inserted] = await query(
+        `WITH ordered AS (SELECT pg_advisory_xact_lock($1, $2))
+         INSERT INTO measurements (${columnList(MEASUREMENT_COLUMNS)}) SELECT ${placeholders(MEASUREMENT_COLUMNS.length, 3)} FROM ordered RETURNING id`,
+        [MEASUREMENT_ORDER_LOCK, trial.studyId, ...MEASUREMENT_COLUMNS.map((c) => values[c])],
+      );
       return { ...storedMeasurement(m), id: inserted!.id as number, trialId, createdAt };
     });
   }
 
-  async listMeasurements(filter: { studyId?: number; trialId?: number; phase?: Phase }): Promise<MeasurementRecord[]> {
-    const { studyId, trialId, phase } = filter;
+  async listMeasurements(filter: { studyId?: number; trialId?: number; phase?: Phase; afterId?: number }): Promise<MeasurementRecord[]> {
+    const { studyId, trialId, phase, afterId } = filter;
     const byPhase = phase ? ' AND m.phase = $2' : '';
     let rows: Row[];
-    if (trialId !== undefined) {
+    if (afterId !== undefined) {
+      if (studyId === undefined || trialId !== undefined || phase !== undefined) {
+        throw new AutotuneError('E_INTERNAL', 'listMeasurements takes afterId with a studyId only');
+      }
+      rows = await this.db.run(
+        'SELECT m.* FROM measurements m JOIN trials t ON t.id = m.trial_id WHERE t.study_id = $1 AND m.id > $2 ORDER BY m.id',
+        [studyId, afterId],
+      );
+    } else if (trialId !== undefined) {
       rows = await this.db.run(`SELECT m.* FROM measurements m WHERE m.trial_id = $1${byPhase} ORDER BY m.id`, phase ? [trialId, phase] : [trialId]);
     } else if (studyId !== undefined) {
       rows = await this.db.run(
@@ -265,6 +303,32 @@ class PostgresStorage implements Storage {
       throw new AutotuneError('E_INTERNAL', 'listMeasurements needs a studyId or a trialId');
     }
     return rows.map(measurementFromRow);
+  }
+
+  async claim(studyId: number, name: string, staleAfterS: number): Promise<Claim> {
+    return this.db.transaction(async (query) => {
+      const [study] = await query(`SELECT id, ${NOW} AS now FROM studies WHERE id = $1`, [studyId]);
+      if (!study) throw unknownStudyId(studyId, this.path);
+      // Inserts, or waits for a concurrent claimer of the same name and then locks its row.
+      await query(
+        `INSERT INTO claims (study_id, name, worker_host, worker_pid, heartbeat_at) VALUES ($1, $2, $3, $4, ${NOW})
+         ON CONFLICT (study_id, name) DO NOTHING`,
+        [studyId, name, workerHost(), process.pid],
+      );
+      const [held] = await query(
+        `SELECT *, heartbeat_at < ${isoOf('clock_timestamp() - make_interval(secs => $3::float8)')} AS stale
+         FROM claims WHERE study_id = $1 AND name = $2 FOR UPDATE`,
+        [studyId, name, staleAfterS],
+      );
+      const holder = claimFromRow(held!, false);
+      const mine = holder.workerHost === workerHost() && holder.workerPid === process.pid;
+      if (!mine && !leftBehind(holder, true) && held!.stale !== true) return holder;
+      const [taken] = await query(
+        `UPDATE claims SET worker_host = $3, worker_pid = $4, heartbeat_at = ${NOW} WHERE study_id = $1 AND name = $2 RETURNING *`,
+        [studyId, name, workerHost(), process.pid],
+      );
+      return claimFromRow(taken!, true);
+    });
   }
 
   async putVideo(video: VideoRecord): Promise<void> {

@@ -2,7 +2,9 @@
 // after n_startup random trials, each active param (in condition order) takes the best of
 // `candidates` draws from its good-group estimator l(x), ranked by l(x)/g(x). Estimators only see
 // the trials in which the param was active. A proposal equal to a tried config is replaced by the
-// best untried joint candidate, then by an untried random draw, when there is one.
+// best untried joint candidate, then by an untried random draw, when there is one. Trials still
+// RUNNING (other workers' pending trials) count as observed with the worst value, in the bad group
+// (Optuna's constant_liar), so workers asking at once spread out instead of piling onto one region.
 import type { Config, KnobValue, ParamSpec, Space } from '../../space/types.js';
 import { createRng, type Rng } from '../../rng.js';
 import { isActive, orderedParams } from '../../space/config.js';
@@ -12,7 +14,7 @@ import { triedCheck } from '../history.js';
 import { randomUntried } from '../random.js';
 import type { AskContext, Sampler, TrialSummary } from '../types.js';
 import { createParzen, type Parzen } from './parzen.js';
-import { defaultGamma, splitTrials, usableTrials } from './split.js';
+import { defaultGamma, pendingTrials, splitTrials, usableTrials } from './split.js';
 
 export interface TpeOptions {
   /** Random trials before TPE starts (default 10; at most a quarter of a small space's grid). */
@@ -42,7 +44,9 @@ export function createTpeSampler(options: TpeOptions = {}): Sampler {
       const usable = usableTrials(ctx.history);
       if (usable.length < effectiveStartup(space, nStartup)) return randomUntried(space, tried, rng);
 
-      const { below, above } = splitTrials(usable, ctx.direction, gamma);
+      const split = splitTrials(usable, ctx.direction, gamma);
+      const below = split.below;
+      const above = [...split.above, ...pendingTrials(ctx.history)];
       const estimators = new Map<string, { l: Parzen; g: Parzen }>();
       const estimatorOf = (p: ParamSpec): { l: Parzen; g: Parzen } => {
         let e = estimators.get(p.name);

@@ -13,6 +13,11 @@ export function usableTrials(history: readonly TrialSummary[]): TrialSummary[] {
   return history.filter((t) => t.state === 'COMPLETE' || t.state === 'FAIL');
 }
 
+/** Trials being measured now (another worker's): TPE's constant liar counts them as the worst. */
+export function pendingTrials(history: readonly TrialSummary[]): TrialSummary[] {
+  return history.filter((t) => t.state === 'RUNNING');
+}
+
 function tier(t: TrialSummary): number {
   if (t.state !== 'COMPLETE') return 2;
   if (t.feasible) return t.value !== null && Number.isFinite(t.value) ? 0 : 2;
