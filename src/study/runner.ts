@@ -23,6 +23,8 @@ import { analyseStudy, observationOf, type RankedTrial, type StudyAnalysis } fro
 import { decideNext, raceOf, type RunView, type Step, type StopReason } from './schedule.js';
 import { estimateTotal } from './estimate.js';
 import { blocksOf, incumbentOf, standingOf, valueOf, type Standing } from './standing.js';
+import { workerHost } from '../store/worker.js';
+import { foreignHistory, otherHosts, type ForeignTrials, type WarmStart } from './warm-start.js';
 
 export type { StopReason } from './schedule.js';
 
@@ -69,6 +71,8 @@ export interface RunStudyOptions {
   abort?: AbortSignal;
   events?: RunnerEvents;
   now?: () => number;
+  /** Another study's trials for the sampler, and its best configs, measured first (after the baselines). */
+  warmStart?: WarmStart;
 }
 
 export interface StudyRunResult {
@@ -104,7 +108,14 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   const policy = policyOfOptions(options);
   const videoUrls = options.videos.map((v) => v.url);
   const videoByUrl = new Map(options.videos.map((v) => [v.url, v]));
-  const data = new StudyData(await storage.listTrials(study.id), await storage.listMeasurements({ studyId: study.id }));
+  // The host is a factor: this host's trials make the study's standing, incumbent, race and budget;
+  // other hosts' finished trials only inform the sampler (see warm-start.ts).
+  const here = workerHost();
+  const allTrials = await storage.listTrials(study.id);
+  const ownTrials = allTrials.filter((t) => t.workerHost === here);
+  const ownIds = new Set(ownTrials.map((t) => t.id));
+  const data = new StudyData(ownTrials, (await storage.listMeasurements({ studyId: study.id })).filter((m) => ownIds.has(m.trialId)));
+  const foreign = [...(options.warmStart ? [options.warmStart.history] : []), ...otherHosts(allTrials, here)];
   const restandings = () => standingOf(data, study.objective, policy.control, videoUrls.length);
   let standing = restandings();
   let warnedDrift = standing.drift.detected;
@@ -186,7 +197,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
       let params: Config | null = step.baseline?.config ?? null;
       if (!step.baseline) {
         stage = 'search';
-        params = askNew(options, data, standing, key, busy);
+        params = askNew(options, data, standing, key, busy, foreign);
         if (params === null) {
           exhausted = true;
           events.message?.(`the search space is exhausted after ${sampledSoFar()} sampled trials`);
@@ -352,9 +363,18 @@ function askNew(
   standing: Standing,
   trialKey: (t: TrialRecord) => string,
   busy: ReadonlySet<string>,
+  foreign: readonly ForeignTrials[] = [],
 ): Config | null {
   const trials = data.trials();
-  const history = historyOf(trials, data, standing);
+  // A warm start re-measures the source's best configs here first, each once.
+  const measuredHere = new Set([...busy, ...trials.map(trialKey)]);
+  const warm = options.warmStart?.top.find((c) => !measuredHere.has(configKey(c.params)));
+  if (warm) {
+    options.events?.message?.(`warm start: re-measuring trial ${warm.number} of study ${options.warmStart!.study} on this host`);
+    return warm.params;
+  }
+  const own = historyOf(trials, data, standing);
+  const history = foreign.length > 0 ? [...own, ...foreignHistory(own, foreign, standing.direction)] : own;
   const seen = new Set([...busy, ...trials.filter((t) => t.state === 'COMPLETE' || (t.state === 'PRUNED' && t.verdict?.kind === 'race')).map(trialKey)]);
   const trialNumber = trials.length === 0 ? 0 : trials[trials.length - 1]!.number + 1;
   const direction: Direction = standing.direction;
