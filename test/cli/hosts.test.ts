@@ -127,4 +127,25 @@ describe('a study measured on two hosts', () => {
     expect(html).toContain('Ranking on host host-a');
     expect(html).toContain('Ranking on host host-b');
   }, 60_000);
+
+  it('run --warm-start-from: a new host measures the study\'s best first; an unknown source is one line', async () => {
+    const env = { ...process.env, FORCE_COLOR: '0', AUTOTUNE_HOST_NAME: 'host-c' };
+    const base = ['run', '--evaluator', 'replay', '--table', table('host-a'), '--space', PLANTED_SPACE, '--db', db, '--repeats', '2', '--confirm-repeats', '0'];
+    const missing = await runCli([...base, '--study', 'fresh', '--warm-start-from', 'nope', '--trials', '2'], { env });
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr.trim()).toMatch(/^autotune: --warm-start-from nope: no such study in .*fleet\.db \(.*the store's studies: fleet\)$/);
+    const run = await runCli([...base, '--study', 'fresh', '--warm-start-from', 'fleet', '--warm-start-top', '2', '--trials', '3'], { env });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const named = /warm start from study fleet: its 18 finished trial\(s\) inform the sampler \(not this study's ranking\); its best, trial\(s\) (\d+), (\d+), are measured on this host first/.exec(run.stdout);
+    expect(named, run.stdout).not.toBeNull();
+    const source = JSON.parse((await runCli(['trials', '--db', db, '--study', 'fleet', '--json'])).stdout) as (Row & { number: number })[];
+    const fresh = JSON.parse((await runCli(['trials', '--db', db, '--study', 'fresh', '--json'])).stdout) as (Row & { number: number })[];
+    const bestTwo = [Number(named![1]), Number(named![2])].map((n) => source.find((r) => r.number === n)!.params);
+    // The baseline (this host's control) is trial 0; the re-measured configs come next, best first.
+    const byNumber = [...fresh].sort((x, y) => x.number - y.number);
+    expect(byNumber[0]!.baseline).toBe('slow-default');
+    expect(byNumber.slice(1, 3).map((r) => r.params)).toEqual(bestTwo);
+    expect(fresh.every((r) => r.host === 'host-c')).toBe(true);
+    expect(fresh).toHaveLength(4);
+  }, 60_000);
 });
