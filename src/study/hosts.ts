@@ -50,6 +50,9 @@ export function combineHosts(perHost: readonly HostAnalysis[], objective: Object
   });
   rows.forEach((r, i) => (r.rank = i + 1));
   const winner = byRatio ? (rows.find((r) => group(r) === 0 || group(r) === 2) ?? null) : null;
+  // The rank test compares a host's trials with that host's best: in one list, "tied with the best"
+  // is kept for the winner's host only (the p-values stay, each against its own host's best).
+  for (const r of rows) if (r.host !== winner?.host) r.tiedWithBest = false;
   const drifted = perHost.map((h) => h.analysis.drift).filter((d) => d.detected);
   const sum = (pick: (a: StudyAnalysis) => number) => perHost.reduce((s, h) => s + pick(h.analysis), 0);
   return {
