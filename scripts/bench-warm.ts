@@ -10,7 +10,7 @@
 // cold start (bootstrap 95% interval over seeds). Printed, and saved as results/bench/warm.md and
 // warm.json with host B's table.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -124,6 +124,9 @@ interface Row {
 
 export async function runWarmBench(settings: WarmBenchSettings, say: (line: string) => void): Promise<Row[]> {
   const started = Date.now();
+  if (!existsSync(settings.table)) {
+    throw new Error(`${settings.table} does not exist: make it with the commands in scripts/bench/tables/README.md, or pass --table FILE.csv`);
+  }
   mkdirSync(settings.outDir, { recursive: true });
   const a = loadBenchTable('host A', settings.table, settings.space);
   const bFile = join(settings.outDir, `${basename(settings.table, '.csv')}-host-b.csv`);
