@@ -23,11 +23,20 @@ export interface EmitResult {
 
 /** Writes every emitter's files for the study's winner; E_STUDY when no trial is feasible. */
 /** `db`: the results store (a SQLite file or a postgres:// URL). */
-export async function emitStudy(options: { db: string; study?: string; outDir: string }): Promise<EmitResult> {
+/** `host`: the host whose trials to emit from; needed when the study was measured on more than one. */
+export async function emitStudy(options: { db: string; study?: string; outDir: string; host?: string }): Promise<EmitResult> {
   const storage = await openStorage(options.db, { mustExist: true });
   let context: EmitContext;
   try {
-    const loaded = await loadRanking(storage, await selectStudy(storage, options.study));
+    const study = await selectStudy(storage, options.study);
+    let loaded = await loadRanking(storage, study, options.host);
+    if (options.host === undefined && loaded.hosts.length > 1) {
+      throw new AutotuneError('E_USAGE', `study "${study.name}" was measured on ${loaded.hosts.length} hosts: ${loaded.hosts.join(', ')}`, {
+        hint: `a tuned env file is one host's: pass --host ${loaded.hosts[0]} (or another of them)`,
+      });
+    }
+    // One host: its trials as the host's own ranking (the same as the study's).
+    if (options.host === undefined && loaded.hosts.length === 1) loaded = await loadRanking(storage, study, loaded.hosts[0]!);
     requireTrials(loaded);
     const winner = loaded.analysis.winner ?? loaded.ranking[0]!;
     if (!winner.feasible) {

@@ -87,7 +87,7 @@ export function formatEnvFile(context: Pick<EmitContext, 'study' | 'ranking' | '
   const drift = driftLine(analysis);
   const header = [
     `sn44-autotune: best config of study "${study.name}" (${study.spaceFile}), trial ${winner.number}${winner.baseline ? ` (baseline ${winner.baseline})` : ''}`,
-    `host: ${hostname()}, date: ${date.toISOString()}`,
+    `host: ${winner.host ?? hostname()}, date: ${date.toISOString()}`,
     `objective: ${study.objective.kind}${study.objective.kind === 'sn44' ? ` (t-min ${study.objective.tMin} s)` : ` (accuracy floor ${study.objective.accuracyFloor})`}`,
     ...(drift ? [drift] : []),
     `measured: ${describeFigures(winner)}`,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { MeasurementRecord, StudyRecord, TrialRecord } from '../store/types.js';
 import type { RankedTrial, StudyAnalysis } from '../study/ranking.js';
+import { acrossHostsLine } from '../study/hosts.js';
 import { studyNotes } from '../study/notes.js';
 import { directionOf } from '../study/objective.js';
 import { sn44Quality } from '../score/sn44.js';
@@ -21,6 +22,10 @@ export interface ReportSource {
   ranking: RankedTrial[];
   analysis: StudyAnalysis;
   date: Date;
+  /** The host the trials were picked from (emit --host), else null. */
+  host?: string | null;
+  /** A study of several hosts: each host's own ranking, one report section each. */
+  perHost?: { host: string; ranking: RankedTrial[]; analysis: StudyAnalysis }[];
 }
 
 const median = (values: number[]): number | null => {
@@ -38,50 +43,17 @@ function qualityOf(m: MeasurementRecord, tMin: number): number | null {
 }
 
 export function buildReportData(source: ReportSource): ReportData {
-  const { study, ranking, measurements, date, analysis } = source;
+  const { study, ranking, date, analysis } = source;
   const tMin = study.objective.tMin;
-  const trialIds = new Map(source.trials.map((t) => [t.number, t.id]));
   const winner = analysis.winner?.number ?? null;
-  const trials: ReportTrial[] = ranking.map((r) => {
-    const id = trialIds.get(r.number);
-    const used = measurements.filter((m) => m.trialId === id && m.phase === r.phase && m.error === null);
-    const stages = medianBreakdown(used.map((m) => stageBreakdown(m.timeline)).filter((s): s is StageBreakdown => s !== null));
-    const quality = median(used.map((m) => qualityOf(m, tMin)).filter((q): q is number => q !== null));
-    const speedups: Record<string, number> = {};
-    for (const [name, ratio] of Object.entries(r.speedup)) if (ratio !== null) speedups[name] = ratio;
-    return {
-      number: r.number,
-      rank: r.rank,
-      params: r.params,
-      state: r.state,
-      feasible: r.feasible,
-      baseline: r.baseline,
-      median: r.median,
-      low: r.interval?.low ?? null,
-      high: r.interval?.high ?? null,
-      p90: r.p90,
-      accuracy: r.accuracy,
-      coverage: r.coverage,
-      sn44: r.sn44,
-      quality,
-      bboxQuality: quality,
-      tiedWithBest: r.tiedWithBest,
-      stages,
-      value: r.value,
-      speedups,
-      phase: r.phase === 'confirm' ? 'confirm' : 'search',
-      ratio: r.ratioToControl && { median: r.ratioToControl.median, low: r.ratioToControl.low, high: r.ratioToControl.high },
-      repeats: r.repeats,
-      raceRounds: r.raceRounds,
-      dropped: r.dropped && { phase: r.dropped.phase, p: r.dropped.p, vs: r.dropped.vs },
-      saved: r.saved,
-    };
-  });
+  const trials = reportTrials(source, ranking);
   const space = study.space as { params?: { name: string }[] } | null;
-  const host = (study.host as { hostname?: string } | null)?.hostname ?? hostname();
+  const host = source.host ?? (analysis.acrossHosts ? analysis.acrossHosts.hosts.join(', ') : (source.ranking[0]?.host ?? (study.host as { hostname?: string } | null)?.hostname ?? hostname()));
   const notes = trials.some((t) => t.rank !== null) ? [] : ['no trial finished'];
-  if (winner === null) notes.push('no feasible trial: nothing met the accuracy floor without a failed challenge');
-  notes.push(...studyNotes(analysis));
+  if (winner === null && !analysis.acrossHosts) notes.push('no feasible trial: nothing met the accuracy floor without a failed challenge');
+  const across = acrossHostsLine(analysis);
+  if (across) notes.push(across);
+  else notes.push(...studyNotes(analysis));
   const drift = analysis.drift;
   return {
     study: study.name,
@@ -110,7 +82,58 @@ export function buildReportData(source: ReportSource): ReportData {
           })),
         }
       : null,
+    hosts:
+      source.perHost && source.perHost.length > 1
+        ? source.perHost.map((h) => ({
+            host: h.host,
+            winner: h.analysis.winner?.number ?? null,
+            trials: reportTrials(source, h.ranking),
+            notes: studyNotes(h.analysis),
+          }))
+        : null,
   };
+}
+
+function reportTrials(source: ReportSource, ranking: readonly RankedTrial[]): ReportTrial[] {
+  const { measurements, study } = source;
+  const tMin = study.objective.tMin;
+  const trialIds = new Map(source.trials.map((t) => [t.number, t.id]));
+  return ranking.map((r) => {
+    const id = trialIds.get(r.number);
+    const used = measurements.filter((m) => m.trialId === id && m.phase === r.phase && m.error === null);
+    const stages = medianBreakdown(used.map((m) => stageBreakdown(m.timeline)).filter((s): s is StageBreakdown => s !== null));
+    const quality = median(used.map((m) => qualityOf(m, tMin)).filter((q): q is number => q !== null));
+    const speedups: Record<string, number> = {};
+    for (const [name, ratio] of Object.entries(r.speedup)) if (ratio !== null) speedups[name] = ratio;
+    return {
+      number: r.number,
+      host: r.host,
+      rank: r.rank,
+      params: r.params,
+      state: r.state,
+      feasible: r.feasible,
+      baseline: r.baseline,
+      median: r.median,
+      low: r.interval?.low ?? null,
+      high: r.interval?.high ?? null,
+      p90: r.p90,
+      accuracy: r.accuracy,
+      coverage: r.coverage,
+      sn44: r.sn44,
+      quality,
+      bboxQuality: quality,
+      tiedWithBest: r.tiedWithBest,
+      stages,
+      value: r.value,
+      speedups,
+      phase: r.phase === 'confirm' ? 'confirm' : 'search',
+      ratio: r.ratioToControl && { median: r.ratioToControl.median, low: r.ratioToControl.low, high: r.ratioToControl.high },
+      repeats: r.repeats,
+      raceRounds: r.raceRounds,
+      dropped: r.dropped && { phase: r.dropped.phase, p: r.dropped.p, vs: r.dropped.vs },
+      saved: r.saved,
+    };
+  });
 }
 
 export async function writeReport(source: ReportSource, file: string): Promise<string> {

@@ -29,6 +29,7 @@ export function rankedTrialJson(r: RankedTrial, analysis?: StudyAnalysis) {
   return {
     rank: r.rank,
     number: r.number,
+    host: r.host,
     params: r.params,
     state: r.state,
     feasible: r.feasible,

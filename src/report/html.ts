@@ -30,6 +30,19 @@ function row(t: ReportTrial, data: ReportData, baselines: string[]): string {
 <td>${num(t.sn44)}</td><td>${t.repeats}${t.raceRounds ? ` + ${t.raceRounds} race` : ''}</td><td>${t.saved || ''}</td>${gains.join('')}<td class="params">${params}</td></tr>`;
 }
 
+function rankingTable(trials: readonly ReportTrial[], data: ReportData, baselines: string[]): string {
+  return `<table><thead><tr><th>rank</th><th>trial</th><th>baseline</th><th>feasible</th><th>median s [95% CI]</th><th>p90 s</th><th>vs control [95% CI]</th><th>accuracy</th><th>coverage</th><th>SN44 est.</th><th>repeats</th><th>saved</th>${baselines.map((b) => `<th>vs ${escape(b)}</th>`).join('')}<th>params</th></tr></thead>
+<tbody>${trials.map((t) => row(t, data, baselines)).join('\n')}</tbody></table>`;
+}
+
+/** One host's own ranking (its figures, its control, its winner): hosts are never ranked in one table. */
+function hostSection(h: NonNullable<ReportData['hosts']>[number], data: ReportData, baselines: string[]): string {
+  const notes = h.notes.map((n) => `<li>${escape(n)}</li>`).join('');
+  return `<section class="host" data-host="${escape(h.host)}"><h2>Ranking on host ${escape(h.host)}</h2>
+${notes ? `<ul class="notes">${notes}</ul>` : ''}
+${rankingTable(h.trials, { ...data, winner: h.winner }, baselines)}</section>`;
+}
+
 export async function renderReportHtml(data: ReportData): Promise<string> {
   const charts = allCharts(data);
   const svgs = await Promise.all(charts.map((c) => renderSvg(c.spec)));
@@ -55,9 +68,7 @@ figure.chart{margin:2rem 0} figure.chart h2{font-size:1.1rem} figcaption{color:#
 <h1>Study ${escape(data.study)}</h1>
 <p class="meta">objective ${escape(data.objective)} · space ${escape(data.space)} · host ${escape(data.host)} · started ${escape(data.created)} · report ${escape(data.generated)}</p>
 ${notes ? `<ul class="notes">${notes}</ul>` : ''}
-<h2>Ranking</h2>
-<table><thead><tr><th>rank</th><th>trial</th><th>baseline</th><th>feasible</th><th>median s [95% CI]</th><th>p90 s</th><th>vs control [95% CI]</th><th>accuracy</th><th>coverage</th><th>SN44 est.</th><th>repeats</th><th>saved</th>${baselines.map((b) => `<th>vs ${escape(b)}</th>`).join('')}<th>params</th></tr></thead>
-<tbody>${data.trials.map((t) => row(t, data, baselines)).join('\n')}</tbody></table>
+${data.hosts ? data.hosts.map((h) => hostSection(h, data, baselines)).join('\n') : `<h2>Ranking</h2>\n${rankingTable(data.trials, data, baselines)}`}
 ${figures}
 </body></html>
 `;

@@ -15,6 +15,8 @@ export interface StageBreakdown {
 
 export interface ReportTrial {
   number: number;
+  /** The host that measured it. */
+  host: string;
   rank: number | null;
   params: Config;
   state: string;
@@ -80,4 +82,6 @@ export interface ReportData {
   /** The host's speed over the study, as the control saw it. */
   drift: { detected: boolean; factor: number; threshold: number };
   control: { name: string; points: ControlPoint[] } | null;
+  /** A study of several hosts: one ranking per host (each host's own figures and winner); null for one host. */
+  hosts?: { host: string; winner: number | null; trials: ReportTrial[]; notes: string[] }[] | null;
 }

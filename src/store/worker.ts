@@ -3,8 +3,13 @@
 import { hostname } from 'node:os';
 import type { TrialRecord } from './types.js';
 
+/**
+ * The name trials record as their host: AUTOTUNE_HOST_NAME when set (a fleet whose machines share a
+ * hostname, or a test playing two hosts on one machine), else the hostname.
+ */
 export function workerHost(): string {
-  return hostname();
+  const name = process.env.AUTOTUNE_HOST_NAME?.trim();
+  return name ? name : hostname();
 }
 
 /**

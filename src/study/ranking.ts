@@ -28,6 +28,8 @@ export type { SpeedupBasis } from './speedup.js';
 export interface RankedTrial extends Omit<TrialFigures, 'totals' | 'sn44s'> {
   rank: number;
   number: number;
+  /** The host that measured it (a config measured on two hosts is two rows, never one sample). */
+  host: string;
   params: Config;
   state: TrialState;
   reason: string | null;
@@ -92,6 +94,12 @@ export interface StudyAnalysis {
   /** Challenges saved by early stops and the race. */
   saved: number;
   challenges: Record<Phase, number> & { total: number };
+  /**
+   * Set when the trials come from more than one host (see hosts.ts): each row's figures are its own
+   * host's, and rows of different hosts are ordered by their ratio to their own host's control, or
+   * listed host by host when a host has no control.
+   */
+  acrossHosts: { hosts: string[]; orderedBy: 'ratio-to-own-control' | 'host-by-host' } | null;
 }
 
 export function observationOf(m: MeasurementRecord): Observation {
@@ -116,18 +124,25 @@ export interface AnalysisInput {
   policy?: MeasurePolicy;
   /** The study's videos (a race round measures each); default: those of the search measurements. */
   videos?: readonly string[];
+  /** Only the trials this host measured (and their measurements); default: every trial. */
+  host?: string;
 }
 
-/** The analysis of a stored study, with the policy and videos its settings recorded. */
-export function analyseStoredStudy(study: { objective: ObjectiveSpec; settings: Record<string, unknown> }, trials: readonly TrialRecord[], measurements: readonly MeasurementRecord[]): StudyAnalysis {
+/** The analysis of a stored study (of one host's trials when given), with the policy and videos its settings recorded. */
+export function analyseStoredStudy(
+  study: { objective: ObjectiveSpec; settings: Record<string, unknown> },
+  trials: readonly TrialRecord[],
+  measurements: readonly MeasurementRecord[],
+  host?: string,
+): StudyAnalysis {
   const videos = Array.isArray(study.settings.videos) ? (study.settings.videos as string[]) : undefined;
-  return analyseStudy({ trials, measurements, objective: study.objective, policy: policyOf(study.settings), videos });
+  return analyseStudy({ trials, measurements, objective: study.objective, policy: policyOf(study.settings), videos, host });
 }
 
 export function analyseStudy(input: AnalysisInput): StudyAnalysis {
   const { objective } = input;
   const policy = input.policy ?? policyOf({});
-  const data = new StudyData(input.trials, input.measurements);
+  const data = input.host === undefined ? new StudyData(input.trials, input.measurements) : hostData(input.trials, input.measurements, input.host);
   const videos = input.videos ?? [...new Set(input.measurements.filter((m) => m.phase === 'search').map((m) => m.videoUrl))];
   const standing = standingOf(data, objective, policy.control, videos.length);
   const direction = standing.direction;
@@ -196,7 +211,15 @@ export function analyseStudy(input: AnalysisInput): StudyAnalysis {
     },
     saved: rows.reduce((s, r) => s + r.saved, 0),
     challenges: { ...counts, total },
+    acrossHosts: null,
   };
+}
+
+/** One host's trials and their measurements. */
+function hostData(trials: readonly TrialRecord[], measurements: readonly MeasurementRecord[], host: string): StudyData {
+  const own = trials.filter((t) => t.workerHost === host);
+  const ids = new Set(own.map((t) => t.id));
+  return new StudyData(own, measurements.filter((m) => ids.has(m.trialId)));
 }
 
 /** The ranking alone (see analyseStudy). */
@@ -209,7 +232,8 @@ export function rankTrials(
   return analyseStudy({ trials, measurements, objective, policy }).ranking;
 }
 
-function group(r: RankedTrial): number {
+/** Survivors of the race, then dropped by it, then unraced feasible, then dropped in the search, then the rest. */
+export function group(r: RankedTrial): number {
   if (r.dropped?.phase === 'search') return 3;
   if (!r.feasible) return 4;
   if (r.phase === 'confirm') return r.dropped ? 1 : 0;
@@ -277,6 +301,7 @@ function rowOf(
     ...figures,
     rank: 0,
     number: trial.number,
+    host: trial.workerHost,
     params: trial.params,
     state: trial.state,
     reason: trial.reason,

@@ -36,6 +36,7 @@ import { analyseStudy, observationOf, type RankedTrial, type StudyAnalysis } fro
 import { decideNext, plannedOf, raceOf, type RunView, type Step, type StopReason } from './schedule.js';
 import { estimateTotal } from './estimate.js';
 import { blocksOf, incumbentOf, standingOf, valueOf, type Standing } from './standing.js';
+import { foreignHistory, otherHosts, type ForeignTrials, type WarmStart } from './warm-start.js';
 
 export type { StopReason } from './schedule.js';
 
@@ -86,6 +87,8 @@ export interface RunStudyOptions {
   abort?: AbortSignal;
   events?: RunnerEvents;
   now?: () => number;
+  /** Another study's trials for the sampler, and its best configs, measured first (after the baselines). */
+  warmStart?: WarmStart;
 }
 
 export interface StudyRunResult {
@@ -131,8 +134,16 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   const policy = policyOfOptions(options);
   const videoUrls = options.videos.map((v) => v.url);
   const videoByUrl = new Map(options.videos.map((v) => [v.url, v]));
-  const data = new StudyData(await storage.listTrials(study.id), await storage.listMeasurements({ studyId: study.id }));
-  const cursor = newCursor(data);
+  // The host is a factor: this host's trials make the study's standing, incumbent, race and budget;
+  // other hosts' finished trials only inform the sampler (see warm-start.ts).
+  const here = workerHost();
+  const allTrials = await storage.listTrials(study.id);
+  const ownTrials = allTrials.filter((t) => t.workerHost === here);
+  const ownIds = new Set(ownTrials.map((t) => t.id));
+  const data = new StudyData(ownTrials, (await storage.listMeasurements({ studyId: study.id })).filter((m) => ownIds.has(m.trialId)));
+  const foreign = [...(options.warmStart ? [options.warmStart.history] : []), ...otherHosts(allTrials, here)];
+  // Workers of this host share the study's standing; other hosts' trials are skipped by the sync.
+  const cursor = newCursor(data, allTrials.filter((t) => t.workerHost !== here).map((t) => t.id), (t) => t.workerHost === here);
   const timeoutS = options.heartbeatTimeoutS ?? DEFAULT_HEARTBEAT_TIMEOUT_S;
   const beatMs = Math.max(10, (timeoutS * 1000) / 4);
   const restandings = () => standingOf(data, study.objective, policy.control, videoUrls.length);
@@ -304,7 +315,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
         let params: Config | null = step.baseline?.config ?? null;
         if (!step.baseline) {
           stage = 'search';
-          params = askNew({ ...options, seed: samplerSeed }, data, standing, key, busy);
+          params = askNew({ ...options, seed: samplerSeed }, data, standing, key, busy, foreign);
           if (params === null) {
             exhausted = true;
             events.message?.(`the search space is exhausted after ${sampledSoFar()} sampled trials`);
@@ -341,7 +352,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
       if (step.kind === 'measure') {
         if (step.phase === 'confirm' && !raceAnnounced) {
           // One worker runs the race: the one that claims it (the claim names the race by where it starts).
-          const name = `race:${data.lastSearchId}`;
+          const name = `race:${here}:${data.lastSearchId}`;
           const claim = await storage.claim(study.id, name, timeoutS);
           if (!claim.won) {
             raceElsewhere = true;
@@ -384,7 +395,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
         continue;
       }
       if (step.kind === 'control-round') {
-        const claim = await storage.claim(study.id, `control:${step.round}`, timeoutS);
+        const claim = await storage.claim(study.id, `control:${here}:${step.round}`, timeoutS);
         if (!claim.won) {
           // Another worker measures this round; one of this host keeps this host's control fresh.
           controlRoundsClaimed = Math.max(controlRoundsClaimed, step.round);
@@ -540,9 +551,18 @@ function askNew(
   standing: Standing,
   trialKey: (t: TrialRecord) => string,
   busy: ReadonlySet<string>,
+  foreign: readonly ForeignTrials[] = [],
 ): Config | null {
   const trials = data.trials();
-  const history = historyOf(trials, data, standing);
+  // A warm start re-measures the source's best configs here first, each once.
+  const measuredHere = new Set([...busy, ...trials.map(trialKey)]);
+  const warm = options.warmStart?.top.find((c) => !measuredHere.has(configKey(c.params)));
+  if (warm) {
+    options.events?.message?.(`warm start: re-measuring trial ${warm.number} of study ${options.warmStart!.study} on this host`);
+    return warm.params;
+  }
+  const own = historyOf(trials, data, standing);
+  const history = foreign.length > 0 ? [...own, ...foreignHistory(own, foreign, standing.direction)] : own;
   const seen = new Set([...busy, ...trials.filter((t) => t.state === 'COMPLETE' || (t.state === 'PRUNED' && t.verdict?.kind === 'race')).map(trialKey)]);
   const trialNumber = trials.length === 0 ? 0 : trials[trials.length - 1]!.number + 1;
   const direction: Direction = standing.direction;

@@ -3,6 +3,7 @@
 import { AutotuneError } from '../errors.js';
 import { unknownStudy } from '../store/index.js';
 import type { MeasurementRecord, Storage, StudyRecord, TrialRecord } from '../store/types.js';
+import { analyseAcrossHosts, hostsOf } from './hosts.js';
 import { analyseStoredStudy, type RankedTrial, type StudyAnalysis } from './ranking.js';
 
 /** A --study value: undefined (not given) or a name that is not blank, padded, or holding control characters. */
@@ -35,6 +36,10 @@ export async function selectStudy(storage: Storage, name: string | undefined): P
 
 export interface LoadedStudy {
   study: StudyRecord;
+  /** Every host that measured the study's trials, sorted; `host` when one was picked. */
+  hosts: string[];
+  host: string | null;
+  /** The trials and measurements loaded: the picked host's only, when one was picked. */
   trials: TrialRecord[];
   measurements: MeasurementRecord[];
   ranking: RankedTrial[];
@@ -42,11 +47,28 @@ export interface LoadedStudy {
   analysis: StudyAnalysis;
 }
 
-export async function loadRanking(storage: Storage, study: StudyRecord): Promise<LoadedStudy> {
-  const trials = await storage.listTrials(study.id);
-  const measurements = await storage.listMeasurements({ studyId: study.id });
+/**
+ * The study's ranking: of one host's trials when `host` is given (E_USAGE naming the hosts when it
+ * measured nothing of the study), else across hosts (see hosts.ts; one host: as it always was).
+ */
+export async function loadRanking(storage: Storage, study: StudyRecord, host?: string): Promise<LoadedStudy> {
+  let trials = await storage.listTrials(study.id);
+  let measurements = await storage.listMeasurements({ studyId: study.id });
+  const hosts = hostsOf(trials);
+  if (host === undefined) {
+    const analysis = analyseAcrossHosts(study, trials, measurements);
+    return { study, hosts, host: null, trials, measurements, ranking: analysis.ranking, analysis };
+  }
+  if (!hosts.includes(host)) {
+    throw new AutotuneError('E_USAGE', `--host ${host}: no trial of study "${study.name}" was measured on it`, {
+      hint: hosts.length ? `the study's hosts: ${hosts.join(', ')}` : 'the study has no trial yet',
+    });
+  }
+  trials = trials.filter((t) => t.workerHost === host);
+  const ids = new Set(trials.map((t) => t.id));
+  measurements = measurements.filter((m) => ids.has(m.trialId));
   const analysis = analyseStoredStudy(study, trials, measurements);
-  return { study, trials, measurements, ranking: analysis.ranking, analysis };
+  return { study, hosts, host, trials, measurements, ranking: analysis.ranking, analysis };
 }
 
 /** Throws a clear error when the study has no finished trial. */

@@ -23,6 +23,7 @@ import { noWinnerReport } from './report.js';
 import { describeRepeats, type RacePolicy, type RepeatPolicy } from './policy.js';
 import { runStudy, type RunnerEvents, type StudyRunResult } from './runner.js';
 import { samplesIn, sha256File, videoRefsFor } from './sources.js';
+import { loadWarmStart } from './warm-start.js';
 
 export type VideoSource =
   | { kind: 'urls'; urls: string[] }
@@ -62,6 +63,8 @@ export interface SessionSettings {
   source: VideoSource;
   /** An extra CA to trust (--ca), read at the command line. */
   ca: { file: string; pem: string } | undefined;
+  /** Seed the sampler with another study of the same store and re-measure its best `top` first. */
+  warmStart?: { from: string; top: number } | null;
 }
 
 export interface SessionIo {
@@ -183,6 +186,7 @@ export async function openSession<E extends Evaluator>(
     await factory.preflight?.(evaluator, videos[0]!, signal, say);
     if (signal.aborted) throw new AutotuneError('E_INTERRUPTED', 'interrupted before the study was created', { hint: 'nothing was measured; run the same command again' });
     const name = settings.study ?? space.name;
+    const warmStart = settings.warmStart ? await loadWarmStart(storage, settings.warmStart.from, name, space, settings.warmStart.top) : undefined;
     const { study, resumed, recovered } = await openStudy(storage, {
       name,
       spaceFile: settings.space,
@@ -199,6 +203,13 @@ export async function openSession<E extends Evaluator>(
       say(
         `study ${name}: ${describeObjective(study.objective)}, sampler ${settings.sampler}, ${videos.length} video(s) x ${describeRepeats(settings.repeats)}, ` +
           `racing ${settings.racing.enabled ? 'on' : 'off'}, control ${control ?? 'none'}`,
+      );
+    }
+    if (warmStart) {
+      const top = warmStart.top.map((t) => t.number);
+      say(
+        `warm start from study ${warmStart.study}: its ${warmStart.history.trials.length} finished trial(s) inform the sampler (not this study's ranking)` +
+          (top.length ? `; its best, trial(s) ${top.join(', ')}, are measured on this host first` : ''),
       );
     }
 
@@ -231,6 +242,7 @@ export async function openSession<E extends Evaluator>(
           warmup: settings.warmup,
           confirmTop: settings.confirmTop,
           confirmRepeats: settings.confirmRepeats,
+          warmStart,
           ...runControl,
         }),
       close: closeAll,

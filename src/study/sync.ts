@@ -3,7 +3,7 @@
 // the store hands back only what is new (trials past a number, measurements past an id), so a worker
 // can look before every decision of a long study.
 
-import type { Storage } from '../store/types.js';
+import type { Storage, TrialRecord } from '../store/types.js';
 import type { StudyData } from './data.js';
 
 /** Where the last sync stopped reading; the runner's own writes do not move it (others' may come before them). */
@@ -12,6 +12,10 @@ export interface SyncCursor {
   trialNumber: number;
   /** The highest measurement id a sync has read. */
   measurementId: number;
+  /** Trials this runner does not keep (another host's: the host is a factor), and their measurements. */
+  skipped: Set<number>;
+  /** Which trials this runner keeps. */
+  keeps: (t: TrialRecord) => boolean;
 }
 
 /** Whether a sync brought anything new. */
@@ -19,10 +23,16 @@ export interface SyncNews {
   changed: boolean;
 }
 
-export function newCursor(data: StudyData): SyncCursor {
+/** `skipped`: ids of the trials read already that this runner does not keep; `keeps`: which new ones it keeps. */
+export function newCursor(data: StudyData, skipped: readonly number[] = [], keeps: (t: TrialRecord) => boolean = () => true): SyncCursor {
   const all = data.measurements();
   const trials = data.trials();
-  return { trialNumber: trials.length ? trials[trials.length - 1]!.number : -1, measurementId: all.length ? all[all.length - 1]!.id : 0 };
+  return {
+    trialNumber: trials.length ? trials[trials.length - 1]!.number : -1,
+    measurementId: all.length ? all[all.length - 1]!.id : 0,
+    skipped: new Set(skipped),
+    keeps,
+  };
 }
 
 /** `trialsOnly`: the trials' news without the measurements (one query). */
@@ -35,6 +45,10 @@ export async function syncStudyData(storage: Storage, studyId: number, data: Stu
   let changed = false;
   for (const t of fresh) {
     cursor.trialNumber = Math.max(cursor.trialNumber, t.number);
+    if (!cursor.keeps(t)) {
+      cursor.skipped.add(t.id);
+      continue;
+    }
     const known = data.trial(t.id);
     if (known && known.state === t.state) continue;
     // A finished trial never goes back to RUNNING (the store's copy may lag this worker's own finish).
@@ -43,6 +57,10 @@ export async function syncStudyData(storage: Storage, studyId: number, data: Stu
     changed = true;
   }
   for (const m of measurements) {
+    if (cursor.skipped.has(m.trialId)) {
+      cursor.measurementId = m.id;
+      continue;
+    }
     // Its trial was created after the trials were read: this one and the rest come next time.
     if (!data.trial(m.trialId)) break;
     cursor.measurementId = m.id;

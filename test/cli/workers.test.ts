@@ -160,7 +160,7 @@ describe('one study, many `autotune run` workers', () => {
     const twoHosts = await runCli(['trials', '--db', db, '--study', 'shared']);
     expect(twoHosts.exitCode, twoHosts.stderr).toBe(0);
     const lines = twoHosts.stdout.split('\n');
-    const header = lines.find((l) => /^rank +trial +state +baseline +host /.test(l));
+    const header = lines.find((l) => /^rank +host +trial +state +baseline /.test(l));
     expect(header, twoHosts.stdout).toBeDefined();
     expect(lines.filter((l) => / gpu-2 /.test(l)).length).toBeGreaterThan(0);
     expect(lines.filter((l) => new RegExp(` ${hostname()} `).test(l)).length).toBeGreaterThan(0);

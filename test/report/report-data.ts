@@ -4,6 +4,7 @@ import type { ReportData, ReportTrial } from '../../src/report/model.js';
 export function sampleReportData(): ReportData {
   const trial = (n: number, over: Partial<ReportTrial>): ReportTrial => ({
     number: n,
+    host: 'lab-host',
     rank: n,
     params: { IMG_SIZE: 320 + (n % 3) * 160, FRAME_STRIDE: 1 + (n % 2), CHUNKED_STREAMING: n % 2 },
     state: 'COMPLETE',

@@ -7,6 +7,7 @@ import { storageLocation, storageOptions, studyOption, type StorageArgs } from '
 interface EmitArgs extends StorageArgs {
   study?: string;
   out: string;
+  host?: string;
 }
 
 export const emitCommand: CommandModule<object, EmitArgs> = {
@@ -16,12 +17,13 @@ export const emitCommand: CommandModule<object, EmitArgs> = {
     y
       .option('study', studyOption)
       .options(storageOptions)
-      .option('out', { type: 'string', default: 'results', describe: 'output folder' }),
+      .option('out', { type: 'string', default: 'results', describe: 'output folder' })
+      .option('host', { type: 'string', describe: "write this host's winner, from its trials only (needed when several hosts measured the study)" }),
   handler: async (args) => {
-    const { winner: w, paths } = await emitStudy({ db: storageLocation(args), study: args.study, outDir: args.out });
+    const { winner: w, paths } = await emitStudy({ db: storageLocation(args), study: args.study, outDir: args.out, host: args.host });
     for (const path of paths) process.stdout.write(`wrote ${path}\n`);
     process.stdout.write(
-      `winner: trial ${w.number}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3) ?? '-'} s, accuracy ${w.accuracy?.toFixed(3) ?? '-'}\n`,
+      `winner: trial ${w.number}${args.host !== undefined ? ` on host ${w.host}` : ''}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3) ?? '-'} s, accuracy ${w.accuracy?.toFixed(3) ?? '-'}\n`,
     );
   },
 };

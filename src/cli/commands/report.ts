@@ -11,6 +11,7 @@ import { storageLocation, storageOptions, studyOption, type StorageArgs } from '
 interface ReportArgs extends StorageArgs {
   study?: string;
   out: string;
+  host?: string;
 }
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
@@ -20,17 +21,22 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     y
       .option('study', studyOption)
       .options(storageOptions)
-      .option('out', { type: 'string', default: 'results/report.html', describe: 'the HTML file to write' }),
+      .option('out', { type: 'string', default: 'results/report.html', describe: 'the HTML file to write' })
+      .option('host', { type: 'string', describe: "only this host's trials (a study of several hosts gets a section per host without it)" }),
   handler: async (args) => {
     const storage = await openStorage(storageLocation(args), { mustExist: true });
     let loaded: LoadedStudy;
+    let perHost: LoadedStudy[] = [];
     try {
-      loaded = await loadRanking(storage, await selectStudy(storage, args.study));
+      const study = await selectStudy(storage, args.study);
+      loaded = await loadRanking(storage, study, args.host);
       requireTrials(loaded);
+      if (loaded.analysis.acrossHosts) perHost = await Promise.all(loaded.hosts.map((h) => loadRanking(storage, study, h)));
     } finally {
       await storage.close();
     }
     makeDirs(dirname(args.out), 'the folder of --out');
-    process.stdout.write(`wrote ${await writeReport({ ...loaded, date: new Date() }, args.out)}\n`);
+    const hosts = perHost.map((v) => ({ host: v.host!, ranking: v.ranking, analysis: v.analysis }));
+    process.stdout.write(`wrote ${await writeReport({ ...loaded, date: new Date(), perHost: hosts }, args.out)}\n`);
   },
 };

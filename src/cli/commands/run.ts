@@ -33,6 +33,7 @@ import {
 } from '../options.js';
 import type { EvaluatorFactory } from '../../pipeline/types.js';
 import { replayEvaluatorFactory } from '../../replay/factory.js';
+import { DEFAULT_WARM_START_TOP } from '../../study/warm-start.js';
 import { normalizeEvaluatorArgs, normalizeReplayArgs, withRunEvaluatorOptions, type EvaluatorArgs, type ReplayArgs } from '../evaluator-options.js';
 import { formatRanking } from './trials.js';
 
@@ -57,6 +58,8 @@ interface RunArgs extends EvaluatorArgs, ReplayArgs, StorageArgs {
   raceMinBlocks: number;
   control?: string;
   warmup: number;
+  warmStartFrom?: string;
+  warmStartTop: number;
   objective: string;
   accuracyFloor: number;
   tMin: number;
@@ -173,6 +176,7 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
         ? { kind: 'samples', dir: args.samples, profile: args.profile, names: samplesIn(args.samples).map((s) => s.name) }
         : { kind: 'urls', urls: args.urlsFile ? readUrlsFile(args.urlsFile) : args.url!.map((u) => checkUrl(u, '--url')) },
     ca: readCa(args.ca),
+    warmStart: args.warmStartFrom === undefined ? null : { from: checkStudyName(args.warmStartFrom)!, top: positiveInt('warm-start-top', args.warmStartTop, 0)! },
   };
   const factory = replay ? replayEvaluatorFactory(replay) : external ? externalEvaluatorFactory(external) : pipelineEvaluatorFactory(pipeline);
   return { session, factory };
@@ -205,6 +209,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('race-min-blocks', { type: 'number', default: DEFAULT_RACE.minBlocks, describe: 'blocks (video x repeat) shared with the best before the race may drop a trial' })
       .option('control', { type: 'string', describe: "baseline measured throughout the study to watch the host's speed (default: the space's first; none: off)" })
       .option('warmup', { type: 'number', default: 0, describe: 'unmeasured challenges per trial before its measured ones' })
+      .option('warm-start-from', { type: 'string', describe: "another study of the same store: its finished trials inform the sampler, its best configs are measured here first" })
+      .option('warm-start-top', { type: 'number', default: DEFAULT_WARM_START_TOP, describe: 'configs of --warm-start-from measured first (0: none, the sampler still learns from them)' })
       .option('objective', { type: 'string', default: 'fastest-safe', choices: ['fastest-safe', 'sn44'] })
       .option('accuracy-floor', accuracyFloorOption)
       .option('t-min', tMinOption)

@@ -4,9 +4,10 @@ import type { CommandModule } from 'yargs';
 import { AutotuneError } from '../../errors.js';
 import { rankedTrialJson } from '../../emit/summary.js';
 import { openStorage } from '../../store/index.js';
+import { acrossHostsLine } from '../../study/hosts.js';
 import { studyNotes } from '../../study/notes.js';
 import { baselineRows, type RankedTrial, type SpeedupBasis, type StudyAnalysis } from '../../study/ranking.js';
-import { loadRanking, requireTrials, selectStudy } from '../../study/select.js';
+import { loadRanking, requireTrials, selectStudy, type LoadedStudy } from '../../study/select.js';
 import { RANK_TEST_ALPHA } from '../../study/stats.js';
 import { formatTable, percent, seconds } from '../../util/format.js';
 import { printJson } from '../output.js';
@@ -16,6 +17,8 @@ interface TrialsArgs extends StorageArgs {
   study?: string;
   top?: number;
   json: boolean;
+  'by-host': boolean;
+  host?: string;
 }
 
 export function formatParams(params: Record<string, unknown>, keys: readonly string[] = Object.keys(params)): string {
@@ -41,18 +44,18 @@ const BASIS_MARK: Record<SpeedupBasis, string> = { race: ' r', search: ' s', 'co
  * The ranking as a table. `hosts` (trial number -> the host that ran it) adds a host column when the
  * study's trials ran on more than one host.
  */
-export function formatRanking(ranking: readonly RankedTrial[], all: readonly RankedTrial[], hosts?: ReadonlyMap<number, string>): string {
+export function formatRanking(ranking: readonly RankedTrial[], all: readonly RankedTrial[]): string {
   const bases = baselineRows(all).map((b) => b.baseline!);
-  const manyHosts = hosts !== undefined && new Set(hosts.values()).size > 1;
   const keys = varyingKeys(all);
   const f3 = (v: number | null) => (v === null ? '-' : v.toFixed(3));
   const withRatio = all.some((r) => r.ratioToControl !== null);
+  const withHost = new Set(all.map((r) => r.host)).size > 1;
   return formatTable(ranking, [
     { header: 'rank', value: (r) => `${r.rank}${r.tiedWithBest && r.rank > 1 ? '=' : ''}`, align: 'right' },
+    ...(withHost ? [{ header: 'host', value: (r: RankedTrial) => r.host }] : []),
     { header: 'trial', value: (r) => String(r.number), align: 'right' },
     { header: 'state', value: STATE_WORDS },
     { header: 'baseline', value: (r) => r.baseline ?? '' },
-    ...(manyHosts ? [{ header: 'host', value: (r: RankedTrial) => hosts.get(r.number) ?? '' }] : []),
     // Race and search figures are never in one column without their mark.
     { header: 'median', value: (r) => `${seconds(r.median)} ${r.phase === 'confirm' ? 'race' : 'srch'}`, align: 'right' },
     { header: '95% CI', value: (r) => (r.interval ? `${r.interval.low.toFixed(3)}-${r.interval.high.toFixed(3)}` : '-'), align: 'right' },
@@ -86,11 +89,20 @@ export function formatRanking(ranking: readonly RankedTrial[], all: readonly Ran
 export function rankingLegend(analysis: StudyAnalysis): string {
   return [
     `rank N= : not distinguishable from the best (Mann-Whitney U on figures of the same phase, alpha ${RANK_TEST_ALPHA})` +
-      (analysis.rankedBy === 'control-normalised' ? '; ranked by the ratio to the control (the host drifted)' : ''),
+      (analysis.acrossHosts
+        ? "; the test, the medians and the vs columns compare trials of the row's own host"
+        : analysis.rankedBy === 'control-normalised'
+          ? '; ranked by the ratio to the control (the host drifted)'
+          : ''),
     'median: race = from the confirmation race, srch = from the search; n: successful/all challenges ranked; reps: search repeats per video + race rounds',
     'vs control: median ratio to the control measured nearest in time on the same video; saved: challenges saved by early stops and the race',
     'vs X: X\'s median / this median, comparing r = race figures, s = search figures, n = control-normalised search figures',
   ].join('\n');
+}
+
+/** Each host's notes (drift, control, race, warnings), prefixed with the host. */
+function hostNotes(views: readonly LoadedStudy[]): string[] {
+  return views.flatMap((v) => studyNotes(v.analysis).map((note) => `host ${v.host}: ${note}`));
 }
 
 export const trialsCommand: CommandModule<object, TrialsArgs> = {
@@ -101,26 +113,39 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
       .option('study', studyOption)
       .options(storageOptions)
       .option('top', { type: 'number', describe: 'show only the first N' })
-      .option('json', { type: 'boolean', default: false, describe: 'print a JSON array in rank order' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print a JSON array in rank order' })
+      .option('by-host', { type: 'boolean', default: false, describe: 'one ranking per host that measured the study' })
+      .option('host', { type: 'string', describe: "only the trials measured on this host (see the study's hosts with --by-host)" }),
   handler: async (args) => {
     if (args.top !== undefined && !(Number.isInteger(args.top) && args.top >= 1)) {
       throw new AutotuneError('E_USAGE', `--top must be a whole number >= 1, got ${args.top}`, { hint: 'e.g. --top 5; leave it out to list every trial' });
     }
+    if (args['by-host'] && args.host !== undefined) {
+      throw new AutotuneError('E_USAGE', '--by-host and --host together', { hint: 'pass --by-host for every host, or --host NAME for one' });
+    }
     const storage = await openStorage(storageLocation(args), { mustExist: true });
     try {
-      const loaded = await loadRanking(storage, await selectStudy(storage, args.study));
-      const shown = args.top !== undefined ? loaded.ranking.slice(0, args.top) : loaded.ranking;
-      if (args.json) return printJson(shown.map((r) => rankedTrialJson(r, loaded.analysis)));
-      requireTrials(loaded);
-      const { study } = loaded;
+      const study = await selectStudy(storage, args.study);
+      const whole = await loadRanking(storage, study, args.host);
+      const views = args['by-host'] ? await Promise.all(whole.hosts.map((host) => loadRanking(storage, study, host))) : [whole];
+      const top = (ranking: RankedTrial[]) => (args.top !== undefined ? ranking.slice(0, args.top) : ranking);
+      if (args.json) return printJson(views.flatMap((v) => top(v.ranking).map((r) => rankedTrialJson(r, v.analysis))));
+      requireTrials(whole);
       process.stdout.write(
-        `study ${study.name} (${study.spaceFile}, objective ${study.objective.kind}): ${loaded.ranking.length} trials, ` +
-          `${loaded.ranking.filter((r) => r.feasible).length} feasible\n\n`,
+        `study ${study.name} (${study.spaceFile}, objective ${study.objective.kind}): ${whole.ranking.length} trials, ` +
+          `${whole.ranking.filter((r) => r.feasible).length} feasible` +
+          (whole.host !== null ? `, measured on host ${whole.host}` : '') +
+          '\n\n',
       );
-      for (const note of studyNotes(loaded.analysis)) process.stdout.write(`${note}\n`);
-      const hosts = new Map(loaded.trials.map((t) => [t.number, t.workerHost]));
-      process.stdout.write(`\n${formatRanking(shown, loaded.ranking, hosts)}\n\n`);
-      process.stdout.write(`${rankingLegend(loaded.analysis)}\n`);
+      const across = args['by-host'] ? null : acrossHostsLine(whole.analysis);
+      if (across) process.stdout.write(`${across}\n`);
+      for (const view of views) {
+        if (args['by-host']) process.stdout.write(`host ${view.host}: ${view.ranking.length} trials, ${view.ranking.filter((r) => r.feasible).length} feasible\n`);
+        const notes = across ? hostNotes(await Promise.all(whole.hosts.map((h) => loadRanking(storage, study, h)))) : studyNotes(view.analysis);
+        for (const note of notes) process.stdout.write(`${note}\n`);
+        process.stdout.write(`\n${formatRanking(top(view.ranking), view.ranking)}\n\n`);
+      }
+      process.stdout.write(`${rankingLegend(whole.analysis)}\n`);
     } finally {
       await storage.close();
     }

@@ -4,10 +4,10 @@ import type { TrialSummary } from './types.js';
 import { isActive, orderedParams, searchKey } from '../space/config.js';
 import { normalizeValue } from '../space/values.js';
 
-/** The search keys of every trial so far (any state): configs a sampler should not propose again. */
+/** The search keys of every trial so far (any state) measured here: configs a sampler should not propose again. */
 export function triedKeys(space: Space, history: readonly TrialSummary[]): Set<string> {
   const keys = new Set<string>();
-  for (const t of history) keys.add(searchKey(space, t.params));
+  for (const t of history) if (t.origin === undefined) keys.add(searchKey(space, t.params));
   return keys;
 }
 
@@ -28,7 +28,7 @@ export function triedCheck(space: Space, history: readonly TrialSummary[]): (con
       keys = triedKeys(space, history);
       return keys.has(searchKey(space, config));
     }
-    return history.some((t) => sameSearch(params, config, t.params));
+    return history.some((t) => t.origin === undefined && sameSearch(params, config, t.params));
   };
 }
 

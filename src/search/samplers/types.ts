@@ -15,6 +15,11 @@ export interface TrialSummary {
   violation: number;
   /** The baseline's name when the trial measured a named preset, else null. */
   baseline: string | null;
+  /**
+   * Set for a trial measured elsewhere (another study, for a warm start, or another host of this
+   * study): samplers learn from it, but it is not "tried" here, so its config may still be proposed.
+   */
+  origin?: string;
 }
 
 export interface AskContext {
