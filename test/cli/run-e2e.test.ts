@@ -79,7 +79,7 @@ describe('autotune run end to end (lab server, real pipeline)', () => {
     const table = join(dir, 'study.csv');
     const exported = await runCli(['export', '--db', db, '--table', table]);
     expect(exported.exitCode, exported.stderr).toBe(0);
-    expect(exported.stdout).toMatch(/wrote .*study\.csv: \d+ challenges of study "quick" \(\d+ search, \d+ confirm\), 12 knob columns/);
+    expect(exported.stdout).toMatch(/wrote .*study\.csv: \d+ challenges of study "quick" \(\d+ search, (\d+ control, )?\d+ confirm\), 12 knob columns/);
     const replayDb = join(dir, 'replay.db');
     const replay = await runCli([
       'run', '--evaluator', 'replay', '--table', table, '--space', 'search-spaces/quick.yaml', '--db', replayDb,
