@@ -10,7 +10,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { parseRepeats } from '../src/cli/options.js';
 import type { ObjectiveSpec } from '../src/store/types.js';
+import { DEFAULT_MAX_REPEATS, DEFAULT_RACE, describeRepeats, type RepeatPolicy } from '../src/study/policy.js';
+import type { RunStudyOptions } from '../src/study/runner.js';
 import { formatTable } from '../src/util/format.js';
 import { startOptuna, type OptunaDriver } from './bench/optuna.js';
 import {
@@ -35,7 +38,8 @@ export interface SearchBenchSettings {
   tables: { name: string; table: string; space: string }[];
   seeds: number;
   budget: number;
-  repeats: number;
+  /** This project's repeats: a number, or adaptive (autotune run's default). */
+  repeats: RepeatPolicy;
   optunaRepeats: number;
   objectives: ('fastest-safe' | 'sn44')[];
   accuracyFloor: number;
@@ -54,7 +58,8 @@ export function parseSearchBenchArgs(argv: string[]): SearchBenchSettings {
     .option('space', { type: 'string', array: true, describe: 'the space of each --table (default: FILE.yaml beside FILE.csv)' })
     .option('seeds', { type: 'number', default: 20, describe: 'studies per method (seeds 1..N)' })
     .option('budget', { type: 'number', default: 600, describe: 'most challenges a study may spend' })
-    .option('repeats', { type: 'number', default: 3, describe: "this project's challenges per video per trial (autotune run's default)" })
+    .option('repeats', { type: 'string', default: 'auto', describe: "this project's challenges per video per trial: a number, or auto (autotune run's default)" })
+    .option('max-repeats', { type: 'number', default: DEFAULT_MAX_REPEATS, describe: 'the most repeats per video under --repeats auto' })
     .option('optuna-repeats', { type: 'number', default: 1, describe: "Optuna's challenges per video per trial" })
     .option('objectives', { type: 'string', default: 'fastest-safe,sn44', describe: 'objectives, comma-separated' })
     .option('accuracy-floor', { type: 'number', default: 0.98 })
@@ -77,7 +82,7 @@ export function parseSearchBenchArgs(argv: string[]): SearchBenchSettings {
     tables,
     seeds: a.seeds,
     budget: a.budget,
-    repeats: a.repeats,
+    repeats: parseRepeats(a.repeats, a['max-repeats']),
     optunaRepeats: a['optuna-repeats'],
     objectives: objectives as SearchBenchSettings['objectives'],
     accuracyFloor: a['accuracy-floor'],
@@ -100,15 +105,20 @@ export async function runSearchBench(settings: SearchBenchSettings, say: (line: 
   const driver: OptunaDriver | null = 'missing' in optuna ? null : optuna;
   if (!driver) say(`Optuna skipped: ${(optuna as { missing: string }).missing}`);
   else say(`Optuna ${driver.version} (python3-optuna) as the peer`);
-  const methods: Method[] = [
-    { label: 'autotune tpe', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats },
-    ...settings.variants.map((v): Method => ({ label: `autotune ${v.label}`, kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: v.runner })),
-    { label: 'autotune random', kind: 'autotune', sampler: 'random', repeats: settings.repeats },
+  // This project as `autotune run` runs by default (adaptive repeats, racing, the control: the space's
+  // first baseline), then without the control and without racing, to show what each costs or saves.
+  const defaults = (bench: BenchTable): Partial<RunStudyOptions> => ({ racing: DEFAULT_RACE, control: bench.space.baselines[0]?.name ?? null });
+  const methods: ((bench: BenchTable) => Method)[] = [
+    (b) => ({ label: 'autotune tpe', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: defaults(b) }),
+    () => ({ label: 'autotune tpe, no control', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: { racing: DEFAULT_RACE } }),
+    () => ({ label: 'autotune tpe, no racing', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: { racing: { ...DEFAULT_RACE, enabled: false } } }),
+    ...settings.variants.map((v) => (b: BenchTable): Method => ({ label: `autotune ${v.label}`, kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: { ...defaults(b), ...v.runner } })),
+    (b) => ({ label: 'autotune random', kind: 'autotune', sampler: 'random', repeats: settings.repeats, runner: defaults(b) }),
     ...(driver
-      ? ([
-          { label: 'optuna tpe', kind: 'optuna', sampler: 'tpe', repeats: settings.optunaRepeats },
-          { label: 'optuna random', kind: 'optuna', sampler: 'random', repeats: settings.optunaRepeats },
-        ] as Method[])
+      ? [
+          (): Method => ({ label: 'optuna tpe', kind: 'optuna', sampler: 'tpe', repeats: settings.optunaRepeats }),
+          (): Method => ({ label: 'optuna random', kind: 'optuna', sampler: 'random', repeats: settings.optunaRepeats }),
+        ]
       : []),
   ];
   const rows: Row[] = [];
@@ -124,7 +134,8 @@ export async function runSearchBench(settings: SearchBenchSettings, say: (line: 
         const truth = truthOf(bench, objective);
         say(`${t.name} (${bench.index.cells.size} configs, ${bench.videos.length} videos, ${bench.index.table.rows.length} rows), ${kind}: best ${truth.best.toFixed(4)}, ${truth.feasible} feasible configs, ${[...truth.values.keys()].filter((k) => closeEnoughKey(truth, k)).length} within ${WITHIN * 100}%`);
         const summaries: MethodSummary[] = [];
-        for (const method of methods) {
+        for (const make of methods) {
+          const method = make(bench);
           const outcomes = [];
           for (let seed = 1; seed <= settings.seeds; seed++) outcomes.push(await runMethod({ bench, truth, objective, budget: settings.budget, optuna: driver }, method, seed));
           summaries.push(summarize(method.label, outcomes));
@@ -181,7 +192,7 @@ export function formatRows(rows: readonly Row[], settings: SearchBenchSettings):
     { header: 'trials/min', value: (r) => r.summary.trialsPerMinute.toFixed(0), align: 'right' },
   ]);
   const notes = [
-    `${settings.seeds} seeds per method, at most ${settings.budget} challenges a study; this project ${settings.repeats} repeat(s) per video per trial, Optuna ${settings.optunaRepeats}.`,
+    `${settings.seeds} seeds per method, at most ${settings.budget} challenges a study; this project ${describeRepeats(settings.repeats)} per video per trial (racing and the control as autotune run does, unless the method says otherwise), Optuna ${settings.optunaRepeats} repeat(s).`,
     'Challenges counted until the best feasible config a method has found (by its own measurements) is within 5% of the table\'s best feasible config (all rows of a config);',
     'both sides measure the space\'s baselines first and replay the same rows with the same seed. vs optuna tpe: ratio of medians, bootstrap over seeds.',
   ];

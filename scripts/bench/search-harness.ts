@@ -17,6 +17,7 @@ import { openStorage } from '../../src/store/index.js';
 import type { ObjectiveSpec } from '../../src/store/types.js';
 import { directionOf, evaluateObjective, type Observation } from '../../src/study/objective.js';
 import { openStudy } from '../../src/study/open.js';
+import type { RepeatPolicy } from '../../src/study/policy.js';
 import { runStudy, type RunStudyOptions } from '../../src/study/runner.js';
 import type { OptunaDriver } from './optuna.js';
 
@@ -93,9 +94,9 @@ export interface Method {
   label: string;
   kind: 'autotune' | 'optuna';
   sampler: 'tpe' | 'random';
-  /** Challenges per video per trial. */
-  repeats: number;
-  /** autotune: options handed to the study runner on top of the bench's own (e.g. racing). */
+  /** Challenges per video per trial (Optuna: a number; this project: also adaptive repeats). */
+  repeats: number | RepeatPolicy;
+  /** autotune: options handed to the study runner on top of the bench's own (e.g. racing, the control). */
   runner?: Partial<RunStudyOptions>;
 }
 
@@ -199,7 +200,8 @@ async function runOptuna(ctx: BenchContext, method: Method, seed: number): Promi
     const config: Config = { ...space.fixed, ...(await driver.ask()) };
     trials++;
     const observations: Observation[] = [];
-    for (let repeat = 1; repeat <= method.repeats && spent < ctx.budget; repeat++) {
+    const repeats = typeof method.repeats === 'number' ? method.repeats : 1;
+    for (let repeat = 1; repeat <= repeats && spent < ctx.budget; repeat++) {
       for (const url of ctx.bench.videos) {
         const r = evaluator.replay(config, { url });
         spent++;

@@ -47,7 +47,8 @@ describe('npm run bench:search', () => {
     const out = join(dir, 'no-optuna');
     const { rows, text } = await bench(out, join(dir, 'no-python3'));
     expect(text).toMatch(/Optuna skipped: .*no-python3 not found \(install python3-optuna: scripts\/install-system-deps\.sh\)/);
-    expect(rows.map((r) => `${r.objective} ${r.summary.label}`)).toEqual(['fastest-safe autotune tpe', 'fastest-safe autotune random', 'sn44 autotune tpe', 'sn44 autotune random']);
+    const ours = ['autotune tpe', 'autotune tpe, no control', 'autotune tpe, no racing', 'autotune random'];
+    expect(rows.map((r) => `${r.objective} ${r.summary.label}`)).toEqual([...ours.map((l) => `fastest-safe ${l}`), ...ours.map((l) => `sn44 ${l}`)]);
     for (const r of rows) {
       expect(r.summary.outcomes).toHaveLength(3);
       // Every study reaches 5% of the best of 9 configs well within 120 challenges.
@@ -58,14 +59,15 @@ describe('npm run bench:search', () => {
     expect(text).toMatch(/planted\s+fastest-safe\s+autotune tpe\s+\d+\s+\d+\s+3\/3/);
     expect(readFileSync(join(out, 'search.md'), 'utf8')).toContain('autotune random');
     const saved = JSON.parse(readFileSync(join(out, 'search.json'), 'utf8'));
-    expect(saved.rows).toHaveLength(4);
+    expect(saved.rows).toHaveLength(8);
   }, 120_000);
 
   it.skipIf(optunaMissing !== null)(`with python3-optuna (${OPTUNA_PYTHON}): Optuna's TPE and random samplers run beside, with the ratio to Optuna's TPE`, async () => {
     const out = join(dir, 'optuna');
     const { rows, text } = await bench(out);
     expect(text).toMatch(/Optuna \d+\.\d+\.\d+ \(python3-optuna\) as the peer/);
-    expect(rows.map((r) => r.summary.label)).toEqual(['autotune tpe', 'autotune random', 'optuna tpe', 'optuna random', 'autotune tpe', 'autotune random', 'optuna tpe', 'optuna random']);
+    const each = ['autotune tpe', 'autotune tpe, no control', 'autotune tpe, no racing', 'autotune random', 'optuna tpe', 'optuna random'];
+    expect(rows.map((r) => r.summary.label)).toEqual([...each, ...each]);
     const peer = rows.find((r) => r.summary.label === 'optuna tpe')!;
     expect(peer.summary.hits).toBe(3);
     expect(rows.find((r) => r.summary.label === 'autotune tpe')!.vsOptunaTpe).toMatch(/^\d+\.\d\dx \[\d+\.\d\d, \d+\.\d\d\]$/);
