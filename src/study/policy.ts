@@ -36,10 +36,10 @@ export const AUTO_PRECISION = 0.05;
 export const AUTO_MIN_REPEATS = 2;
 export const DEFAULT_MAX_REPEATS = 5;
 /**
- * A trial slower than the incumbent's slowest on every video of its first round by this much is a
- * clear loser; judged on fewer videos, the margin grows in proportion (see clearLoss).
+ * A trial slower than the incumbent's median on every video of its first round is not repeated;
+ * judged on part of the round, only by a margin of this much per missing share (see clearLoss).
  */
-export const CLEAR_LOSER_MARGIN = 0.05;
+export const CLEAR_LOSER_MARGIN = 0.1;
 /** Accuracy this far under the floor on every block so far: the trial cannot become feasible. */
 export const FAR_BELOW_FLOOR = 0.05;
 /**

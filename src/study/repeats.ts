@@ -34,9 +34,10 @@ export interface ClearLoss {
 
 /**
  * Within its first round: on every video measured so far the trial is worse than the incumbent's
- * worst block there by more than the margin, CLEAR_LOSER_MARGIN x (videos a round has / videos
- * measured): a wide gap on one video, CLEAR_LOSER_MARGIN once all were measured. Null when it is not
- * (or nothing can be compared).
+ * median there by more than the margin, CLEAR_LOSER_MARGIN x (videos a round has / videos measured
+ * - 1): a wide gap while part of the round is measured, none once all of it is (a trial worse than
+ * the best so far on every video is not a contender: its repeats are better spent on those that
+ * are). Null when it is not (or nothing can be compared).
  */
 export function clearLoss(
   trial: readonly BlockValue[],
@@ -47,15 +48,15 @@ export function clearLoss(
   const mine = byVideo(trial);
   const theirs = byVideo(incumbent);
   if (trial.some((b) => b.value === null)) return null; // a failure is the feasibility rule's business
-  const margin = (CLEAR_LOSER_MARGIN * videosPerRound) / Math.max(1, mine.size);
+  const margin = CLEAR_LOSER_MARGIN * (videosPerRound / Math.max(1, mine.size) - 1);
   const ratios: number[] = [];
   for (const [video, values] of mine) {
     const other = theirs.get(video);
     if (!other || other.length === 0) return null;
     const value = median(values)!;
     if (direction === 'minimize') {
-      if (!(value > Math.max(...other) * (1 + margin))) return null;
-    } else if (!(value < Math.min(...other) * (1 - margin))) return null;
+      if (!(value > median(other)! * (1 + margin))) return null;
+    } else if (!(value < median(other)! * (1 - margin))) return null;
     ratios.push(value / median(other)!);
   }
   return ratios.length === 0 ? null : { ratio: median(ratios)! };
