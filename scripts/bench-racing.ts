@@ -133,9 +133,9 @@ async function headToHead(session: StudySession, a: Config, b: Config): Promise<
 }
 
 const describeConfig = (c: Config, space: StudySession['space']) =>
-  Object.keys(space.params)
-    .filter((k) => c[k] !== undefined)
-    .map((k) => `${k}=${c[k]}`)
+  space.params
+    .filter((p) => c[p.name] !== undefined)
+    .map((p) => `${p.name}=${c[p.name]}`)
     .join(' ');
 
 async function main(): Promise<void> {

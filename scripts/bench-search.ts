@@ -111,7 +111,7 @@ export async function runSearchBench(settings: SearchBenchSettings, say: (line: 
   const methods: ((bench: BenchTable) => Method)[] = [
     (b) => ({ label: 'autotune tpe', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: defaults(b) }),
     () => ({ label: 'autotune tpe, no control', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: { racing: DEFAULT_RACE } }),
-    () => ({ label: 'autotune tpe, no racing', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: { racing: { ...DEFAULT_RACE, enabled: false } } }),
+    (b) => ({ label: 'autotune tpe, no racing', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: { ...defaults(b), racing: { ...DEFAULT_RACE, enabled: false } } }),
     ...settings.variants.map((v) => (b: BenchTable): Method => ({ label: `autotune ${v.label}`, kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: { ...defaults(b), ...v.runner } })),
     (b) => ({ label: 'autotune random', kind: 'autotune', sampler: 'random', repeats: settings.repeats, runner: defaults(b) }),
     ...(driver
