@@ -156,7 +156,6 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   let raceClaim: string | null = null;
   let raceElsewhere = false;
   let controlRoundsClaimed = 0;
-  const hostOfWorker = workerHost();
   let exhausted = false;
   let live: RunView['live'] = null;
   let sinceControl = challengesSinceControl(data, standing);
@@ -397,9 +396,9 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
       if (step.kind === 'control-round') {
         const claim = await storage.claim(study.id, `control:${here}:${step.round}`, timeoutS);
         if (!claim.won) {
-          // Another worker measures this round; one of this host keeps this host's control fresh.
+          // Another worker of this host measures this round (the claim is per host): the control is fresh.
           controlRoundsClaimed = Math.max(controlRoundsClaimed, step.round);
-          if (claim.workerHost === hostOfWorker) sinceControl = 0;
+          sinceControl = 0;
           continue;
         }
         for (const url of videoUrls) {
