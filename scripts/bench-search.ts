@@ -105,15 +105,16 @@ export async function runSearchBench(settings: SearchBenchSettings, say: (line: 
   const driver: OptunaDriver | null = 'missing' in optuna ? null : optuna;
   if (!driver) say(`Optuna skipped: ${(optuna as { missing: string }).missing}`);
   else say(`Optuna ${driver.version} (python3-optuna) as the peer`);
-  // This project as `autotune run` runs by default (adaptive repeats, racing, the control: the space's
-  // first baseline), then without the control and without racing, to show what each costs or saves.
-  const defaults = (bench: BenchTable): Partial<RunStudyOptions> => ({ racing: DEFAULT_RACE, control: bench.space.baselines[0]?.name ?? null });
+  // This project as `autotune run --evaluator replay` runs by default (adaptive repeats, racing; no
+  // control: a replay has no clock), then with a control as on a live host (the space's first
+  // baseline), and without racing, to show what each costs or saves.
+  const defaults = (): Partial<RunStudyOptions> => ({ racing: DEFAULT_RACE, control: null });
   const methods: ((bench: BenchTable) => Method)[] = [
-    (b) => ({ label: 'autotune tpe', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: defaults(b) }),
-    () => ({ label: 'autotune tpe, no control', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: { racing: DEFAULT_RACE } }),
-    (b) => ({ label: 'autotune tpe, no racing', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: { ...defaults(b), racing: { ...DEFAULT_RACE, enabled: false } } }),
-    ...settings.variants.map((v) => (b: BenchTable): Method => ({ label: `autotune ${v.label}`, kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: { ...defaults(b), ...v.runner } })),
-    (b) => ({ label: 'autotune random', kind: 'autotune', sampler: 'random', repeats: settings.repeats, runner: defaults(b) }),
+    () => ({ label: 'autotune tpe', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: defaults() }),
+    (b) => ({ label: 'autotune tpe, with a control', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: { racing: DEFAULT_RACE, control: b.space.baselines[0]?.name ?? null } }),
+    (b) => ({ label: 'autotune tpe, no racing', kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: { ...defaults(), racing: { ...DEFAULT_RACE, enabled: false } } }),
+    ...settings.variants.map((v) => (b: BenchTable): Method => ({ label: `autotune ${v.label}`, kind: 'autotune', sampler: 'tpe', repeats: settings.repeats, runner: { ...defaults(), ...v.runner } })),
+    () => ({ label: 'autotune random', kind: 'autotune', sampler: 'random', repeats: settings.repeats, runner: defaults() }),
     ...(driver
       ? [
           (): Method => ({ label: 'optuna tpe', kind: 'optuna', sampler: 'tpe', repeats: settings.optunaRepeats }),
@@ -192,7 +193,7 @@ export function formatRows(rows: readonly Row[], settings: SearchBenchSettings):
     { header: 'trials/min', value: (r) => r.summary.trialsPerMinute.toFixed(0), align: 'right' },
   ]);
   const notes = [
-    `${settings.seeds} seeds per method, at most ${settings.budget} challenges a study; this project ${describeRepeats(settings.repeats)} per video per trial (racing and the control as autotune run does, unless the method says otherwise), Optuna ${settings.optunaRepeats} repeat(s).`,
+    `${settings.seeds} seeds per method, at most ${settings.budget} challenges a study; this project ${describeRepeats(settings.repeats)} per video per trial (racing, no control, as autotune run --evaluator replay does, unless the method says otherwise), Optuna ${settings.optunaRepeats} repeat(s).`,
     'Challenges counted until the best feasible config a method has found (by its own measurements) is within 5% of the table\'s best feasible config (all rows of a config);',
     'both sides measure the space\'s baselines first and replay the same rows with the same seed. vs optuna tpe: ratio of medians, bootstrap over seeds.',
   ];

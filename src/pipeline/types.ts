@@ -156,6 +156,11 @@ export interface EvaluatorFactory<E extends Evaluator = Evaluator> {
    */
   readonly samplesOver: 'https' | 'http';
   /**
+   * False when the evaluator's figures cannot follow the host's speed (a replay draws recorded rows: it
+   * has no clock): a study then has no control unless --control names one.
+   */
+  readonly timed?: boolean;
+  /**
    * First of all, before the host is probed: that the tools this evaluator runs on this host work at
    * all (the pipeline's decoder), saying which it checked. Throws a typed error to stop.
    */

@@ -27,6 +27,7 @@ export function replayEvaluatorFactory(options: ReplayFactoryOptions): Evaluator
     settings: { table: table.file, tableRows: table.rows.length, replayMissing: options.missing },
     probesHost: false,
     samplesOver: 'http',
+    timed: false,
     async fitSpace(space: Space) {
       fitted = fitTable(table, space);
       return space;

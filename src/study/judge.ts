@@ -24,8 +24,10 @@ export interface JudgeInput {
   policy: MeasurePolicy;
   objective: ObjectiveSpec;
   direction: Direction;
-  /** Baselines are yardsticks: never raced, never cut short as clear losers. */
+  /** Baselines are yardsticks: never raced (the confirmation race measures them again). */
   baseline: boolean;
+  /** The control's own trial: measured in full, never cut short (its first measurements set the host's speed at the start). */
+  control: boolean;
   /** The best feasible finished trial so far, with its search blocks (same normalisation as `blocks`). */
   incumbent: { number: number; blocks: readonly BlockValue[] } | null;
   /** Whether the values are normalised by the control (the host's speed moved). */
@@ -72,8 +74,8 @@ export function judgeTrial(input: JudgeInput): Judgement {
       }
     }
   }
-  // Adaptive repeats: a clear loser is judged on its first block or two (see clearLoss).
-  if (k > 0 && k <= v && policy.repeats.kind === 'auto' && !input.baseline && input.incumbent) {
+  // Adaptive repeats go to contenders: a trial behind the best so far is judged on its first round (see clearLoss).
+  if (k > 0 && k <= v && policy.repeats.kind === 'auto' && !input.control && input.incumbent) {
     const loss = clearLoss(comparable(blocks), input.incumbent.blocks, direction, v);
     if (loss) return stop('COMPLETE', 'clear-loser', null, { ratio: loss.ratio, vs: input.incumbent.number, normalised: input.normalised });
   }

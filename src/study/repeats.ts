@@ -1,7 +1,7 @@
 // Adaptive repeats (the rule perf_analyzer uses for stable measurements): a trial is repeated until
-// the 95% interval of each video's median is within AUTO_PRECISION of that median, and a trial that
-// is clearly slower than the incumbent within its first round stops there: its figures already say
-// it is not the best, and repeats are spent on contenders.
+// the 95% interval of each video's median is within AUTO_PRECISION of that median, and a trial behind
+// the incumbent within its first round stops there: its figures already say it is not the best, and
+// repeats are spent on contenders.
 
 import type { Direction } from '../search/index.js';
 import { AUTO_PRECISION, CLEAR_LOSER_MARGIN } from './policy.js';
@@ -33,11 +33,13 @@ export interface ClearLoss {
 }
 
 /**
- * Within its first round: on every video measured so far the trial is worse than the incumbent's
- * median there by more than the margin, CLEAR_LOSER_MARGIN x (videos a round has / videos measured
- * - 1): a wide gap while part of the round is measured, none once all of it is (a trial worse than
- * the best so far on every video is not a contender: its repeats are better spent on those that
- * are). Null when it is not (or nothing can be compared).
+ * Whether a trial is behind the best so far within its first round, so its repeats are better spent
+ * on contenders. While part of the round is measured: worse than the incumbent's median on every video
+ * measured so far by more than CLEAR_LOSER_MARGIN x (videos a round has / videos measured - 1), a wide
+ * gap. Once the round is whole: the median over videos of its ratio to the incumbent's median there is
+ * worse than 1 (on an even count of videos, the mean of the middle two). Such a trial cannot be the
+ * new best on its own figures, and one round is what the peers' samplers spend on every trial. Null
+ * when it is not behind (or nothing can be compared).
  */
 export function clearLoss(
   trial: readonly BlockValue[],
@@ -48,16 +50,18 @@ export function clearLoss(
   const mine = byVideo(trial);
   const theirs = byVideo(incumbent);
   if (trial.some((b) => b.value === null)) return null; // a failure is the feasibility rule's business
-  const margin = CLEAR_LOSER_MARGIN * (videosPerRound / Math.max(1, mine.size) - 1);
+  const partial = mine.size < videosPerRound;
+  const margin = partial ? CLEAR_LOSER_MARGIN * (videosPerRound / Math.max(1, mine.size) - 1) : 0;
+  const worse = (ratio: number) => (direction === 'minimize' ? ratio > 1 + margin : ratio < 1 - margin);
   const ratios: number[] = [];
   for (const [video, values] of mine) {
     const other = theirs.get(video);
     if (!other || other.length === 0) return null;
-    const value = median(values)!;
-    if (direction === 'minimize') {
-      if (!(value > median(other)! * (1 + margin))) return null;
-    } else if (!(value < median(other)! * (1 - margin))) return null;
-    ratios.push(value / median(other)!);
+    const ratio = median(values)! / median(other)!;
+    if (partial && !worse(ratio)) return null;
+    ratios.push(ratio);
   }
-  return ratios.length === 0 ? null : { ratio: median(ratios)! };
+  if (ratios.length === 0) return null;
+  const ratio = median(ratios)!;
+  return worse(ratio) ? { ratio } : null;
 }

@@ -84,6 +84,7 @@ export function decideNext(view: RunView): Step {
       objective: standing.objective,
       direction: standing.direction,
       baseline: live.trial.baseline !== null,
+      control: live.trial.baseline !== null && live.trial.baseline === policy.control,
       incumbent: live.incumbent && live.incumbent.trial.id !== live.trial.id ? { number: live.incumbent.trial.number, blocks: live.incumbent.blocks } : null,
       normalised: standing.normaliser !== null,
       seed: view.seed + live.trial.number,

@@ -119,7 +119,7 @@ export async function openSession<E extends Evaluator>(
   for (const note of fallbackNotes(capabilities)) say(`note: ${note}`);
   // Still before any video: the evaluator may refuse, or narrow the space to what it can run.
   const space = factory.fitSpace ? await factory.fitSpace(restricted.space, say) : restricted.space;
-  const control = controlOf(settings.control, space);
+  const control = controlOf(settings.control, space, factory.timed ?? true);
 
   const cleanup: (() => Promise<void>)[] = [];
   const closeAll = async () => {
@@ -202,7 +202,7 @@ export async function openSession<E extends Evaluator>(
     } else {
       say(
         `study ${name}: ${describeObjective(study.objective)}, sampler ${settings.sampler}, ${videos.length} video(s) x ${describeRepeats(settings.repeats)}, ` +
-          `racing ${settings.racing.enabled ? 'on' : 'off'}, control ${control ?? 'none'}`,
+          `racing ${settings.racing.enabled ? 'on' : 'off'}, control ${control ?? (factory.timed === false && settings.control === undefined ? 'none (replayed figures do not follow a clock)' : 'none')}`,
       );
     }
     if (warmStart) {
@@ -292,11 +292,14 @@ export async function runSession(settings: SessionSettings, factory: EvaluatorFa
   }
 }
 
-/** The control's baseline name: the space's first baseline unless named (or none). */
-function controlOf(control: string | null | undefined, space: Space): string | null {
+/**
+ * The control's baseline name: the space's first baseline unless named (or none). An evaluator without
+ * a clock (a replay) gets none unless one is named: its host's speed cannot move.
+ */
+function controlOf(control: string | null | undefined, space: Space, timed: boolean): string | null {
   if (control === null) return null;
   const names = space.baselines.map((b) => b.name);
-  if (control === undefined) return names[0] ?? null;
+  if (control === undefined) return timed ? (names[0] ?? null) : null;
   if (!names.includes(control)) {
     throw new AutotuneError('E_USAGE', `--control ${control} is not a baseline of ${space.file}`, {
       hint: names.length ? `use one of ${names.join(', ')}, or --control none` : 'the space has no baselines: use --control none',

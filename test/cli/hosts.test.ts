@@ -29,7 +29,8 @@ function table(host: 'host-a' | 'host-b'): string {
 async function runOn(host: 'host-a' | 'host-b') {
   const run = await runCli(
     ['run', '--evaluator', 'replay', '--table', table(host), '--space', PLANTED_SPACE, '--db', db, '--study', 'fleet',
-      '--sampler', 'grid', '--trials', '8', '--repeats', '3', '--racing', 'off', '--confirm-repeats', '0'],
+      '--sampler', 'grid', '--trials', '8', '--repeats', '3', '--racing', 'off', '--confirm-repeats', '0',
+      '--control', 'slow-default'],
     { env: { ...process.env, FORCE_COLOR: '0', AUTOTUNE_HOST_NAME: host } },
   );
   expect(run.exitCode, run.stderr).toBe(0);

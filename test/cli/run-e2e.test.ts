@@ -84,6 +84,8 @@ describe('autotune run end to end (lab server, real pipeline)', () => {
     const replay = await runCli([
       'run', '--evaluator', 'replay', '--table', table, '--space', 'search-spaces/quick.yaml', '--db', replayDb,
       '--trials', '8', '--repeats', '1', '--confirm-top', '2', '--confirm-repeats', '1', '--sampler', 'grid', '--seed', '1',
+      // The measured study's control (a replay has none unless named).
+      '--control', 'fork-default',
     ]);
     expect(replay.exitCode, `${replay.stdout}\n${replay.stderr}`).toBe(0);
     const ranked = async (file: string) => {

@@ -8,6 +8,7 @@ import { TensorType } from '../../src/lab/model/index.js';
 import { letterbox } from '../../src/pipeline/letterbox.js';
 import { nms, openDetector, preprocessModel, probeProviders, releaseSessions } from '../../src/pipeline/infer/index.js';
 import { halfToFloat } from '../../src/pipeline/infer/half.js';
+import { sessionOptions } from '../../src/pipeline/infer/providers.js';
 import { constantModel, yolov5Model, yolov8Model } from './infer-models.js';
 
 afterAll(() => releaseSessions());
@@ -33,6 +34,20 @@ describe('nms', () => {
     // IoU of [0,10] and [5,15] is 1/3: kept at 0.45, suppressed at 0.3.
     expect(nms([c(0, 2, 0.9), c(5, 2, 0.8)], 0.45, 10)).toHaveLength(2);
     expect(nms([c(0, 2, 0.9), c(5, 2, 0.8)], 0.3, 10)).toHaveLength(1);
+  });
+});
+
+describe('session options', () => {
+  it('keeps onnxruntime threads from spinning (they would take the cores from the decoder) on every provider', async () => {
+    for (const provider of ['cpu', 'cuda', 'tensorrt'] as const) {
+      expect(sessionOptions(provider)).toMatchObject({
+        executionProviders: [provider],
+        extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+      });
+    }
+    // onnxruntime accepts them: a session is made with these options.
+    const session = await ort.InferenceSession.create(preprocessModel('float32'), sessionOptions('cpu'));
+    await session.release();
   });
 });
 

@@ -39,13 +39,30 @@ async function replayStudy(table: string, db: string, objective: ObjectiveSpec) 
 }
 
 describe('autotune export', () => {
+  it('a replay study has no control unless one is named: replayed figures do not follow a clock', async () => {
+    const planted = writePlanted(join(dir, 'no-control.csv'));
+    const db = join(dir, 'no-control.db');
+    const run = await runCli(['run', '--evaluator', 'replay', '--table', planted, '--space', PLANTED_SPACE, '--db', db, '--trials', '3', '--confirm-repeats', '0']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toContain('control none (replayed figures do not follow a clock)');
+    const storage = await openStorage(db, { mustExist: true });
+    try {
+      const measurements = await storage.listMeasurements({ studyId: (await storage.listStudies())[0]!.id });
+      expect(measurements.length).toBeGreaterThan(0);
+      expect(measurements.filter((m) => m.phase === 'control')).toHaveLength(0);
+    } finally {
+      await storage.close();
+    }
+  }, 60_000);
+
   it('writes every challenge of a study as one row, with the knob columns of its space, and its figures read back unchanged', async () => {
     const planted = writePlanted(join(dir, 'planted.csv'));
     const db = join(dir, 'cli.db');
-    const run = await runCli(['run', '--evaluator', 'replay', '--table', planted, '--space', PLANTED_SPACE, '--db', db, '--trials', '3', '--repeats', '2', '--confirm-top', '1', '--confirm-repeats', '2', '--objective', 'sn44', '--t-min', '3']);
+    const run = await runCli(['run', '--evaluator', 'replay', '--table', planted, '--space', PLANTED_SPACE, '--db', db, '--trials', '3', '--repeats', '2', '--confirm-top', '1', '--confirm-repeats', '2', '--objective', 'sn44', '--t-min', '3', '--control', 'slow-default']);
     expect(run.exitCode, run.stderr).toBe(0);
     // No URL, no network probe, no model: the videos are the table's names.
     expect(run.stdout).toContain('2 video(s) x 2 repeats');
+    expect(run.stdout).toContain('control slow-default');
     expect(run.stdout).not.toMatch(/network|reference|model/);
 
     const table = join(dir, 'out', 'study.csv');

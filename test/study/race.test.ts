@@ -126,10 +126,11 @@ describe('racing in the search', () => {
 describe('adaptive repeats', () => {
   const auto: RepeatPolicy = { kind: 'auto', maxRepeats: 5 };
 
-  it('repeats a steady config until its medians are precise, a noisy one up to --max-repeats, a clear loser once', async () => {
+  it('repeats a steady config until its medians are precise, a noisy contender up to --max-repeats, a clear loser once', async () => {
     const behaviour: FakeBehaviour = {
+      // NOISY's first round is faster than STEADY's (a contender), its later ones swing by 60%.
       time: (c, _v, call) => {
-        if (c.NAME === 'NOISY') return 1.2 * [0.8, 1.3, 1][call % 3]!;
+        if (c.NAME === 'NOISY') return [0.8, 0.9, 1.3][call % 3]!;
         return (c.NAME === 'LOSER' ? 2 : 1) * (1 + ((call % 3) - 1) / 200);
       },
     };
@@ -137,11 +138,70 @@ describe('adaptive repeats', () => {
     expect(byName('STEADY')).toMatchObject({ state: 'COMPLETE', verdict: { kind: 'precise', repeats: 2, challenges: 4, planned: 10 } });
     expect(byName('NOISY')).toMatchObject({ state: 'COMPLETE', verdict: { kind: 'planned', repeats: 5, challenges: 10 } });
     // Twice as slow: judged on its first block (the margin on one of two videos is 10%).
-    expect(byName('LOSER')).toMatchObject({ state: 'COMPLETE', verdict: { kind: 'clear-loser', repeats: 1, challenges: 1, vs: 0 } });
-    expect(byName('LOSER').verdict!.ratio).toBeCloseTo(2, 1);
+    // NOISY (median 0.9 s) is the best when LOSER runs.
+    expect(byName('LOSER')).toMatchObject({ state: 'COMPLETE', verdict: { kind: 'clear-loser', repeats: 1, challenges: 1, vs: 1 } });
+    expect(byName('LOSER').verdict!.ratio).toBeCloseTo(2 / 0.9, 1);
     expect([row('STEADY').repeats, row('NOISY').repeats, row('LOSER').repeats]).toEqual([2, 5, 1]);
     expect(row('LOSER').saved).toBe(9);
     expect(row('STEADY').saved).toBe(6);
+  });
+
+  it('stops a trial behind the best after its first round, even when no single video says so by the margin', async () => {
+    // BEHIND is 4% slower than INC on v1 (under the 10% margin a half round needs) and 2% faster on v2:
+    // its ratios' median over the round, 1.01, is behind. AHEAD is 2% faster on both: a contender.
+    const table = { INC: 1, BEHIND: { 'v1.mp4': 1.04, 'v2.mp4': 0.98 }, AHEAD: 0.98 };
+    const { byName, row } = await race(planted(table, 0.001), ['INC', 'BEHIND', 'AHEAD'], { repeats: auto, racing: { ...DEFAULT_RACE, enabled: false } });
+    expect(byName('BEHIND')).toMatchObject({ state: 'COMPLETE', verdict: { kind: 'clear-loser', repeats: 1, challenges: 2, vs: 0 } });
+    expect(byName('BEHIND').verdict!.ratio).toBeCloseTo(1.01, 2);
+    expect(row('BEHIND').repeats).toBe(1);
+    expect(byName('AHEAD').verdict).toMatchObject({ kind: 'precise', repeats: 2 });
+  });
+
+  it("measures the control in full; another baseline behind the best stops after its first round", async () => {
+    const table = { CTRL: 1.5, SLOWBASE: 1.6, FAST: 1 };
+    const { byName, storage, study } = await race(planted(table, 0.001), ['FAST'], {
+      repeats: auto,
+      racing: { ...DEFAULT_RACE, enabled: false },
+      baselines: [
+        { name: 'CTRL', config: { NAME: 'CTRL' } },
+        { name: 'FASTBASE', config: { NAME: 'FAST' } },
+        { name: 'SLOWBASE', config: { NAME: 'SLOWBASE' } },
+      ],
+      control: 'CTRL',
+    });
+    // The control runs first, in full; FASTBASE beats it and is repeated; SLOWBASE is behind FASTBASE.
+    const base = (name: string) => trials.find((t) => t.baseline === name)!;
+    const trials = await storage.listTrials(study.id);
+    expect(base('CTRL').verdict).toMatchObject({ kind: 'precise', repeats: 2 });
+    expect(base('FASTBASE').verdict).toMatchObject({ kind: 'precise', repeats: 2 });
+    expect(base('SLOWBASE').verdict).toMatchObject({ kind: 'clear-loser', repeats: 1, challenges: 1, vs: base('FASTBASE').number });
+    expect(byName('FAST').state).toBe('COMPLETE');
+  });
+
+  it('measures the control first and in full; the same baseline behind the best, not the control, is cut short', async () => {
+    const { storage, study } = await race(planted({ CTRL: 1.5, FAST: 1 }, 0.001), [], {
+      repeats: auto,
+      racing: { ...DEFAULT_RACE, enabled: false },
+      baselines: [
+        { name: 'FASTBASE', config: { NAME: 'FAST' } },
+        { name: 'CTRL', config: { NAME: 'CTRL' } },
+      ],
+      control: null,
+    });
+    const trials = await storage.listTrials(study.id);
+    expect(trials.find((t) => t.baseline === 'CTRL')!.verdict).toMatchObject({ kind: 'clear-loser', repeats: 1 });
+    const ctl = await race(planted({ CTRL: 1.5, FAST: 1 }, 0.001), [], {
+      repeats: auto,
+      racing: { ...DEFAULT_RACE, enabled: false },
+      baselines: [
+        { name: 'FASTBASE', config: { NAME: 'FAST' } },
+        { name: 'CTRL', config: { NAME: 'CTRL' } },
+      ],
+      control: 'CTRL',
+    });
+    // The control is measured first whatever the space's order, and in full.
+    const again = await ctl.storage.listTrials(ctl.study.id);
+    expect(again.find((t) => t.baseline === 'CTRL')!).toMatchObject({ number: 0, verdict: { kind: 'precise', repeats: 2 } });
   });
 
   it('a 40-trial study with the defaults (adaptive repeats, racing) spends at most 40% of the challenges of 3 fixed repeats, same winner', async () => {

@@ -207,7 +207,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('max-repeats', { type: 'number', default: DEFAULT_MAX_REPEATS, describe: 'the most repeats per video under --repeats auto' })
       .option('racing', { type: 'string', default: 'on', choices: ['on', 'off'], describe: 'drop trials significantly worse than the best (Wilcoxon signed-rank on shared blocks; Holm in the confirmation race)' })
       .option('race-min-blocks', { type: 'number', default: DEFAULT_RACE.minBlocks, describe: 'blocks (video x repeat) shared with the best before the race may drop a trial' })
-      .option('control', { type: 'string', describe: "baseline measured throughout the study to watch the host's speed (default: the space's first; none: off)" })
+      .option('control', { type: 'string', describe: "baseline measured throughout the study to watch the host's speed (default: the space's first; none with --evaluator replay; none: off)" })
       .option('warmup', { type: 'number', default: 0, describe: 'unmeasured challenges per trial before its measured ones' })
       .option('warm-start-from', { type: 'string', describe: "another study of the same store: its finished trials inform the sampler, its best configs are measured here first" })
       .option('warm-start-top', { type: 'number', default: DEFAULT_WARM_START_TOP, describe: 'configs of --warm-start-from measured first (0: none, the sampler still learns from them)' })

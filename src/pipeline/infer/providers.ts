@@ -49,6 +49,21 @@ function shortReason(err: unknown): string {
     .trim();
 }
 
+/** How every detector session is made (the provider aside). */
+export function sessionOptions(provider: Provider): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    // Memory patterns pre-plan one block per input shape; with dynamic batch and size that costs
+    // both time and peak memory here (640, batch 16: 53 vs 139 ms/frame; pipeline peak RSS 565 vs 638 MB).
+    enableMemPattern: false,
+    // onnxruntime's idle threads spin by default, taking the cores from ffmpeg, which decodes the next
+    // frames meanwhile: a whole challenge on 2 cores (50 frames, IMG_SIZE 512) took 1.34-1.46 s without
+    // spinning against 1.86-2.20 s with it, in one run side by side.
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+}
+
 /** Creates a session with the first provider that works; throws E_MODEL_LOAD when none does. */
 export async function createSessionWithFallback(
   model: string | Uint8Array,
@@ -58,13 +73,7 @@ export async function createSessionWithFallback(
   const failures: string[] = [];
   for (const provider of providerAttempts(device)) {
     try {
-      const options: ort.InferenceSession.SessionOptions = {
-        executionProviders: [provider],
-        graphOptimizationLevel: 'all',
-        // Memory patterns pre-plan one block per input shape; with dynamic batch and size that costs
-        // both time and peak memory here (640, batch 16: 53 vs 139 ms/frame; pipeline peak RSS 565 vs 638 MB).
-        enableMemPattern: false,
-      };
+      const options = sessionOptions(provider);
       const session = await (typeof model === 'string'
         ? ort.InferenceSession.create(model, options)
         : ort.InferenceSession.create(model, options));
