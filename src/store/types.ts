@@ -14,7 +14,7 @@ export type Phase = 'search' | 'confirm' | 'control';
 export interface TrialVerdict {
   /**
    * planned: every planned challenge ran; precise: adaptive repeats reached their precision;
-   * clear-loser: adaptive repeats stopped a trial clearly slower than the incumbent after its first round;
+   * clear-loser: adaptive repeats stopped a trial behind the incumbent within its first round;
    * infeasible: it could no longer become feasible; race: dropped by the race (p-value against `vs`);
    * interrupted: the user stopped the study.
    */

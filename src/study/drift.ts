@@ -1,11 +1,12 @@
 // Did the host's speed change under the study? The control's times are watched: each is divided by
 // its video's speed at the start (the median of that video's first measurements), a rolling median
 // runs over these normalised times, and the drift factor is its slowest value over its fastest. The
-// host drifted when the factor passes DRIFT_FACTOR and also what the control's own spread between
-// repeats explains; or, without a control, when a baseline's race figures fall outside its search
-// interval by more than DRIFT_FACTOR.
+// host drifted when the factor passes DRIFT_FACTOR and also what the control's own noise explains:
+// the spread of each time around the median of its neighbours, which a slow change of speed leaves
+// alone. Or, without a control, when a baseline's race figures fall outside its search interval by
+// more than DRIFT_FACTOR.
 
-import { FIRST_WINDOW, type ControlSeries } from './control.js';
+import type { ControlSeries } from './control.js';
 import { bootstrapMedianInterval, median } from './stats.js';
 
 /** A rolling median that moves more than this (slowest / fastest) is drift. */
@@ -32,24 +33,24 @@ export interface Drift {
   /** Where the verdict comes from: the control's series, the baselines' race figures, or nothing yet. */
   source: 'control' | 'race' | null;
   window: number;
-  /** Robust relative spread of the control's first measurements (1.4826 x MAD of the normalised times). */
+  /** The control's noise: 1.4826 x MAD of the log of each normalised time over the median of its neighbours. */
   spread: number;
   points: DriftPoint[];
 }
 
 export const NO_DRIFT: Drift = { detected: false, factor: 1, threshold: DRIFT_FACTOR, source: null, window: 0, spread: 0, points: [] };
 
+/** Points a rolling median spans at least: fewer let a quiet host's noise pass for drift. */
+export const DRIFT_WINDOW = 4;
+/** Neighbours on each side of a point that its noise is measured against. */
+const NOISE_REACH = 2;
+
 /** The drift verdict from the control's series (`videos`: how many videos a control round measures). */
 export function assessDrift(series: ControlSeries, videos: number): Drift {
-  const window = Math.max(3, videos);
+  const window = Math.max(DRIFT_WINDOW, videos);
   const refs = new Map(series.videos().map((v) => [v, series.reference(v)!]));
-  const seen = new Map<string, number>();
-  const first: number[] = [];
   const points: DriftPoint[] = series.points.map((p) => {
     const normalised = p.total / refs.get(p.videoUrl)!;
-    const k = (seen.get(p.videoUrl) ?? 0) + 1;
-    seen.set(p.videoUrl, k);
-    if (k <= FIRST_WINDOW) first.push(normalised);
     return { id: p.id, videoUrl: p.videoUrl, phase: p.phase, total: p.total, normalised, rolling: null };
   });
   const rolling: number[] = [];
@@ -58,12 +59,21 @@ export function assessDrift(series: ControlSeries, videos: number): Drift {
     points[i]!.rolling = r;
     rolling.push(r);
   }
-  const m = median(first) ?? 1;
-  const spread = first.length >= 2 ? 1.4826 * median(first.map((v) => Math.abs(v - m)))! : 0;
-  // The rolling median of `window` values wobbles by about spread / sqrt(window); four of those is noise.
-  const threshold = Math.max(DRIFT_FACTOR, 1 + (4 * spread) / Math.sqrt(window));
+  const spread = localNoise(points.map((p) => p.normalised));
+  // A rolling median of `window` values has a standard error of about 1.25 x spread / sqrt(window);
+  // on a steady host its highest and lowest values over a study stay within some three of those
+  // either side of the truth, so a factor under six of them is noise (on a quiet 2-core lab host the
+  // control's noise was 2-12% a challenge).
+  const threshold = Math.max(DRIFT_FACTOR, Math.exp((6 * 1.25 * spread) / Math.sqrt(window)));
   const factor = rolling.length >= 2 ? Math.max(...rolling) / Math.min(...rolling) : 1;
   return { detected: factor > threshold, factor, threshold, source: rolling.length >= 2 ? 'control' : null, window, spread, points };
+}
+
+/** 1.4826 x the median absolute log ratio of each value to the median of it and its neighbours. */
+function localNoise(values: readonly number[]): number {
+  if (values.length < 3) return 0;
+  const logs = values.map((v, i) => Math.abs(Math.log(v / median(values.slice(Math.max(0, i - NOISE_REACH), i + NOISE_REACH + 1))!)));
+  return 1.4826 * median(logs)!;
 }
 
 /**

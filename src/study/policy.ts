@@ -7,7 +7,7 @@ export type RepeatPolicy =
   | { kind: 'fixed'; repeats: number }
   /**
    * Repeats until the 95% interval of each video's median is within AUTO_PRECISION of it (at least
-   * AUTO_MIN_REPEATS), or `maxRepeats`; a clear loser after its first round is not repeated.
+   * AUTO_MIN_REPEATS), or `maxRepeats`; a trial behind the incumbent after its first round is not repeated.
    */
   | { kind: 'auto'; maxRepeats: number };
 

@@ -58,7 +58,7 @@ describe('progress of a whole study', () => {
     expect(events[0]!.total).toBeGreaterThan(3 * 2 * 6);
     // The plain-text progress says what happened.
     expect(lines.some((l) => /^confirmation race: trials .* up to 6 rounds/.test(l))).toBe(true);
-    expect(lines.some((l) => /clear loser on its first challenge/.test(l))).toBe(true);
+    expect(lines.some((l) => /not repeated, behind the best on its first challenge: \d+\.\d+x trial \d+/.test(l))).toBe(true);
     expect(lines.some((l) => /^control round 1 done/.test(l))).toBe(true);
   });
 });

@@ -126,7 +126,7 @@ describe('racing in the search', () => {
 describe('adaptive repeats', () => {
   const auto: RepeatPolicy = { kind: 'auto', maxRepeats: 5 };
 
-  it('repeats a steady config until its medians are precise, a noisy contender up to --max-repeats, a clear loser once', async () => {
+  it('repeats a steady config until its medians are precise, a noisy contender up to --max-repeats, a loser once', async () => {
     const behaviour: FakeBehaviour = {
       // NOISY's first round is faster than STEADY's (a contender), its later ones swing by 60%.
       time: (c, _v, call) => {

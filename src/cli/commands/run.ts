@@ -203,7 +203,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('worker-trials', { type: 'number', describe: 'sampled trials this worker runs at most (its share of a study several workers run)' })
       .option('heartbeat-timeout', { type: 'number', default: DEFAULT_HEARTBEAT_TIMEOUT_S, describe: 'seconds: a RUNNING trial whose worker sent no heartbeat for this long is failed by another worker' })
       .option('time-limit', { type: 'string', describe: 'stop starting trials after this long, e.g. 10m' })
-      .option('repeats', { type: 'string', default: 'auto', describe: 'challenges per video per trial: a number, or auto (until each median is known within 5%, clear losers once)' })
+      .option('repeats', { type: 'string', default: 'auto', describe: 'challenges per video per trial: a number, or auto (until each median is known within 5%; a trial behind the best after one round is not repeated)' })
       .option('max-repeats', { type: 'number', default: DEFAULT_MAX_REPEATS, describe: 'the most repeats per video under --repeats auto' })
       .option('racing', { type: 'string', default: 'on', choices: ['on', 'off'], describe: 'drop trials significantly worse than the best (Wilcoxon signed-rank on shared blocks; Holm in the confirmation race)' })
       .option('race-min-blocks', { type: 'number', default: DEFAULT_RACE.minBlocks, describe: 'blocks (video x repeat) shared with the best before the race may drop a trial' })
