@@ -47,7 +47,7 @@ describe('npm run bench:search', () => {
     const out = join(dir, 'no-optuna');
     const { rows, text } = await bench(out, join(dir, 'no-python3'));
     expect(text).toMatch(/Optuna skipped: .*no-python3 not found \(install python3-optuna: scripts\/install-system-deps\.sh\)/);
-    const ours = ['autotune tpe', 'autotune tpe, no control', 'autotune tpe, no racing', 'autotune random'];
+    const ours = ['autotune tpe', 'autotune tpe, with a control', 'autotune tpe, no racing', 'autotune random'];
     expect(rows.map((r) => `${r.objective} ${r.summary.label}`)).toEqual([...ours.map((l) => `fastest-safe ${l}`), ...ours.map((l) => `sn44 ${l}`)]);
     for (const r of rows) {
       expect(r.summary.outcomes).toHaveLength(3);
@@ -66,7 +66,7 @@ describe('npm run bench:search', () => {
     const out = join(dir, 'optuna');
     const { rows, text } = await bench(out);
     expect(text).toMatch(/Optuna \d+\.\d+\.\d+ \(python3-optuna\) as the peer/);
-    const each = ['autotune tpe', 'autotune tpe, no control', 'autotune tpe, no racing', 'autotune random', 'optuna tpe', 'optuna random'];
+    const each = ['autotune tpe', 'autotune tpe, with a control', 'autotune tpe, no racing', 'autotune random', 'optuna tpe', 'optuna random'];
     expect(rows.map((r) => r.summary.label)).toEqual([...each, ...each]);
     const peer = rows.find((r) => r.summary.label === 'optuna tpe')!;
     expect(peer.summary.hits).toBe(3);
