@@ -59,6 +59,20 @@ export class StudyData {
     return this.of(trialId, 'confirm').filter((m) => m.id > this.lastSearchId);
   }
 
+  /**
+   * Measurements taken before the current race's first one (all of them before the race starts): what
+   * the race's contenders are chosen on, so a resumed race finds the same ones.
+   */
+  get beforeRaceId(): number {
+    const first = this.all.find((m) => m.phase === 'confirm' && m.id > this.lastSearchId);
+    return first ? first.id - 1 : Infinity;
+  }
+
+  /** Whether the current race has a measurement. */
+  raceStarted(): boolean {
+    return this.beforeRaceId !== Infinity;
+  }
+
   /** Every measurement in the order taken. */
   measurements(): readonly MeasurementRecord[] {
     return this.all;

@@ -53,6 +53,8 @@ export function estimateTotal(view: RunView, input: EstimateInput): number {
       const top = Math.min(policy.confirmTop, Math.max(feasible, input.budget === null ? policy.confirmTop : Math.min(policy.confirmTop, input.budget)));
       const baselines = new Set(data.trials().filter((t) => t.baseline !== null).map((t) => t.baseline)).size + Math.max(0, baselinesLeft);
       race = top > 0 ? (top + baselines) * v * policy.confirmRepeats : 0;
+      // The control round that closes the search.
+      if (race > 0 && view.standing.controlTrial && search + view.sinceControl > 0) race += v;
     }
   }
   return done + search + control + race;

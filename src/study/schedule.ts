@@ -1,6 +1,6 @@
 // The one place that decides what a study does next: the next block of the running trial or why it
-// stops, a control round, the next trial (baselines first), the next block of the confirmation race,
-// or the end. A pure function of what the study holds and the run's state; the runner executes the
+// stops, a control round, the next trial (baselines first), the control round that closes the search,
+// the next block of the confirmation race, or the end. A pure function of what the study holds and the run's state; the runner executes the
 // steps it returns, so control rounds, adaptive repeats and racing share one loop.
 
 import type { Config } from '../search/index.js';
@@ -109,6 +109,12 @@ export function decideNext(view: RunView): Step {
   // This worker ran its share before the study's budget was reached: the worker that completes it races.
   if (view.workerDone && view.budgetLeft !== null && view.budgetLeft > 0) return { kind: 'stop', reason: ended };
   if (view.raceElsewhere) return { kind: 'stop', reason: ended };
+  // The search's last trials may have run since the last control round: one more closes the search,
+  // so a change of speed under its end is seen (and taken out) before the race's contenders are chosen.
+  if (standing.controlTrial && view.sinceControl > 0 && !data.raceStarted() && raceOf(view)) {
+    const round = Math.max(controlRounds(data, standing.controlTrial), view.controlRoundsClaimed) + 1;
+    return { kind: 'control-round', trial: standing.controlTrial, round };
+  }
   const next = nextRaceBlock(view);
   return next ?? { kind: 'stop', reason: ended };
 }

@@ -84,11 +84,11 @@ export function incumbentOf(data: StudyData, standing: Standing): Incumbent | nu
 
 /**
  * The confirmation race's contenders: the best `top` feasible sampled trials by their search
- * figures, then every finished baseline. Judged on the search as it ended (measurements up to the
- * last search measurement), so a resumed race finds the same contenders.
+ * figures, then every finished baseline. Judged on what was measured before the race (the search and
+ * the control round that closes it), so a resumed race finds the same contenders.
  */
 export function raceContenders(data: StudyData, objective: ObjectiveSpec, control: string | null, videos: number, top: number): TrialRecord[] {
-  const standing = standingOf(data, objective, control, videos, data.lastSearchId);
+  const standing = standingOf(data, objective, control, videos, data.beforeRaceId);
   const sampled = data
     .trials()
     .filter((t) => t.baseline === null && t.state === 'COMPLETE' && t.feasible)
