@@ -158,3 +158,57 @@ describe('drift: the host gets 2x slower halfway', () => {
     expect(env).toMatch(/# vs CTRL \(trial 0, median [\d.]+ s\): [\d.]+x faster \(search figures, each relative to the control measured near it/);
   });
 });
+
+describe('a change of speed under the end of the search', () => {
+  it('is seen by the control round that closes the search, and said before the race starts', async () => {
+    // CTRL and B run on the quiet host; from the first challenge of A the host is twice as slow. A is
+    // not repeated (its one challenge looks 1.5x B's) and no regular control round falls after it.
+    const SPEED: Record<string, number> = { CTRL: 2, B: 1.3, C: 1.6, A: 1 };
+    let slowFrom = Infinity;
+    const time = (c: Config, v: { url: string }, _call: number, tick: number) => {
+      if (c.NAME === 'A' && slowFrom === Infinity) slowFrom = tick;
+      return SPEED[String(c.NAME)]! * length[v.url]! * (1 + ((tick % 3) - 1) / 200) * (tick >= slowFrom ? 2 : 1);
+    };
+    const storage = await openStorage(join(dir, 'late-drift.db'));
+    const events: string[] = [];
+    try {
+      const { study } = await openStudy(storage, { name: 'late', spaceFile: 'fake.yaml', space: {}, objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 }, settings: {}, host: {} });
+      const result = await runStudy({
+        storage,
+        study,
+        evaluator: new FakeEvaluator({ time }),
+        videos,
+        space: fakeSpace,
+        baselines: [{ name: 'CTRL', config: { NAME: 'CTRL', ACC: 1 } }],
+        sampler: listSampler(['B', 'C', 'A'].map((NAME) => ({ NAME, ACC: 1 }))),
+        seed: 1,
+        trials: 3,
+        timeLimitMs: null,
+        repeats: { kind: 'auto', maxRepeats: 5 },
+        racing: DEFAULT_RACE,
+        control: 'CTRL',
+        confirmTop: 1,
+        confirmRepeats: 3,
+        events: { drift: ({ line }) => events.push(line), raceStart: () => events.push('race') },
+      });
+      const trials = await storage.listTrials(study.id);
+      expect(trials.find((t) => t.params.NAME === 'A')!.verdict).toMatchObject({ kind: 'clear-loser', challenges: 1 });
+      const ms = await storage.listMeasurements({ studyId: study.id });
+      const firstConfirm = ms.findIndex((m) => m.phase === 'confirm');
+      const ctrl = trials.find((t) => t.baseline === 'CTRL')!;
+      // The two challenges before the race are the control round that closes the search, the study's only one.
+      expect(ms.slice(firstConfirm - 2, firstConfirm).map((m) => [m.trialId, m.phase])).toEqual([
+        [ctrl.id, 'control'],
+        [ctrl.id, 'control'],
+      ]);
+      expect(ms.filter((m) => m.phase === 'control')).toHaveLength(2);
+      expect(result.analysis.drift).toMatchObject({ detected: true, source: 'control' });
+      expect(result.analysis.drift.factor).toBeGreaterThan(1.8);
+      expect(events).toHaveLength(2);
+      expect(events[0]).toMatch(/^warning: the host's speed changed during the study: the control \(CTRL\) ran \d\.\d\dx slower/);
+      expect(events[1]).toBe('race');
+    } finally {
+      await storage.close();
+    }
+  });
+});
