@@ -1,7 +1,8 @@
 // The one place that decides what a study does next: the next block of the running trial or why it
 // stops, a control round, the next trial (baselines first), the control round that closes the search,
-// the next block of the confirmation race, or the end. A pure function of what the study holds and the run's state; the runner executes the
-// steps it returns, so control rounds, adaptive repeats and racing share one loop.
+// the next block of the confirmation race, or the end. A pure function of what the study holds and the
+// run's state; the runner executes the steps it returns, so control rounds, adaptive repeats and
+// racing share one loop.
 
 import type { Config } from '../search/index.js';
 import type { TrialRecord, TrialVerdict } from '../store/types.js';
