@@ -91,6 +91,12 @@ export interface ConfirmRaceInput {
   contenders: readonly number[];
   /** Contenders the race never drops (the control, which the rest of the study is measured against). */
   kept: ReadonlySet<number>;
+  /**
+   * Contenders that can be the best the others are compared with: the feasible ones. A baseline below
+   * the accuracy floor races for the "x faster than" figures, but a config that cannot win must not
+   * drop those that can (default: every contender).
+   */
+  eligible?: ReadonlySet<number>;
   /** Each contender's race blocks (repeat = round). */
   blocks: ReadonlyMap<number, readonly BlockValue[]>;
   videos: readonly string[];
@@ -100,8 +106,8 @@ export interface ConfirmRaceInput {
 
 /**
  * Replays the confirmation race from its blocks: after each round that every live contender
- * finished, each live contender is compared with the best one (the best median so far) and those
- * significantly worse after Holm's correction are dropped. The runner and the readers of a study call
+ * finished, each live contender is compared with the best eligible one (the best median so far) and
+ * those significantly worse after Holm's correction are dropped. The runner and the readers of a study call
  * this same function on the same blocks, so they agree, and a resumed race goes on where it stopped.
  */
 export function replayConfirmRace(input: ConfirmRaceInput): ConfirmRace {
@@ -117,7 +123,9 @@ export function replayConfirmRace(input: ConfirmRaceInput): ConfirmRace {
     rounds = round;
     if (!policy.enabled || live.length < 2) continue;
     const upTo = (id: number) => (blocks.get(id) ?? []).filter((b) => b.repeat <= round);
-    const best = live.reduce((a, b) => {
+    const candidates = live.filter((id) => !input.eligible || input.eligible.has(id));
+    if (candidates.length === 0) continue;
+    const best = candidates.reduce((a, b) => {
       const ma = blockMedian(upTo(a), direction)!;
       const mb = blockMedian(upTo(b), direction)!;
       return (direction === 'minimize' ? mb < ma : mb > ma) ? b : a;

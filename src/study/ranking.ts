@@ -19,7 +19,7 @@ import { raceShift, type Drift } from './drift.js';
 import { evaluateObjective, type Observation, type TrialFigures } from './objective.js';
 import { policyOf, type MeasurePolicy } from './policy.js';
 import { replayConfirmRace, type BlockValue, type ConfirmRace } from './race.js';
-import { blocksOf, standingOf, valueOf, type Standing } from './standing.js';
+import { blocksOf, feasibleOf, standingOf, valueOf, type Standing } from './standing.js';
 import { mannWhitneyU, RANK_TEST_ALPHA, type Interval } from './stats.js';
 import { trialWarnings, type TrialWarning } from './warnings.js';
 
@@ -248,6 +248,7 @@ export function currentRace(data: StudyData, standing: Standing, policy: Measure
   return replayConfirmRace({
     contenders,
     kept: new Set(standing.controlTrial ? [standing.controlTrial.id] : []),
+    eligible: feasibleOf(data),
     blocks: new Map(contenders.map((id) => [id, data.race(id).map((m) => rawBlock(m, standing.objective))])),
     videos,
     policy: policy.racing,

@@ -11,7 +11,7 @@ import { judgeTrial } from './judge.js';
 import { AUTO_MIN_REPEATS, type MeasurePolicy } from './policy.js';
 import { replayConfirmRace, type ConfirmRace } from './race.js';
 import { rawBlock } from './ranking.js';
-import { raceContenders, type Incumbent, type Standing } from './standing.js';
+import { feasibleOf, raceContenders, type Incumbent, type Standing } from './standing.js';
 
 /**
  * A control round comes after this many rounds' worth of other challenges while the host is steady
@@ -144,6 +144,7 @@ export function raceOf(view: Pick<RunView, 'data' | 'standing' | 'videos' | 'pol
   const race = replayConfirmRace({
     contenders: contenders.map((t) => t.id),
     kept: new Set(standing.controlTrial ? [standing.controlTrial.id] : []),
+    eligible: feasibleOf(data),
     blocks: new Map(contenders.map((t) => [t.id, data.race(t.id).map((m) => rawBlock(m, standing.objective))])),
     videos,
     policy: policy.racing,

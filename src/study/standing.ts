@@ -102,3 +102,8 @@ export function raceContenders(data: StudyData, objective: ObjectiveSpec, contro
   const baselines = data.trials().filter((t) => t.baseline !== null && t.state === 'COMPLETE' && !seen.has(t.baseline) && seen.add(t.baseline));
   return [...sampled, ...baselines];
 }
+
+/** Trials whose finished search figures are feasible: those a race may compare the others with. */
+export function feasibleOf(data: StudyData): Set<number> {
+  return new Set(data.trials().filter((t) => t.feasible).map((t) => t.id));
+}

@@ -224,6 +224,26 @@ describe('adaptive repeats', () => {
 });
 
 describe('the confirmation race', () => {
+  it('compares the contenders with the best feasible one: a fast baseline below the accuracy floor never drops them', async () => {
+    // BLURBASE (the control) is twice as fast as BEST but answers at accuracy 0.5, under the floor.
+    const table = { BLURBASE: 0.5, BEST: 1, NEAR: 1.005, BAD: 1.3 };
+    const { result, row } = await race(planted(table), ['BEST', 'NEAR', 'BAD'], {
+      repeats: 2,
+      baselines: [{ name: 'CTRL', config: { NAME: 'BLURBASE' } }],
+      control: 'CTRL',
+      confirmTop: 3,
+      confirmRepeats: 5,
+    });
+    expect(row('BLURBASE').feasible).toBe(false);
+    expect(row('BLURBASE').raceRounds).toBe(5);
+    // Against BEST, not the infeasible baseline: the tied NEAR stays, BAD goes.
+    expect(row('NEAR').dropped).toBeNull();
+    expect(row('BEST').dropped).toBeNull();
+    expect(row('BAD').dropped).toMatchObject({ phase: 'confirm', vs: row('BEST').number });
+    expect(result.winner!.params.NAME).toBe('BEST');
+    expect(result.winner!.phase).toBe('confirm');
+  });
+
   it('drops contenders significantly worse than the best (Holm across the comparisons), keeps the control, never crowns a dropped one', async () => {
     const table = { BEST: 1, NEAR: 1.005, BAD: 1.3, CTRL: 2, SLOWBASE: 1.6 };
     const { result, row, storage, study } = await race(planted(table), ['BEST', 'NEAR', 'BAD'], {
