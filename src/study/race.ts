@@ -107,8 +107,9 @@ export interface ConfirmRaceInput {
 /**
  * Replays the confirmation race from its blocks: after each round that every live contender
  * finished, each live contender is compared with the best eligible one (the best median so far) and
- * those significantly worse after Holm's correction are dropped. The runner and the readers of a study call
- * this same function on the same blocks, so they agree, and a resumed race goes on where it stopped.
+ * those significantly worse after Holm's correction are dropped. The runner and the readers of a study
+ * call this same function on the same blocks, so they agree, and a resumed race goes on where it
+ * stopped.
  */
 export function replayConfirmRace(input: ConfirmRaceInput): ConfirmRace {
   const { contenders, blocks, videos, policy, direction } = input;
