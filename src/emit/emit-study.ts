@@ -35,8 +35,8 @@ export async function emitStudy(options: { db: string; study?: string; outDir: s
         hint: `a tuned env file is one host's: pass --host ${loaded.hosts[0]} (or another of them)`,
       });
     }
-    // One host: its trials as the host's own ranking (the same as the study's).
-    if (options.host === undefined && loaded.hosts.length === 1) loaded = await loadRanking(storage, study, loaded.hosts[0]!);
+    // One host: the study's ranking is that host's own.
+    if (options.host === undefined && loaded.hosts.length === 1) loaded = { ...loaded, host: loaded.hosts[0]! };
     requireTrials(loaded);
     const winner = loaded.analysis.winner ?? loaded.ranking[0]!;
     if (!winner.feasible) {

@@ -5,6 +5,17 @@
 
 import type { MeasurementRecord, Phase, TrialRecord } from '../store/types.js';
 
+/** The trials one host measured and their measurements (the host is a factor: see hosts.ts). */
+export function onHost(
+  trials: readonly TrialRecord[],
+  measurements: readonly MeasurementRecord[],
+  host: string,
+): { trials: TrialRecord[]; measurements: MeasurementRecord[] } {
+  const own = trials.filter((t) => t.workerHost === host);
+  const ids = new Set(own.map((t) => t.id));
+  return { trials: own, measurements: measurements.filter((m) => ids.has(m.trialId)) };
+}
+
 export class StudyData {
   private readonly trialsById = new Map<number, TrialRecord>();
   private readonly byTrial = new Map<number, MeasurementRecord[]>();

@@ -14,7 +14,7 @@ import type { MeasurementRecord, ObjectiveSpec, Phase, TrialRecord, TrialState, 
 import { ratioToControl, type RatioToControl } from './control.js';
 import { speedups, type SpeedupBasis } from './speedup.js';
 export { baselineRows } from './speedup.js';
-import { StudyData } from './data.js';
+import { onHost, StudyData } from './data.js';
 import { raceShift, type Drift } from './drift.js';
 import { evaluateObjective, type Observation, type TrialFigures } from './objective.js';
 import { policyOf, type MeasurePolicy } from './policy.js';
@@ -217,9 +217,8 @@ export function analyseStudy(input: AnalysisInput): StudyAnalysis {
 
 /** One host's trials and their measurements. */
 function hostData(trials: readonly TrialRecord[], measurements: readonly MeasurementRecord[], host: string): StudyData {
-  const own = trials.filter((t) => t.workerHost === host);
-  const ids = new Set(own.map((t) => t.id));
-  return new StudyData(own, measurements.filter((m) => ids.has(m.trialId)));
+  const own = onHost(trials, measurements, host);
+  return new StudyData(own.trials, own.measurements);
 }
 
 /** The ranking alone (see analyseStudy). */

@@ -25,7 +25,7 @@ import type { MeasurementRecord, Phase, Storage, StudyRecord, TrialRecord, Trial
 import { isAutotuneError } from '../errors.js';
 import { isStaleReason } from '../store/errors.js';
 import { workerHost } from '../store/worker.js';
-import { StudyData } from './data.js';
+import { onHost, StudyData } from './data.js';
 import { newCursor, syncStudyData } from './sync.js';
 import { driftWarning, type Drift } from './drift.js';
 import { measurementOf, thrownResult } from './measurement.js';
@@ -138,9 +138,8 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   // other hosts' finished trials only inform the sampler (see warm-start.ts).
   const here = workerHost();
   const allTrials = await storage.listTrials(study.id);
-  const ownTrials = allTrials.filter((t) => t.workerHost === here);
-  const ownIds = new Set(ownTrials.map((t) => t.id));
-  const data = new StudyData(ownTrials, (await storage.listMeasurements({ studyId: study.id })).filter((m) => ownIds.has(m.trialId)));
+  const own = onHost(allTrials, await storage.listMeasurements({ studyId: study.id }), here);
+  const data = new StudyData(own.trials, own.measurements);
   const foreign = [...(options.warmStart ? [options.warmStart.history] : []), ...otherHosts(allTrials, here)];
   // Workers of this host share the study's standing; other hosts' trials are skipped by the sync.
   const cursor = newCursor(data, allTrials.filter((t) => t.workerHost !== here).map((t) => t.id), (t) => t.workerHost === here);

@@ -3,6 +3,7 @@
 import { AutotuneError } from '../errors.js';
 import { unknownStudy } from '../store/index.js';
 import type { MeasurementRecord, Storage, StudyRecord, TrialRecord } from '../store/types.js';
+import { onHost } from './data.js';
 import { analyseAcrossHosts, hostsOf } from './hosts.js';
 import { analyseStoredStudy, type RankedTrial, type StudyAnalysis } from './ranking.js';
 
@@ -64,9 +65,7 @@ export async function loadRanking(storage: Storage, study: StudyRecord, host?: s
       hint: hosts.length ? `the study's hosts: ${hosts.join(', ')}` : 'the study has no trial yet',
     });
   }
-  trials = trials.filter((t) => t.workerHost === host);
-  const ids = new Set(trials.map((t) => t.id));
-  measurements = measurements.filter((m) => ids.has(m.trialId));
+  ({ trials, measurements } = onHost(trials, measurements, host));
   const analysis = analyseStoredStudy(study, trials, measurements);
   return { study, hosts, host, trials, measurements, ranking: analysis.ranking, analysis };
 }

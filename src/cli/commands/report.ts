@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { writeReport } from '../../emit/report.js';
 import { openStorage } from '../../store/index.js';
+import { analyseHosts, type HostAnalysis } from '../../study/hosts.js';
 import { loadRanking, requireTrials, selectStudy, type LoadedStudy } from '../../study/select.js';
 import { makeDirs } from '../../util/fs.js';
 import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
@@ -26,17 +27,17 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   handler: async (args) => {
     const storage = await openStorage(storageLocation(args), { mustExist: true });
     let loaded: LoadedStudy;
-    let perHost: LoadedStudy[] = [];
+    let perHost: HostAnalysis[] = [];
     try {
       const study = await selectStudy(storage, args.study);
       loaded = await loadRanking(storage, study, args.host);
       requireTrials(loaded);
-      if (loaded.analysis.acrossHosts) perHost = await Promise.all(loaded.hosts.map((h) => loadRanking(storage, study, h)));
+      if (loaded.analysis.acrossHosts) perHost = analyseHosts(study, loaded.trials, loaded.measurements);
     } finally {
       await storage.close();
     }
     makeDirs(dirname(args.out), 'the folder of --out');
-    const hosts = perHost.map((v) => ({ host: v.host!, ranking: v.ranking, analysis: v.analysis }));
+    const hosts = perHost.map((h) => ({ host: h.host, ranking: h.analysis.ranking, analysis: h.analysis }));
     process.stdout.write(`wrote ${await writeReport({ ...loaded, date: new Date(), perHost: hosts }, args.out)}\n`);
   },
 };

@@ -4,10 +4,10 @@ import type { CommandModule } from 'yargs';
 import { AutotuneError } from '../../errors.js';
 import { rankedTrialJson } from '../../emit/summary.js';
 import { openStorage } from '../../store/index.js';
-import { acrossHostsLine } from '../../study/hosts.js';
+import { acrossHostsLine, analyseHosts, type HostAnalysis } from '../../study/hosts.js';
 import { studyNotes } from '../../study/notes.js';
 import { baselineRows, type RankedTrial, type SpeedupBasis, type StudyAnalysis } from '../../study/ranking.js';
-import { loadRanking, requireTrials, selectStudy, type LoadedStudy } from '../../study/select.js';
+import { loadRanking, requireTrials, selectStudy } from '../../study/select.js';
 import { RANK_TEST_ALPHA } from '../../study/stats.js';
 import { formatTable, percent, seconds } from '../../util/format.js';
 import { printJson } from '../output.js';
@@ -101,8 +101,8 @@ export function rankingLegend(analysis: StudyAnalysis): string {
 }
 
 /** Each host's notes (drift, control, race, warnings), prefixed with the host. */
-function hostNotes(views: readonly LoadedStudy[]): string[] {
-  return views.flatMap((v) => studyNotes(v.analysis).map((note) => `host ${v.host}: ${note}`));
+function hostNotes(perHost: readonly HostAnalysis[]): string[] {
+  return perHost.flatMap((h) => studyNotes(h.analysis).map((note) => `host ${h.host}: ${note}`));
 }
 
 export const trialsCommand: CommandModule<object, TrialsArgs> = {
@@ -127,9 +127,11 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
     try {
       const study = await selectStudy(storage, args.study);
       const whole = await loadRanking(storage, study, args.host);
-      const views = args['by-host'] ? await Promise.all(whole.hosts.map((host) => loadRanking(storage, study, host))) : [whole];
+      // Each host's own analysis, from what was loaded (one per host; only the one with --host).
+      const perHost = args['by-host'] || whole.analysis.acrossHosts ? analyseHosts(study, whole.trials, whole.measurements) : [];
+      const views: { host: string | null; analysis: StudyAnalysis }[] = args['by-host'] ? perHost : [{ host: whole.host, analysis: whole.analysis }];
       const top = (ranking: RankedTrial[]) => (args.top !== undefined ? ranking.slice(0, args.top) : ranking);
-      if (args.json) return printJson(views.flatMap((v) => top(v.ranking).map((r) => rankedTrialJson(r, v.analysis))));
+      if (args.json) return printJson(views.flatMap((v) => top(v.analysis.ranking).map((r) => rankedTrialJson(r, v.analysis))));
       requireTrials(whole);
       process.stdout.write(
         `study ${study.name} (${study.spaceFile}, objective ${study.objective.kind}): ${whole.ranking.length} trials, ` +
@@ -139,11 +141,12 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
       );
       const across = args['by-host'] ? null : acrossHostsLine(whole.analysis);
       if (across) process.stdout.write(`${across}\n`);
-      for (const view of views) {
-        if (args['by-host']) process.stdout.write(`host ${view.host}: ${view.ranking.length} trials, ${view.ranking.filter((r) => r.feasible).length} feasible\n`);
-        const notes = across ? hostNotes(await Promise.all(whole.hosts.map((h) => loadRanking(storage, study, h)))) : studyNotes(view.analysis);
+      for (const { host, analysis } of views) {
+        const { ranking } = analysis;
+        if (args['by-host']) process.stdout.write(`host ${host}: ${ranking.length} trials, ${ranking.filter((r) => r.feasible).length} feasible\n`);
+        const notes = across ? hostNotes(perHost) : studyNotes(analysis);
         for (const note of notes) process.stdout.write(`${note}\n`);
-        process.stdout.write(`\n${formatRanking(top(view.ranking), view.ranking)}\n\n`);
+        process.stdout.write(`\n${formatRanking(top(ranking), ranking)}\n\n`);
       }
       process.stdout.write(`${rankingLegend(whole.analysis)}\n`);
     } finally {
