@@ -19,7 +19,7 @@ import { hideBin } from 'yargs/helpers';
 import { pipelineEvaluatorFactory } from '../src/pipeline/factory.js';
 import type { Config } from '../src/pipeline/types.js';
 import { configKey } from '../src/search/index.js';
-import { DEFAULT_RACE, describeRepeats, type RepeatPolicy } from '../src/study/policy.js';
+import { DEFAULT_MAX_REPEATS, DEFAULT_RACE, describeRepeats, type RepeatPolicy } from '../src/study/policy.js';
 import { openSession, type StudySession } from '../src/study/session.js';
 import { bootstrapMedianInterval, median, wilcoxonSignedRank } from '../src/study/stats.js';
 import { formatTable } from '../src/util/format.js';
@@ -52,8 +52,8 @@ interface Variant {
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'defaults', racing: true, repeats: { kind: 'auto', maxRepeats: 5 } },
-  { name: 'racing off', racing: false, repeats: { kind: 'auto', maxRepeats: 5 } },
+  { name: 'defaults', racing: true, repeats: { kind: 'auto', maxRepeats: DEFAULT_MAX_REPEATS } },
+  { name: 'racing off', racing: false, repeats: { kind: 'auto', maxRepeats: DEFAULT_MAX_REPEATS } },
   { name: 'racing off, 3 repeats', racing: false, repeats: { kind: 'fixed', repeats: 3 } },
 ];
 

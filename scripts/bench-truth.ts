@@ -20,7 +20,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { pipelineEvaluatorFactory } from '../src/pipeline/factory.js';
 import { configKey } from '../src/search/index.js';
-import { DEFAULT_RACE, type MeasurePolicy } from '../src/study/policy.js';
+import { DEFAULT_MAX_REPEATS, DEFAULT_RACE, type MeasurePolicy } from '../src/study/policy.js';
 import { analyseStudy, type StudyAnalysis } from '../src/study/ranking.js';
 import { openSession } from '../src/study/session.js';
 import { kendallTau, median } from '../src/study/stats.js';
@@ -41,7 +41,7 @@ const args = yargs(hideBin(process.argv))
   .option('seeds', { type: 'string', default: '1,2', describe: 'grid seeds of the two studies' })
   .option('space', { type: 'string', default: 'scripts/bench/truth.yaml', describe: 'search space (small: every config is measured)' })
   .option('model', { type: 'string', default: 'models/lab-detector.onnx' })
-  .option('max-repeats', { type: 'number', default: 5 })
+  .option('max-repeats', { type: 'number', default: DEFAULT_MAX_REPEATS })
   .option('confirm-repeats', { type: 'number', default: 5 })
   .option('load', { type: 'boolean', default: true, describe: 'also run the studies with a CPU load in their second half' })
   .option('out', { type: 'string', default: 'results/bench' })

@@ -14,7 +14,8 @@ export type Phase = 'search' | 'confirm' | 'control';
 export interface TrialVerdict {
   /**
    * planned: every planned challenge ran; precise: adaptive repeats reached their precision;
-   * clear-loser: adaptive repeats stopped a trial behind the incumbent within its first round;
+   * clear-loser: adaptive repeats stopped a trial behind the incumbent (within its first round, or
+   * after a later whole round);
    * infeasible: it could no longer become feasible; race: dropped by the race (p-value against `vs`);
    * interrupted: the user stopped the study.
    */

@@ -1,6 +1,6 @@
 // After each block of a trial of the search (one video at one repeat), whether it goes on and with
 // which block, or why it stops: the planned repeats are done; adaptive repeats reached their precision
-// or found the trial behind the best within its first round; it can no longer become feasible; or the
+// or found the trial behind the best (within its first round, or after any later whole round); it can no longer become feasible; or the
 // race dropped it.
 // Blocks run round by round: every video at repeat 1, then every video at repeat 2, and so on.
 
@@ -75,8 +75,9 @@ export function judgeTrial(input: JudgeInput): Judgement {
       }
     }
   }
-  // Adaptive repeats go to contenders: a trial behind the best so far is judged on its first round (see clearLoss).
-  if (k > 0 && k <= v && policy.repeats.kind === 'auto' && !input.control && input.incumbent) {
+  // Adaptive repeats go to contenders: a trial behind the best so far is judged on its first round
+  // (see clearLoss), and a contender whose later rounds put it behind the best is no longer one.
+  if (k > 0 && (k <= v || k % v === 0) && policy.repeats.kind === 'auto' && !input.control && input.incumbent) {
     const loss = clearLoss(comparable(blocks), input.incumbent.blocks, direction, v);
     if (loss) return stop('COMPLETE', 'clear-loser', null, { ratio: loss.ratio, vs: input.incumbent.number, normalised: input.normalised });
   }

@@ -34,10 +34,17 @@ export interface MeasurePolicy {
 export const AUTO_PRECISION = 0.05;
 /** A contender gets at least this many repeats under adaptive repeats (one value has no spread). */
 export const AUTO_MIN_REPEATS = 2;
-export const DEFAULT_MAX_REPEATS = 5;
 /**
- * A trial slower than the incumbent's median on every video of its first round is not repeated;
- * judged on part of the round, only by a margin of this much per missing share (see clearLoss).
+ * The most repeats per video a contender gets under adaptive repeats. With a challenge's usual noise
+ * (8-15%), a median within 5% needs far more values than any study can spend, so the precision rule
+ * stops a steady contender early and this cap stops the rest; the confirmation race measures the top
+ * few again, side by side. Each repeat beyond this cost more challenges than it bought in the search
+ * benchmark (npm run bench:search).
+ */
+export const DEFAULT_MAX_REPEATS = 3;
+/**
+ * A trial behind the incumbent after a whole round is not repeated further; judged on part of its
+ * first round, only by a margin of this much per missing share (see clearLoss).
  */
 export const CLEAR_LOSER_MARGIN = 0.1;
 /** Accuracy this far under the floor on every block so far: the trial cannot become feasible. */

@@ -29,7 +29,7 @@ export function describeVerdict(v: TrialVerdict | null): string {
     case 'precise':
       return `precise after ${v.repeats} repeat(s) (${of})`;
     case 'clear-loser':
-      return `not repeated, behind the best on its first ${v.challenges === 1 ? 'challenge' : `${v.challenges} challenges`}: ${v.ratio?.toFixed(2)}x trial ${v.vs}${v.normalised ? ' (control-normalised)' : ''} (${of})`;
+      return `${v.repeats > 1 ? `repeated ${v.repeats} times, then` : 'not repeated,'} behind the best on its ${v.repeats > 1 ? '' : 'first '}${v.challenges === 1 ? 'challenge' : `${v.challenges} challenges`}: ${v.ratio?.toFixed(2)}x trial ${v.vs}${v.normalised ? ' (control-normalised)' : ''} (${of})`;
     case 'infeasible':
       return `stopped early, cannot become feasible (${of})`;
     case 'race':

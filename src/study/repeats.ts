@@ -1,7 +1,7 @@
 // Adaptive repeats (the rule perf_analyzer uses for stable measurements): a trial is repeated until
 // the 95% interval of each video's median is within AUTO_PRECISION of that median, and a trial behind
-// the incumbent within its first round stops there: its figures already say it is not the best, and
-// repeats are spent on contenders.
+// the incumbent within its first round, or after a later whole round, stops there: its figures already
+// say it is not the best, and repeats are spent on contenders.
 
 import type { Direction } from '../search/index.js';
 import { AUTO_PRECISION, CLEAR_LOSER_MARGIN } from './policy.js';
@@ -33,13 +33,14 @@ export interface ClearLoss {
 }
 
 /**
- * Whether a trial is behind the best so far within its first round, so its repeats are better spent
- * on contenders. While part of the round is measured: worse than the incumbent's median on every video
- * measured so far by more than CLEAR_LOSER_MARGIN x (videos a round has / videos measured - 1), a wide
- * gap. Once the round is whole: the median over videos of its ratio to the incumbent's median there is
- * worse than 1 (on an even count of videos, the mean of the middle two). Such a trial cannot be the
- * new best on its own figures, and one round is what the peers' samplers spend on every trial. Null
- * when it is not behind (or nothing can be compared).
+ * Whether a trial is behind the best so far, so its repeats are better spent on contenders. Judged
+ * within its first round and after each later whole round. While part of the first round is
+ * measured: worse than the incumbent's median on every video measured so far by more than
+ * CLEAR_LOSER_MARGIN x (videos a round has / videos measured - 1), a wide gap. Once a round is whole:
+ * the median over videos of its ratio (its median on the video over the incumbent's) is worse than 1
+ * (on an even count of videos, the mean of the middle two). Such a trial cannot be the new best on its
+ * own figures, and one round is what the peers' samplers spend on every trial. Null when it is not
+ * behind (or nothing can be compared).
  */
 export function clearLoss(
   trial: readonly BlockValue[],

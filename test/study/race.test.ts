@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openStorage, type Storage } from '../../src/store/index.js';
 import { openStudy } from '../../src/study/open.js';
 import { DEFAULT_RACE, type RepeatPolicy } from '../../src/study/policy.js';
+import { describeVerdict } from '../../src/study/progress.js';
 import { runStudy, type RunStudyOptions } from '../../src/study/runner.js';
 import { fakeSpace, FakeEvaluator, listSampler, type FakeBehaviour } from './fixtures/fake-evaluator.js';
 
@@ -155,6 +156,20 @@ describe('adaptive repeats', () => {
     expect(byName('BEHIND').verdict!.ratio).toBeCloseTo(1.01, 2);
     expect(row('BEHIND').repeats).toBe(1);
     expect(byName('AHEAD').verdict).toMatchObject({ kind: 'precise', repeats: 2 });
+  });
+
+  it('stops repeating a contender once a later round puts it behind the best', async () => {
+    // LUCKY's first round (0.9 s) is ahead of INC (1 s); its next ones are 1.3 s, so after two rounds
+    // its medians are 1.1 s: behind, no longer a contender. Before, it ran to --max-repeats (10).
+    const behaviour: FakeBehaviour = {
+      time: (c, _v, call) => (c.NAME === 'LUCKY' ? (call < 2 ? 0.9 : 1.3) : 1 + (call % 2) / 1000),
+    };
+    const { byName, row } = await race(behaviour, ['INC', 'LUCKY'], { repeats: auto, racing: { ...DEFAULT_RACE, enabled: false } });
+    expect(byName('INC').verdict).toMatchObject({ kind: 'precise', repeats: 2 });
+    expect(byName('LUCKY')).toMatchObject({ state: 'COMPLETE', verdict: { kind: 'clear-loser', repeats: 2, challenges: 4, vs: byName('INC').number } });
+    expect(byName('LUCKY').verdict!.ratio).toBeCloseTo(1.1, 2);
+    expect(describeVerdict(byName('LUCKY').verdict)).toMatch(/^repeated 2 times, then behind the best on its 4 challenges: 1\.10x trial 0 /);
+    expect(row('LUCKY').repeats).toBe(2);
   });
 
   it("measures the control in full; another baseline behind the best stops after its first round", async () => {
