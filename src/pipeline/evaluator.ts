@@ -76,6 +76,12 @@ export interface PipelineEvaluatorOptions {
    * null passes batches whole.
    */
   cpuModelBatch?: number | null;
+  /**
+   * Detectors kept open at once (default 4), least recently used closed first. Each holds its own
+   * inference thread and sessions, on a GPU its own device memory: a study of many image sizes and
+   * thresholds would otherwise keep one per config it tried, beside the miner's own.
+   */
+  maxDetectors?: number;
   /** Score accuracy against a reference (default true); false skips the reference run. */
   reference?: boolean;
   log?: (line: string) => void;
@@ -98,6 +104,8 @@ export interface PipelineEvaluator extends Evaluator {
   checkModel(video: VideoRef, signal?: AbortSignal): Promise<ModelCheckOutcome>;
   /** Loads what a config's challenges need (its detector, the NVDEC probe), as a miner does at start. */
   prepare(config: Config): Promise<void>;
+  /** The image sizes and thresholds (`SIZE|CONF`) of the detectors open now, least recently used first. */
+  openDetectors(): string[];
 }
 
 export interface ModelCheckOutcome {
@@ -115,7 +123,8 @@ export function createPipelineEvaluator(options: PipelineEvaluatorOptions): Pipe
 
 class BuiltInEvaluator implements PipelineEvaluator {
   private readonly pool: ConnectionPool;
-  private readonly detectors = new Map<string, Promise<ClosableDetector>>();
+  /** Open detectors by image size and threshold, least recently used first; `users` counts challenges running on one. */
+  private readonly detectors = new Map<string, { detector: Promise<ClosableDetector>; users: number }>();
   private readonly references = new Map<string, Promise<ReferenceAnswer | null>>();
   /** Why the last attempt at a video's reference failed. */
   private readonly referenceFailures = new Map<string, ChallengeError>();
@@ -142,7 +151,7 @@ class BuiltInEvaluator implements PipelineEvaluator {
 
   async prepare(config: Config): Promise<void> {
     const settings = normalizeSettings(config, { passThrough: this.options.passThrough ?? [] });
-    await this.detectorFor(settings.imgSize, settings.confThreshold);
+    await this.acquireDetector(settings.imgSize, settings.confThreshold).finally(() => this.releaseDetector(detectorKey(settings.imgSize, settings.confThreshold)));
     if (settings.useNvdec) await probeNvdec();
   }
 
@@ -180,7 +189,7 @@ class BuiltInEvaluator implements PipelineEvaluator {
   async close(): Promise<void> {
     const detectors = [...this.detectors.values()];
     this.detectors.clear();
-    await Promise.all(detectors.map((d) => d.then((x) => x.close(), () => {})));
+    await Promise.all(detectors.map((d) => closeDetector(d.detector)));
     await this.pool.close();
     const tmp = await this.tmpReady?.catch(() => null);
     if (tmp) await rm(tmp, { recursive: true, force: true });
@@ -194,15 +203,32 @@ class BuiltInEvaluator implements PipelineEvaluator {
     timeoutS: number,
     phase: EvaluationProgress['phase'],
   ): Promise<ChallengeDetail> {
+    const key = detectorKey(settings.imgSize, settings.confThreshold);
     let detector: ChallengeDetector;
     try {
-      detector = await this.detectorFor(settings.imgSize, settings.confThreshold);
+      detector = await this.acquireDetector(settings.imgSize, settings.confThreshold);
     } catch (err) {
       const hint = err instanceof AutotuneError ? err.hint : undefined;
       return failedBeforeStart(url, config, { reason: 'model', message: (err as Error).message, ...(hint ? { hint } : {}) });
     }
-    // Work a miner does once at start-up happens before t0.
-    if (settings.useNvdec) await probeNvdec();
+    try {
+      // Work a miner does once at start-up happens before t0.
+      if (settings.useNvdec) await probeNvdec();
+      return await this.runOn(detector, config, settings, url, signal, timeoutS, phase);
+    } finally {
+      this.releaseDetector(key);
+    }
+  }
+
+  private async runOn(
+    detector: ChallengeDetector,
+    config: Config,
+    settings: ChallengeSettings,
+    url: string,
+    signal: AbortSignal | undefined,
+    timeoutS: number,
+    phase: EvaluationProgress['phase'],
+  ): Promise<ChallengeDetail> {
     return runChallenge({
       url,
       config,
@@ -221,17 +247,56 @@ class BuiltInEvaluator implements PipelineEvaluator {
     });
   }
 
-  private detectorFor(imgSize: number, conf: number): Promise<ClosableDetector> {
-    const key = `${imgSize}|${conf}`;
-    let detector = this.detectors.get(key);
-    if (!detector) {
-      const { modelPath, classMap, layout } = this.options;
-      const options = { modelPath, device: this.options.device ?? 'auto', imgSize, conf, classMap, layout };
-      detector = this.options.inferenceThread === false ? openDetector(options) : openThreadedDetector(options, this.options.cpuModelBatch === undefined ? 1 : this.options.cpuModelBatch);
-      this.detectors.set(key, detector);
-      detector.catch(() => this.detectors.delete(key));
+  openDetectors(): string[] {
+    return [...this.detectors.keys()];
+  }
+
+  /**
+   * The detector of an image size and threshold, opened (and warmed up) when it is not open, after
+   * closing the least recently used idle ones beyond maxDetectors, so their memory is free first.
+   */
+  private async acquireDetector(imgSize: number, conf: number): Promise<ClosableDetector> {
+    const key = detectorKey(imgSize, conf);
+    let entry = this.detectors.get(key);
+    if (entry) {
+      this.detectors.delete(key); // most recently used goes last
+    } else {
+      const max = Math.max(1, this.options.maxDetectors ?? DEFAULT_MAX_DETECTORS);
+      const idle = [...this.detectors].filter(([, e]) => e.users === 0);
+      const evicted = idle.slice(0, Math.max(0, this.detectors.size + 1 - max));
+      for (const [k] of evicted) this.detectors.delete(k);
+      await Promise.all(evicted.map(([, e]) => closeDetector(e.detector)));
+      entry = this.detectors.get(key); // opened by another caller meanwhile
+      if (entry) this.detectors.delete(key);
+      else entry = { detector: this.openDetector(imgSize, conf), users: 0 };
     }
-    return detector;
+    entry.users++;
+    this.detectors.set(key, entry);
+    const opening = entry;
+    try {
+      return await opening.detector;
+    } catch (err) {
+      // A detector that could not open is not kept: the next challenge tries again.
+      if (this.detectors.get(key) === opening) this.detectors.delete(key);
+      throw err;
+    }
+  }
+
+  private releaseDetector(key: string): void {
+    const entry = this.detectors.get(key);
+    if (entry) entry.users = Math.max(0, entry.users - 1);
+  }
+
+  private openDetector(imgSize: number, conf: number): Promise<ClosableDetector> {
+    const { modelPath, classMap, layout } = this.options;
+    const options = { modelPath, device: this.options.device ?? 'auto', imgSize, conf, classMap, layout };
+    if (this.options.inferenceThread === false) {
+      return openDetector(options).then(async (detector) => {
+        await detector.warmUp();
+        return detector;
+      });
+    }
+    return openThreadedDetector(options, this.options.cpuModelBatch === undefined ? 1 : this.options.cpuModelBatch);
   }
 
   private async makeReference(video: VideoRef, signal?: AbortSignal): Promise<ReferenceAnswer | null> {
@@ -304,6 +369,13 @@ class BuiltInEvaluator implements PipelineEvaluator {
 }
 
 type ClosableDetector = ChallengeDetector & { close(): Promise<void> };
+
+/** Enough for the control, a trial and the reference, or a small confirmation race, without reopening. */
+export const DEFAULT_MAX_DETECTORS = 4;
+
+const detectorKey = (imgSize: number, conf: number) => `${imgSize}|${conf}`;
+
+const closeDetector = (detector: Promise<ClosableDetector>) => detector.then((d) => d.close(), () => {});
 
 function failedBeforeStart(url: string, config: Config, error: ChallengeError): ChallengeDetail {
   return {

@@ -170,6 +170,31 @@ describe('a challenge on the lab server', () => {
     }
   });
 
+  it('keeps at most maxDetectors detectors open, closing the least recently used first', async () => {
+    const s = await server();
+    const evaluator = createPipelineEvaluator({ modelPath, device: 'cpu', ca: s.ca, reference: false, maxDetectors: 2 });
+    try {
+      const url = `${s.httpsUrl}${basename(clip.path)}`;
+      const run = (IMG_SIZE: number, CONF_THRESHOLD = 0.25) => evaluator.evaluate({ ...BASE, IMG_SIZE, CONF_THRESHOLD, FRAME_STRIDE: 10 }, { url });
+      await run(224);
+      await run(256);
+      expect(evaluator.openDetectors()).toEqual(['224|0.25', '256|0.25']);
+      await run(224); // used again: now the most recent
+      const third = await run(288);
+      expect(evaluator.openDetectors()).toEqual(['224|0.25', '288|0.25']);
+      await run(288, 0.5); // another threshold is another detector
+      expect(evaluator.openDetectors()).toEqual(['288|0.25', '288|0.5']);
+      // A challenge on a detector opened after closing another answers as before.
+      expect(third.error).toBeNull();
+      expect(third.answer.length).toBe(Math.ceil(clip.frames / 10));
+      await evaluator.prepare({ ...BASE, IMG_SIZE: 320, CONF_THRESHOLD: 0.25 });
+      expect(evaluator.openDetectors()).toEqual(['288|0.5', '320|0.25']);
+    } finally {
+      await evaluator.close();
+    }
+    expect(evaluator.openDetectors()).toEqual([]);
+  });
+
   it('overlaps decoding with the download when streaming', async () => {
     const s = await server({ profile: 'seed-slow', dir: dirname(bigClip.path) });
     const r = await evaluate(s, { CHUNKED_STREAMING: 1, PARTIAL_DOWNLOAD: 0, STREAM_MIN_START_BYTES: '256KB', FRAME_STRIDE: 5 }, { file: basename(bigClip.path) });

@@ -105,6 +105,21 @@ describe('openDetector with hand-built YOLO models', () => {
     expect((await b.detect(grey(64), letterbox(64, 64, 64)))[0]).toEqual(results[0]);
   });
 
+  it('warms up on a blank frame without touching the stats, the layout or the answers, fixed-batch models included', async () => {
+    const model = yolov8Model([[320, 320, 64, 32, 0.1, 0.8]], 2);
+    const warm = await openDetector({ modelPath: model, device: 'cpu', imgSize: 640 });
+    await warm.warmUp();
+    expect(warm.stats).toMatchObject({ frames: 0, batches: 0 });
+    expect(warm.layout).toBeNull();
+    const cold = await openDetector({ modelPath: model, device: 'cpu', imgSize: 640 });
+    expect(await warm.detect(grey(640), lb)).toEqual(await cold.detect(grey(640), lb));
+    expect(warm.stats.frames).toBe(1);
+    const fixed = constantModel({ rows: 6, cols: 16, values: Array.from({ length: 96 }, (_, i) => (i < 16 ? 32 : i < 64 ? 8 : i < 80 ? 0.9 : 0)), inputShape: [1, 3, 64, 64] });
+    const one = await openDetector({ modelPath: fixed, device: 'cpu', imgSize: 64 });
+    await one.warmUp(); // a batch of 1, as the model takes
+    expect(one.stats.batches).toBe(0);
+  });
+
   it('rejects an input size the model does not take', async () => {
     const model = constantModel({ rows: 6, cols: 16, values: new Array(96).fill(0), inputShape: [1, 3, 64, 64] });
     const err = await failure(openDetector({ modelPath: model, device: 'cpu', imgSize: 128 }));

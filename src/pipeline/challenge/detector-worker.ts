@@ -28,6 +28,7 @@ function errorReply(id: number, err: unknown) {
 const { options, cpuModelBatch } = workerData as { options: DetectorOptions; cpuModelBatch: number | null };
 try {
   const detector = await openDetector(options);
+  await detector.warmUp();
   // On the CPU provider onnxruntime's memory grows with the batch (every activation of every frame is
   // live at once) while its throughput does not, so a large batch goes to the model in slices.
   const slice = detector.provider === 'cpu' && cpuModelBatch ? cpuModelBatch : Infinity;

@@ -3,7 +3,7 @@
 
 import * as ort from 'onnxruntime-node';
 import { AutotuneError } from '../../errors.js';
-import { unletterboxBox, type Letterbox } from '../letterbox.js';
+import { letterbox, PAD_VALUE, unletterboxBox, type Letterbox } from '../letterbox.js';
 import type { Detection } from '../types.js';
 import { halfToFloat } from './half.js';
 import { modelSession, preprocessSession, type ModelSession, type PreprocessSession } from './model-session.js';
@@ -53,11 +53,20 @@ export interface Detector {
   readonly stats: Readonly<InferenceStats>;
   /** Mean preprocessing cost per frame so far (ms), 0 before the first frame. */
   readonly preprocessMsPerFrame: number;
+  /**
+   * Answers a blank frame a few times and forgets it, as a miner does at start-up: onnxruntime's first
+   * runs (memory planning, on CUDA the kernels' set-up) and the first calls of the answer's code in a
+   * new thread are slower than the next ones and must not land in a measured challenge. The stats and
+   * the output layout are as before; an error is left for the first real batch to raise.
+   */
+  warmUp(): Promise<void>;
   /** Ends this detector; the shared sessions stay cached for the next one (see releaseSessions). */
   close(): Promise<void>;
 }
 
 export const DEFAULT_CONF = 0.25;
+/** Runs of a warm-up: the first few runs of a session (and of the answer's code in a new thread) are the slow ones. */
+export const WARM_UP_RUNS = 3;
 export const DEFAULT_IOU = 0.45;
 export const DEFAULT_MAX_DET = 300;
 
@@ -129,6 +138,20 @@ class SessionDetector implements Detector {
   }
   get preprocessMsPerFrame() {
     return this.stats.frames > 0 ? this.stats.preprocessMs / this.stats.frames : 0;
+  }
+
+  async warmUp(runs = WARM_UP_RUNS): Promise<void> {
+    const S = this.settings.imgSize;
+    const grey = new Uint8Array(S * S * 3).fill(PAD_VALUE);
+    try {
+      for (let i = 0; i < runs; i++) await this.detect([grey], letterbox(S, S, S));
+    } catch {
+      // A model that cannot answer says so on the first real batch, with the error it has there.
+    } finally {
+      // The blank frame's answer says nothing about the model's layout, nor about a challenge's costs.
+      this.plan = null;
+      Object.assign(this.stats, { frames: 0, batches: 0, preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 });
+    }
   }
 
   async detect(frames: readonly Uint8Array[], lb: Letterbox): Promise<Detection[][]> {
