@@ -268,7 +268,7 @@ class BuiltInEvaluator implements PipelineEvaluator {
       await Promise.all(evicted.map(([, e]) => closeDetector(e.detector)));
       entry = this.detectors.get(key); // opened by another caller meanwhile
       if (entry) this.detectors.delete(key);
-      else entry = { detector: this.openDetector(imgSize, conf), users: 0 };
+      else entry = { detector: this.startDetector(imgSize, conf), users: 0 };
     }
     entry.users++;
     this.detectors.set(key, entry);
@@ -287,7 +287,7 @@ class BuiltInEvaluator implements PipelineEvaluator {
     if (entry) entry.users = Math.max(0, entry.users - 1);
   }
 
-  private openDetector(imgSize: number, conf: number): Promise<ClosableDetector> {
+  private startDetector(imgSize: number, conf: number): Promise<ClosableDetector> {
     const { modelPath, classMap, layout } = this.options;
     const options = { modelPath, device: this.options.device ?? 'auto', imgSize, conf, classMap, layout };
     if (this.options.inferenceThread === false) {
