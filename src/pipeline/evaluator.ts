@@ -29,7 +29,8 @@ import {
   type ReferenceAnswer,
   type ReferenceCache,
 } from './reference/index.js';
-import type { ChallengeError, ChallengeResult, Config, Evaluator, VideoRef } from './types.js';
+import type { Letterbox } from './letterbox.js';
+import type { ChallengeError, ChallengeResult, Config, Detection, Evaluator, VideoRef } from './types.js';
 
 export interface PipelineEvaluatorOptions {
   modelPath: string;
@@ -77,9 +78,10 @@ export interface PipelineEvaluatorOptions {
    */
   cpuModelBatch?: number | null;
   /**
-   * Detectors kept open at once (default 4), least recently used closed first. Each holds its own
-   * inference thread and sessions, on a GPU its own device memory: a study of many image sizes and
-   * thresholds would otherwise keep one per config it tried, beside the miner's own.
+   * Detectors kept open at once (default 4; one per image size, every threshold shares it), least
+   * recently used closed first. Each holds its own inference thread and sessions, on a GPU its own
+   * device memory: a study of many image sizes would otherwise keep one per size it tried, beside the
+   * miner's own.
    */
   maxDetectors?: number;
   /** Score accuracy against a reference (default true); false skips the reference run. */
@@ -104,8 +106,8 @@ export interface PipelineEvaluator extends Evaluator {
   checkModel(video: VideoRef, signal?: AbortSignal): Promise<ModelCheckOutcome>;
   /** Loads what a config's challenges need (its detector, the NVDEC probe), as a miner does at start. */
   prepare(config: Config): Promise<void>;
-  /** The image sizes and thresholds (`SIZE|CONF`) of the detectors open now, least recently used first. */
-  openDetectors(): string[];
+  /** The image sizes of the detectors open now, least recently used first. */
+  openDetectors(): number[];
 }
 
 export interface ModelCheckOutcome {
@@ -123,8 +125,8 @@ export function createPipelineEvaluator(options: PipelineEvaluatorOptions): Pipe
 
 class BuiltInEvaluator implements PipelineEvaluator {
   private readonly pool: ConnectionPool;
-  /** Open detectors by image size and threshold, least recently used first; `users` counts challenges running on one. */
-  private readonly detectors = new Map<string, { detector: Promise<ClosableDetector>; users: number }>();
+  /** Open detectors by image size, least recently used first; `users` counts challenges running on one. */
+  private readonly detectors = new Map<number, { detector: Promise<ClosableDetector>; users: number }>();
   private readonly references = new Map<string, Promise<ReferenceAnswer | null>>();
   /** Why the last attempt at a video's reference failed. */
   private readonly referenceFailures = new Map<string, ChallengeError>();
@@ -151,7 +153,7 @@ class BuiltInEvaluator implements PipelineEvaluator {
 
   async prepare(config: Config): Promise<void> {
     const settings = normalizeSettings(config, { passThrough: this.options.passThrough ?? [] });
-    await this.acquireDetector(settings.imgSize, settings.confThreshold).finally(() => this.releaseDetector(detectorKey(settings.imgSize, settings.confThreshold)));
+    await this.acquireDetector(settings.imgSize).finally(() => this.releaseDetector(settings.imgSize));
     if (settings.useNvdec) await probeNvdec();
   }
 
@@ -203,10 +205,11 @@ class BuiltInEvaluator implements PipelineEvaluator {
     timeoutS: number,
     phase: EvaluationProgress['phase'],
   ): Promise<ChallengeDetail> {
-    const key = detectorKey(settings.imgSize, settings.confThreshold);
     let detector: ChallengeDetector;
     try {
-      detector = await this.acquireDetector(settings.imgSize, settings.confThreshold);
+      const open = await this.acquireDetector(settings.imgSize);
+      // The threshold applies after inference: the size's one detector answers at this challenge's.
+      detector = { provider: open.provider, detect: (frames, lb) => open.detect(frames, lb, settings.confThreshold) };
     } catch (err) {
       const hint = err instanceof AutotuneError ? err.hint : undefined;
       return failedBeforeStart(url, config, { reason: 'model', message: (err as Error).message, ...(hint ? { hint } : {}) });
@@ -216,7 +219,7 @@ class BuiltInEvaluator implements PipelineEvaluator {
       if (settings.useNvdec) await probeNvdec();
       return await this.runOn(detector, config, settings, url, signal, timeoutS, phase);
     } finally {
-      this.releaseDetector(key);
+      this.releaseDetector(settings.imgSize);
     }
   }
 
@@ -247,16 +250,16 @@ class BuiltInEvaluator implements PipelineEvaluator {
     });
   }
 
-  openDetectors(): string[] {
+  openDetectors(): number[] {
     return [...this.detectors.keys()];
   }
 
   /**
-   * The detector of an image size and threshold, opened (and warmed up) when it is not open, after
-   * closing the least recently used idle ones beyond maxDetectors, so their memory is free first.
+   * The detector of an image size, opened (and warmed up) when it is not open, after closing the
+   * least recently used idle ones beyond maxDetectors, so their memory is free first.
    */
-  private async acquireDetector(imgSize: number, conf: number): Promise<ClosableDetector> {
-    const key = detectorKey(imgSize, conf);
+  private async acquireDetector(imgSize: number): Promise<ClosableDetector> {
+    const key = imgSize;
     let entry = this.detectors.get(key);
     if (entry) {
       this.detectors.delete(key); // most recently used goes last
@@ -268,7 +271,7 @@ class BuiltInEvaluator implements PipelineEvaluator {
       await Promise.all(evicted.map(([, e]) => closeDetector(e.detector)));
       entry = this.detectors.get(key); // opened by another caller meanwhile
       if (entry) this.detectors.delete(key);
-      else entry = { detector: this.startDetector(imgSize, conf), users: 0 };
+      else entry = { detector: this.startDetector(imgSize), users: 0 };
     }
     entry.users++;
     this.detectors.set(key, entry);
@@ -282,14 +285,14 @@ class BuiltInEvaluator implements PipelineEvaluator {
     }
   }
 
-  private releaseDetector(key: string): void {
+  private releaseDetector(key: number): void {
     const entry = this.detectors.get(key);
     if (entry) entry.users = Math.max(0, entry.users - 1);
   }
 
-  private startDetector(imgSize: number, conf: number): Promise<ClosableDetector> {
+  private startDetector(imgSize: number): Promise<ClosableDetector> {
     const { modelPath, classMap, layout } = this.options;
-    const options = { modelPath, device: this.options.device ?? 'auto', imgSize, conf, classMap, layout };
+    const options = { modelPath, device: this.options.device ?? 'auto', imgSize, classMap, layout };
     if (this.options.inferenceThread === false) {
       return openDetector(options).then(async (detector) => {
         await detector.warmUp();
@@ -368,12 +371,13 @@ class BuiltInEvaluator implements PipelineEvaluator {
   }
 }
 
-type ClosableDetector = ChallengeDetector & { close(): Promise<void> };
+type ClosableDetector = ChallengeDetector & {
+  detect(frames: Uint8Array[], lb: Letterbox, conf?: number): Promise<Detection[][]>;
+  close(): Promise<void>;
+};
 
-/** Enough for the control, a trial and the reference, or a small confirmation race, without reopening. */
+/** Enough for the image sizes of the control, a trial and the reference, or of a small confirmation race, without reopening. */
 export const DEFAULT_MAX_DETECTORS = 4;
-
-const detectorKey = (imgSize: number, conf: number) => `${imgSize}|${conf}`;
 
 const closeDetector = (detector: Promise<ClosableDetector>) => detector.then((d) => d.close(), () => {});
 

@@ -170,7 +170,7 @@ describe('a challenge on the lab server', () => {
     }
   });
 
-  it('keeps at most maxDetectors detectors open, closing the least recently used first', async () => {
+  it('keeps at most maxDetectors detectors open, one per image size, closing the least recently used first', async () => {
     const s = await server();
     const evaluator = createPipelineEvaluator({ modelPath, device: 'cpu', ca: s.ca, reference: false, maxDetectors: 2 });
     try {
@@ -178,21 +178,40 @@ describe('a challenge on the lab server', () => {
       const run = (IMG_SIZE: number, CONF_THRESHOLD = 0.25) => evaluator.evaluate({ ...BASE, IMG_SIZE, CONF_THRESHOLD, FRAME_STRIDE: 10 }, { url });
       await run(224);
       await run(256);
-      expect(evaluator.openDetectors()).toEqual(['224|0.25', '256|0.25']);
+      expect(evaluator.openDetectors()).toEqual([224, 256]);
       await run(224); // used again: now the most recent
       const third = await run(288);
-      expect(evaluator.openDetectors()).toEqual(['224|0.25', '288|0.25']);
-      await run(288, 0.5); // another threshold is another detector
-      expect(evaluator.openDetectors()).toEqual(['288|0.25', '288|0.5']);
+      expect(evaluator.openDetectors()).toEqual([224, 288]);
       // A challenge on a detector opened after closing another answers as before.
       expect(third.error).toBeNull();
       expect(third.answer.length).toBe(Math.ceil(clip.frames / 10));
-      await evaluator.prepare({ ...BASE, IMG_SIZE: 320, CONF_THRESHOLD: 0.25 });
-      expect(evaluator.openDetectors()).toEqual(['288|0.5', '320|0.25']);
+      await evaluator.prepare({ ...BASE, IMG_SIZE: 320 });
+      expect(evaluator.openDetectors()).toEqual([288, 320]);
     } finally {
       await evaluator.close();
     }
     expect(evaluator.openDetectors()).toEqual([]);
+  });
+
+  it("shares one detector between thresholds, each challenge answering at its own", async () => {
+    const s = await server();
+    const url = `${s.httpsUrl}${basename(clip.path)}`;
+    const boxes = (r: ChallengeDetail) => r.answer.reduce((n, f) => n + f.objects.length, 0);
+    const config = (CONF_THRESHOLD: number) => ({ ...BASE, CONF_THRESHOLD, FRAME_STRIDE: 5 });
+    const shared = createPipelineEvaluator({ modelPath, device: 'cpu', ca: s.ca, reference: false });
+    try {
+      const low = await shared.evaluate(config(0.25), { url });
+      const high = await shared.evaluate(config(0.9), { url });
+      const lowAgain = await shared.evaluate(config(0.25), { url });
+      expect(shared.openDetectors()).toEqual([224]);
+      expect(boxes(high)).toBeLessThan(boxes(low));
+      expect(lowAgain.answer).toEqual(low.answer);
+      // The same answer as a detector of its own at that threshold.
+      const own = await evaluate(s, config(0.9));
+      expect(high.answer).toEqual(own.answer);
+    } finally {
+      await shared.close();
+    }
   });
 
   it('overlaps decoding with the download when streaming', async () => {

@@ -71,6 +71,9 @@ describe('openDetector with hand-built YOLO models', () => {
     expect(detector.providerNote).toBeNull();
     expect(detector.stats.frames).toBe(2);
     expect(detector.preprocessMsPerFrame).toBeGreaterThan(0);
+    // A threshold given with the call applies to that call only.
+    expect((await detector.detect(grey(640), lb, 0.75))[0]!.map((d) => d.classId)).toEqual([1]);
+    expect((await detector.detect(grey(640), lb))[0]!.map((d) => d.classId)).toEqual([1, 0]);
   });
 
   it('decodes the YOLOv5 layout (objectness x class score)', async () => {

@@ -15,6 +15,8 @@ interface DetectMessage {
   count: number;
   frameBytes: number;
   letterbox: Letterbox;
+  /** The challenge's confidence threshold (one detector serves every threshold of its image size). */
+  conf?: number;
 }
 
 const port = parentPort!;
@@ -32,9 +34,9 @@ try {
   // On the CPU provider onnxruntime's memory grows with the batch (every activation of every frame is
   // live at once) while its throughput does not, so a large batch goes to the model in slices.
   const slice = detector.provider === 'cpu' && cpuModelBatch ? cpuModelBatch : Infinity;
-  const detect = async (frames: Uint8Array[], lb: Letterbox): Promise<Detection[][]> => {
+  const detect = async (frames: Uint8Array[], lb: Letterbox, conf?: number): Promise<Detection[][]> => {
     const out: Detection[][] = [];
-    for (let i = 0; i < frames.length; i += slice) out.push(...(await detector.detect(frames.slice(i, i + slice), lb)));
+    for (let i = 0; i < frames.length; i += slice) out.push(...(await detector.detect(frames.slice(i, i + slice), lb, conf)));
     return out;
   };
   port.postMessage({ type: 'ready', provider: detector.provider, providerNote: detector.providerNote });
@@ -44,7 +46,7 @@ try {
       return;
     }
     const frames = Array.from({ length: message.count }, (_, i) => new Uint8Array(message.buffer, i * message.frameBytes, message.frameBytes));
-    detect(frames, message.letterbox).then(
+    detect(frames, message.letterbox, message.conf).then(
       (detections) => port.postMessage({ type: 'result', id: message.id, detections }),
       (err: unknown) => port.postMessage(errorReply(message.id, err)),
     );

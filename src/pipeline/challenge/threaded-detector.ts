@@ -11,6 +11,8 @@ import type { ChallengeDetector } from './run.js';
 
 export interface ThreadedDetector extends ChallengeDetector {
   providerNote: string | null;
+  /** `conf` overrides the threshold the detector was opened with, for this call. */
+  detect(frames: Uint8Array[], lb: Letterbox, conf?: number): Promise<Detection[][]>;
   close(): Promise<void>;
 }
 
@@ -68,7 +70,7 @@ export async function openThreadedDetector(options: DetectorOptions, cpuModelBat
   return {
     provider: info.provider,
     providerNote: info.providerNote,
-    detect(frames: Uint8Array[], lb: Letterbox): Promise<Detection[][]> {
+    detect(frames: Uint8Array[], lb: Letterbox, conf?: number): Promise<Detection[][]> {
       if (exited) return Promise.reject(exited);
       const frameBytes = frames[0]?.byteLength ?? 0;
       const buffer = new ArrayBuffer(frameBytes * frames.length);
@@ -77,7 +79,7 @@ export async function openThreadedDetector(options: DetectorOptions, cpuModelBat
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        worker.postMessage({ type: 'detect', id, buffer, count: frames.length, frameBytes, letterbox: lb }, [buffer]);
+        worker.postMessage({ type: 'detect', id, buffer, count: frames.length, frameBytes, letterbox: lb, conf }, [buffer]);
       });
     },
     async close() {

@@ -48,8 +48,11 @@ export interface Detector {
   readonly imgSize: number;
   /** The output layout, known after the first batch. */
   readonly layout: ModelLayout | null;
-  /** One detection list per frame; frames are letterboxed S x S rgb24 (HWC, uint8). */
-  detect(frames: readonly Uint8Array[], lb: Letterbox): Promise<Detection[][]>;
+  /**
+   * One detection list per frame; frames are letterboxed S x S rgb24 (HWC, uint8). `conf` overrides
+   * the detector's threshold for this call: it applies after inference, so one session serves all.
+   */
+  detect(frames: readonly Uint8Array[], lb: Letterbox, conf?: number): Promise<Detection[][]>;
   readonly stats: Readonly<InferenceStats>;
   /** Mean preprocessing cost per frame so far (ms), 0 before the first frame. */
   readonly preprocessMsPerFrame: number;
@@ -154,7 +157,7 @@ class SessionDetector implements Detector {
     }
   }
 
-  async detect(frames: readonly Uint8Array[], lb: Letterbox): Promise<Detection[][]> {
+  async detect(frames: readonly Uint8Array[], lb: Letterbox, conf = this.settings.conf): Promise<Detection[][]> {
     if (this.closed) throw new AutotuneError('E_INTERNAL', 'detector used after close()');
     const S = this.settings.imgSize;
     if (lb.size !== S) throw new AutotuneError('E_INTERNAL', `letterbox for ${lb.size} given to a ${S} detector`);
@@ -167,12 +170,12 @@ class SessionDetector implements Detector {
     const step = this.model.fixedBatch ?? Math.max(frames.length, 1);
     const results: Detection[][] = [];
     for (let start = 0; start < frames.length; start += step) {
-      results.push(...(await this.runBatch(frames.slice(start, start + step), lb)));
+      results.push(...(await this.runBatch(frames.slice(start, start + step), lb, conf)));
     }
     return results;
   }
 
-  private async runBatch(frames: readonly Uint8Array[], lb: Letterbox): Promise<Detection[][]> {
+  private async runBatch(frames: readonly Uint8Array[], lb: Letterbox, conf: number): Promise<Detection[][]> {
     const S = this.settings.imgSize;
     const n = frames.length;
     const t0 = performance.now();
@@ -183,7 +186,7 @@ class SessionDetector implements Detector {
     const out = await this.model.session.run({ [this.model.inputName]: pre[PREPROCESS_OUTPUT]! });
     const t2 = performance.now();
     const tensors = this.readOutputs(out, n);
-    const { conf, iou, maxDet, classMap } = this.settings;
+    const { iou, maxDet, classMap } = this.settings;
     const { layout, logits } = this.plan!;
     const results: Detection[][] = [];
     for (let i = 0; i < n; i++) {
