@@ -1,7 +1,7 @@
 // The built-in Evaluator: runs challenges through this process's own pipeline. It owns what outlives
 // one challenge, as a miner would: warm connections (USE_CONNECTION_POOL=1), loaded model sessions
-// (one detector per image size and threshold), the NVDEC probe, and the reference answers used to
-// score accuracy and the SN44 estimate.
+// (one detector per image size, at most a few open), the NVDEC probe, and the reference answers used
+// to score accuracy and the SN44 estimate.
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
