@@ -1,7 +1,8 @@
 // `npm run bench:truth`: can a study's figures be trusted? Two independent studies (grid order seeded
 // differently) of the same small space on the lab, measuring every config, then
 //  (a) Kendall's tau between their rankings of the configs in either study's top 5, and
-//  (b) each winner's confirmation-race median against its search median;
+//  (b) each winner's confirmation-race median against its search median, in seconds and as ratios to
+//      the control measured near each challenge (the host's own speed moves between the two phases);
 // then the same two studies with a CPU load (twice as many busy threads as cores) switched on once
 // half of their trials are done and kept on to the end: do the ratios to the control keep the quiet
 // studies' winner (and would the absolute figures have)? Prints a table and saves
@@ -21,6 +22,8 @@ import { hideBin } from 'yargs/helpers';
 import { pipelineEvaluatorFactory } from '../src/pipeline/factory.js';
 import { configKey } from '../src/search/index.js';
 import { DEFAULT_MAX_REPEATS, DEFAULT_RACE, type MeasurePolicy } from '../src/study/policy.js';
+import type { MeasurementRecord, ObjectiveSpec, TrialRecord } from '../src/store/types.js';
+import { ControlSeries, createNormaliser, findControlTrial } from '../src/study/control.js';
 import { analyseStudy, type StudyAnalysis } from '../src/study/ranking.js';
 import { openSession } from '../src/study/session.js';
 import { kendallTau, median } from '../src/study/stats.js';
@@ -61,7 +64,15 @@ interface StudyFigures {
   rankedBy: StudyAnalysis['rankedBy'];
   /** Config keys in rank order. */
   order: string[];
-  winner: { key: string; number: number; search: number | null; confirm: number | null; ratio: number | null } | null;
+  winner: {
+    key: string;
+    number: number;
+    search: number | null;
+    confirm: number | null;
+    ratio: number | null;
+    /** The race's median ratio to the control over the search's: the race/search figure with the host's speed taken out. */
+    controlRatio: number | null;
+  } | null;
   /** The winner by absolute search figures, ignoring the control. */
   absoluteWinner: string | null;
   saved: number;
@@ -141,6 +152,7 @@ async function study(o: { name: string; seed: number; loaded: boolean; db: strin
         search: w.search.median,
         confirm: w.phase === 'confirm' ? w.median : null,
         ratio: w.phase === 'confirm' && w.median !== null && w.search.median ? w.median / w.search.median : null,
+        controlRatio: phaseRatio(trials, measurements, a.control?.name ?? null, w.number, session.study.objective),
       },
       absoluteWinner: blind.winner ? configKey(blind.winner.params) : null,
       saved: a.saved,
@@ -153,6 +165,18 @@ async function study(o: { name: string; seed: number; loaded: boolean; db: strin
     }
     await session.close();
   }
+}
+
+/** A trial's race median over its search median, each challenge set against the control measured nearest to it. */
+function phaseRatio(trials: TrialRecord[], measurements: MeasurementRecord[], control: string | null, number: number, objective: ObjectiveSpec): number | null {
+  const controlTrial = findControlTrial(trials, control);
+  const trial = trials.find((t) => t.number === number);
+  if (!controlTrial || !trial) return null;
+  const normaliser = createNormaliser(ControlSeries.of(controlTrial, measurements.filter((m) => m.trialId === controlTrial.id)), objective);
+  const of = (phase: string) => median(measurements.filter((m) => m.trialId === trial.id && m.phase === phase).map((m) => normaliser.ratio(m)).filter((r): r is number => r !== null));
+  const search = of('search');
+  const race = of('confirm');
+  return search && race ? race / search : null;
 }
 
 /** Kendall's tau over the configs in either study's top 5, by their positions in each ranking. */
@@ -195,6 +219,7 @@ async function main(): Promise<void> {
     { header: 'ranked by', value: (r) => r.rankedBy },
     { header: 'winner', value: (r) => (r.winner ? describeConfig(r.winner.key) : '-') },
     { header: 'race/search median', value: (r) => pct(r.winner?.ratio ?? null), align: 'right' },
+    { header: 'as ratios to the control', value: (r) => pct(r.winner?.controlRatio ?? null), align: 'right' },
     { header: 'absolute winner', value: (r) => (r.absoluteWinner ? describeConfig(r.absoluteWinner) : '-') },
   ]);
   const quietWinner = quiet[0]!.winner?.key;
@@ -208,7 +233,8 @@ async function main(): Promise<void> {
     '',
     `Kendall tau of the top-5 rankings: quiet ${tauQuiet?.toFixed(2) ?? '-'} (target >= 0.8)` + (tauLoaded === null ? '' : `, loaded ${tauLoaded?.toFixed(2) ?? '-'}`),
     `Quiet winners: ${quiet.map((r) => (r.winner ? describeConfig(r.winner.key) : '-')).join(' / ')}${quietAgree ? ' (the same)' : ' (different)'}; ` +
-      `confirmation median within 5% of the search median: ${quiet.map((r) => (r.winner?.ratio != null && Math.abs(r.winner.ratio - 1) <= 0.05 ? 'yes' : 'no')).join(' / ')}`,
+      `confirmation median within 5% of the search median: ${quiet.map((r) => (r.winner?.ratio != null && Math.abs(r.winner.ratio - 1) <= 0.05 ? 'yes' : 'no')).join(' / ')}` +
+      ` (as ratios to the control: ${quiet.map((r) => (r.winner?.controlRatio != null && Math.abs(r.winner.controlRatio - 1) <= 0.05 ? 'yes' : 'no')).join(' / ')})`,
     ...(loadedRuns.length
       ? [
           `Loaded runs keep the quiet winner: by the ranking (${loadedRuns.map((r) => r.rankedBy).join(' / ')}) ` +

@@ -217,37 +217,25 @@ class BuiltInEvaluator implements PipelineEvaluator {
     try {
       // Work a miner does once at start-up happens before t0.
       if (settings.useNvdec) await probeNvdec();
-      return await this.runOn(detector, config, settings, url, signal, timeoutS, phase);
+      return await runChallenge({
+        url,
+        config,
+        settings,
+        detector,
+        pool: this.pool,
+        ca: this.options.ca,
+        tmpDir: await this.tmpDir(),
+        idleTimeoutS: this.options.idleTimeoutS ?? 10,
+        timeoutS,
+        // A video that cannot be downloaded within a challenge's timeout cannot be a challenge, whatever the run.
+        downloadTimeoutS: this.options.timeoutS ?? 240,
+        ...(this.options.onProgress ? { onProgress: (p: ChallengeProgress) => this.options.onProgress!({ ...p, url, phase }) } : {}),
+        nvdecFallback: this.options.nvdecFallback ?? true,
+        signal,
+      });
     } finally {
       this.releaseDetector(settings.imgSize);
     }
-  }
-
-  private async runOn(
-    detector: ChallengeDetector,
-    config: Config,
-    settings: ChallengeSettings,
-    url: string,
-    signal: AbortSignal | undefined,
-    timeoutS: number,
-    phase: EvaluationProgress['phase'],
-  ): Promise<ChallengeDetail> {
-    return runChallenge({
-      url,
-      config,
-      settings,
-      detector,
-      pool: this.pool,
-      ca: this.options.ca,
-      tmpDir: await this.tmpDir(),
-      idleTimeoutS: this.options.idleTimeoutS ?? 10,
-      timeoutS,
-      // A video that cannot be downloaded within a challenge's timeout cannot be a challenge, whatever the run.
-      downloadTimeoutS: this.options.timeoutS ?? 240,
-      ...(this.options.onProgress ? { onProgress: (p: ChallengeProgress) => this.options.onProgress!({ ...p, url, phase }) } : {}),
-      nvdecFallback: this.options.nvdecFallback ?? true,
-      signal,
-    });
   }
 
   openDetectors(): number[] {
