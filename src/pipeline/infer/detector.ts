@@ -145,9 +145,10 @@ class SessionDetector implements Detector {
 
   async warmUp(runs = WARM_UP_RUNS): Promise<void> {
     const S = this.settings.imgSize;
-    const grey = new Uint8Array(S * S * 3).fill(PAD_VALUE);
+    // A model exported with a fixed batch takes exactly that many frames.
+    const frames = Array.from({ length: this.model.fixedBatch ?? 1 }, () => new Uint8Array(S * S * 3).fill(PAD_VALUE));
     try {
-      for (let i = 0; i < runs; i++) await this.detect([grey], letterbox(S, S, S));
+      for (let i = 0; i < runs; i++) await this.detect(frames, letterbox(S, S, S));
     } catch {
       // A model that cannot answer says so on the first real batch, with the error it has there.
     } finally {
