@@ -16,6 +16,7 @@ import { runChallenge, type ChallengeDetail, type ChallengeDetector, type Challe
 import { failedResult } from './result.js';
 import { normalizeSettings, type ChallengeSettings } from './challenge/settings.js';
 import { probeNvdec } from './decode/index.js';
+import { DEFAULT_MAX_DETECTORS } from './factory.js';
 import { ConnectionPool } from './fetch/index.js';
 import { checkModelAnswer, type AnswerCheck } from './infer/answer-check.js';
 import { classMapKey, openDetector, type Device, type LayoutKind } from './infer/index.js';
@@ -363,9 +364,6 @@ type ClosableDetector = ChallengeDetector & {
   detect(frames: Uint8Array[], lb: Letterbox, conf?: number): Promise<Detection[][]>;
   close(): Promise<void>;
 };
-
-/** Enough for the image sizes of the control, a trial and the reference, or of a small confirmation race, without reopening. */
-export const DEFAULT_MAX_DETECTORS = 4;
 
 const closeDetector = (detector: Promise<ClosableDetector>) => detector.then((d) => d.close(), () => {});
 

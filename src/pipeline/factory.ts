@@ -21,6 +21,8 @@ export interface PipelineFactoryOptions {
   modelCheck?: boolean;
   /** Knob names allowed in configs that this pipeline does not use (kept for the miner). */
   passThrough?: readonly string[];
+  /** Detectors kept open at once (--max-detectors; default DEFAULT_MAX_DETECTORS). */
+  maxDetectors?: number | undefined;
 }
 
 /** The pipeline decodes on this host: an ffmpeg that cannot run or decode stops a study before anything. */
@@ -28,6 +30,12 @@ export async function checkDecoderHere(log: (line: string) => void): Promise<voi
   const { requireDecoder } = await import('./decode/check.js');
   log(await requireDecoder());
 }
+
+/**
+ * Detectors the pipeline keeps open at once (one per image size): enough for the sizes of the control,
+ * a trial and the reference, or of a small confirmation race, without reopening (--max-detectors).
+ */
+export const DEFAULT_MAX_DETECTORS = 4;
 
 /** The pipeline factory's name: what a study records as the evaluator that measured it. */
 export const PIPELINE_EVALUATOR_NAME = 'the built-in pipeline';
@@ -55,6 +63,7 @@ export function pipelineEvaluatorFactory(options: PipelineFactoryOptions): Evalu
         classMap: options.classMap,
         layout: options.layout,
         passThrough,
+        ...(options.maxDetectors !== undefined ? { maxDetectors: options.maxDetectors } : {}),
         ca: context.ca,
         referenceConfig: context.reference,
         tMin: context.tMin,

@@ -19,6 +19,7 @@ describe('autotune run: options and failing studies', () => {
       [['run', '--url', 'https://a/b.mp4', '--repeats', '0'], /--repeats must be an integer >= 1/],
       [['run', '--url', 'https://a/b.mp4', '--accuracy-floor', '1.5'], /--accuracy-floor must be in/],
       [['run', '--url', 'https://a/b.mp4', '--time-limit', 'soon'], /--time-limit "soon" is not a duration/],
+      [['run', '--url', 'https://a/b.mp4', '--max-detectors', '0'], /--max-detectors must be an integer >= 1, got 0/],
     ];
     for (const [args, pattern] of cases) {
       const run = await runCli(args);

@@ -10,6 +10,7 @@ import { runChallenge, type ChallengeDetail, type ChallengeDetector } from '../.
 import { normalizeSettings } from '../../src/pipeline/challenge/settings.js';
 import { probeNvdec } from '../../src/pipeline/decode/index.js';
 import { createPipelineEvaluator, type PipelineEvaluatorOptions } from '../../src/pipeline/evaluator.js';
+import { pipelineEvaluatorFactory } from '../../src/pipeline/factory.js';
 import { ConnectionPool } from '../../src/pipeline/fetch/index.js';
 import { openDetector } from '../../src/pipeline/infer/index.js';
 import type { Config } from '../../src/pipeline/types.js';
@@ -191,6 +192,29 @@ describe('a challenge on the lab server', () => {
       await evaluator.close();
     }
     expect(evaluator.openDetectors()).toEqual([]);
+  });
+
+  it('takes the limit from the study (--max-detectors), the reference run included', async () => {
+    const s = await server();
+    const url = `${s.httpsUrl}${basename(clip.path)}`;
+    const evaluator = await pipelineEvaluatorFactory({ model: modelPath, device: 'cpu', maxDetectors: 1 }).create({
+      reference: { ...BASE, IMG_SIZE: 224, FRAME_STRIDE: 1 },
+      ca: s.ca,
+      tMin: 2,
+      references: { get: async () => null, put: async () => {} },
+      videos: [{ url }],
+      log: () => {},
+    });
+    try {
+      for (const IMG_SIZE of [256, 288]) {
+        const r = await evaluator.evaluate({ ...BASE, IMG_SIZE, FRAME_STRIDE: 10 }, { url });
+        expect(r.error).toBeNull();
+        expect(r.accuracy).not.toBeNull();
+      }
+      expect(evaluator.openDetectors()).toEqual([288]);
+    } finally {
+      await evaluator.close();
+    }
   });
 
   it("shares one detector between thresholds, each challenge answering at its own", async () => {

@@ -5,7 +5,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { AutotuneError, exitCodeOf } from '../../errors.js';
 import { externalEvaluatorFactory } from '../../miner/factory.js';
-import { pipelineEvaluatorFactory } from '../../pipeline/factory.js';
+import { DEFAULT_MAX_DETECTORS, pipelineEvaluatorFactory } from '../../pipeline/factory.js';
 import { parseClassMap } from '../../pipeline/infer/class-map.js';
 import { LAYOUT_KINDS, type LayoutKind } from '../../pipeline/infer/layout.js';
 import { SAMPLER_NAMES, type SamplerName } from '../../search/index.js';
@@ -69,6 +69,7 @@ interface RunArgs extends EvaluatorArgs, ReplayArgs, StorageArgs {
   classMap?: string;
   modelLayout?: string;
   modelCheck: boolean;
+  maxDetectors: number;
   requireReproducible: boolean;
 }
 
@@ -140,7 +141,14 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
   }
   const device = args.device as SessionSettings['device'];
   const classMap = args.classMap === undefined ? undefined : parseClassMap(args.classMap);
-  const pipeline = { model: args.model, device, classMap, layout: args.modelLayout as LayoutKind | undefined, modelCheck: args.modelCheck };
+  const pipeline = {
+    model: args.model,
+    device,
+    classMap,
+    layout: args.modelLayout as LayoutKind | undefined,
+    modelCheck: args.modelCheck,
+    maxDetectors: positiveInt('max-detectors', args.maxDetectors)!,
+  };
   const seed = positiveInt('seed', args.seed, 0)!;
   const replay = normalizeReplayArgs(args, { objective: args.objective, tMin: args.tMin, seed });
   const external = replay ? null : normalizeEvaluatorArgs(args, { objective: args.objective, tMin: args.tMin, pipeline });
@@ -219,6 +227,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('device', { type: 'string', default: 'auto', choices: ['auto', 'cpu', 'cuda'], describe: 'inference device' })
       .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
       .option('model-layout', { type: 'string', choices: LAYOUT_KINDS as unknown as string[], describe: 'how to read the model outputs when their shapes do not tell (see README: Your model)' })
+      .option('max-detectors', {
+        type: 'number',
+        default: DEFAULT_MAX_DETECTORS,
+        describe: 'detectors (one per image size: an inference thread and its sessions, on a GPU its memory) kept open at once',
+      })
       .option('model-check', { type: 'boolean', default: true, describe: "check the model's answer on the first video before the study (--no-model-check skips it)" })
       .option('require-reproducible', { type: 'boolean', default: false, describe: 'a trial whose repeated answers on a video differ is infeasible (turbovision re-runs miners)' }),
     ) as unknown as Argv<RunArgs>,
