@@ -244,6 +244,15 @@ export function currentRace(data: StudyData, standing: Standing, policy: Measure
   // The contenders are the trials the race measured (the runner chose them with raceContenders).
   const contenders = data.trials().filter((t) => data.race(t.id).length > 0).map((t) => t.id);
   if (contenders.length === 0) return null;
+  return replayRaceOf(contenders, data, standing, policy, videos);
+}
+
+/**
+ * The confirmation race of these contenders, replayed from their race blocks: the control is never
+ * dropped, and only feasible trials can be the best the others are compared with. The runner (which
+ * chooses the contenders) and the readers (which find them in the blocks) both call this.
+ */
+export function replayRaceOf(contenders: readonly number[], data: StudyData, standing: Standing, policy: MeasurePolicy, videos: readonly string[]): ConfirmRace {
   return replayConfirmRace({
     contenders,
     kept: new Set(standing.controlTrial ? [standing.controlTrial.id] : []),

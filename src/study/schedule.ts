@@ -9,9 +9,9 @@ import type { TrialRecord, TrialVerdict } from '../store/types.js';
 import type { StudyData } from './data.js';
 import { judgeTrial } from './judge.js';
 import { AUTO_MIN_REPEATS, type MeasurePolicy } from './policy.js';
-import { replayConfirmRace, type ConfirmRace } from './race.js';
-import { rawBlock } from './ranking.js';
-import { feasibleOf, raceContenders, type Incumbent, type Standing } from './standing.js';
+import type { ConfirmRace } from './race.js';
+import { rawBlock, replayRaceOf } from './ranking.js';
+import { raceContenders, type Incumbent, type Standing } from './standing.js';
 
 /**
  * A control round comes after this many rounds' worth of other challenges while the host is steady
@@ -141,16 +141,7 @@ export function raceOf(view: Pick<RunView, 'data' | 'standing' | 'videos' | 'pol
   if (policy.confirmRepeats === 0) return null;
   const contenders = raceContenders(data, standing.objective, policy.control, videos.length, policy.confirmTop);
   if (contenders.length === 0) return null;
-  const race = replayConfirmRace({
-    contenders: contenders.map((t) => t.id),
-    kept: new Set(standing.controlTrial ? [standing.controlTrial.id] : []),
-    eligible: feasibleOf(data),
-    blocks: new Map(contenders.map((t) => [t.id, data.race(t.id).map((m) => rawBlock(m, standing.objective))])),
-    videos,
-    policy: policy.racing,
-    direction: standing.direction,
-  });
-  return { contenders, race };
+  return { contenders, race: replayRaceOf(contenders.map((t) => t.id), data, standing, policy, videos) };
 }
 
 /** Whether the race has nothing left to measure. */
