@@ -2,12 +2,14 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { AutotuneError } from '../../src/errors.js';
 import { TensorType } from '../../src/lab/model/index.js';
 import { letterbox } from '../../src/pipeline/letterbox.js';
 import { nms, openDetector, preprocessModel, probeProviders, releaseSessions } from '../../src/pipeline/infer/index.js';
+import { WARM_UP_RUNS } from '../../src/pipeline/infer/detector.js';
 import { halfToFloat } from '../../src/pipeline/infer/half.js';
+import { modelSession } from '../../src/pipeline/infer/model-session.js';
 import { sessionOptions } from '../../src/pipeline/infer/providers.js';
 import { constantModel, yolov5Model, yolov8Model } from './infer-models.js';
 
@@ -111,7 +113,12 @@ describe('openDetector with hand-built YOLO models', () => {
   it('warms up on a blank frame without touching the stats, the layout or the answers, fixed-batch models included', async () => {
     const model = yolov8Model([[320, 320, 64, 32, 0.1, 0.8]], 2);
     const warm = await openDetector({ modelPath: model, device: 'cpu', imgSize: 640 });
+    // The model's shared session really runs, WARM_UP_RUNS times, on the blank frame.
+    const session = (await modelSession(model, 'cpu', 640)).session;
+    const runs = vi.spyOn(session, 'run');
     await warm.warmUp();
+    expect(runs).toHaveBeenCalledTimes(WARM_UP_RUNS);
+    runs.mockRestore();
     expect(warm.stats).toMatchObject({ frames: 0, batches: 0 });
     expect(warm.layout).toBeNull();
     const cold = await openDetector({ modelPath: model, device: 'cpu', imgSize: 640 });
