@@ -117,6 +117,12 @@ export interface Evaluator {
    * miner restarts for each new config), so a runner keeps a config's challenges together.
    */
   readonly switching?: 'free' | 'restart';
+  /**
+   * Before a study runs its next challenge: the challenges this host has already measured in it. An
+   * evaluator whose answers depend on what it answered before (a replay's draws) carries on from
+   * there, so a resumed study goes on as if it had never stopped.
+   */
+  resume?(measured: readonly { config: Config; videoUrl: string }[]): void;
 }
 
 /** What a study session hands the evaluator it creates. */

@@ -6,7 +6,8 @@
 // among them, search before confirm in an export). A study that measures C on V as often per phase as
 // the recorded one did gets exactly the recorded measurements back, so an exported study replayed with
 // its own settings ranks its configs as it did. Once every row is drawn, the next round draws them all
-// again in a fresh seeded order. The counts live in memory: a resumed replay study starts them again.
+// again in a fresh seeded order. A resumed study hands over what it measured before (resume), so its
+// next draw of (C, V) is the one an uninterrupted study would have made.
 
 import { AutotuneError } from '../errors.js';
 import { challengeResult } from '../pipeline/result.js';
@@ -50,7 +51,7 @@ export class ReplayEvaluator implements Evaluator {
     const key = configKey(config);
     const rows = this.index.cells.get(key)?.get(video.url);
     if (!rows) return this.noRows(config, key, video);
-    const cell = `${key}\u0000${video.url}`;
+    const cell = cellOf(key, video.url);
     const n = this.draws.get(cell) ?? 0;
     this.draws.set(cell, n + 1);
     const round = Math.floor(n / rows.length);
@@ -60,6 +61,16 @@ export class ReplayEvaluator implements Evaluator {
       this.orders.set(cell, order);
     }
     return this.resultOf(order[n % rows.length]!, config, video);
+  }
+
+  /** Draw counts from the study's measured challenges (they replace the counts so far). */
+  resume(measured: readonly { config: Config; videoUrl: string }[]): void {
+    this.draws.clear();
+    this.orders.clear();
+    for (const m of measured) {
+      const cell = cellOf(configKey(m.config), m.videoUrl);
+      this.draws.set(cell, (this.draws.get(cell) ?? 0) + 1);
+    }
   }
 
   async close(): Promise<void> {}
@@ -102,6 +113,8 @@ export class ReplayEvaluator implements Evaluator {
 export function replayedSn44(row: ReplayRow, tMin: number): number | null {
   return !row.failed && row.sn44Quality !== null && row.total !== null ? sn44FromQuality(row.sn44Quality, row.total, tMin) : null;
 }
+
+const cellOf = (key: string, video: string) => `${key}\u0000${video}`;
 
 /** The rows of one (config, video) in the order a round draws them (see the top of this file). */
 export function drawOrder(rows: readonly ReplayRow[], seed: number, key: string, video: string, round: number): ReplayRow[] {

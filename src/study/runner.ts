@@ -140,6 +140,8 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   const allTrials = await storage.listTrials(study.id);
   const own = onHost(allTrials, await storage.listMeasurements({ studyId: study.id }), here);
   const data = new StudyData(own.trials, own.measurements);
+  const paramsOf = new Map(own.trials.map((t) => [t.id, t.params]));
+  evaluator.resume?.(own.measurements.flatMap((m) => (paramsOf.has(m.trialId) ? [{ config: paramsOf.get(m.trialId)!, videoUrl: m.videoUrl }] : [])));
   const foreign = [...(options.warmStart ? [options.warmStart.history] : []), ...otherHosts(allTrials, here)];
   // Workers of this host share the study's standing; other hosts' trials are skipped by the sync.
   const cursor = newCursor(data, allTrials.filter((t) => t.workerHost !== here).map((t) => t.id), (t) => t.workerHost === here);

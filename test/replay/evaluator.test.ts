@@ -139,6 +139,28 @@ describe('a study on the replay evaluator', () => {
     expect(await storage.listMeasurements({ studyId: record.id })).toHaveLength((trials.length - 1) * 4);
   });
 
+  it('a study stopped and resumed with a new evaluator draws what an uninterrupted one draws, race included', async () => {
+    const run = async (stopAfter: number | null) => {
+      const { storage, record, options } = await study('fail');
+      const fresh = () => evaluator(plantedTable(), { missing: 'fail' });
+      const stop = new AbortController();
+      const events = { trialEnd: ({ trial }: { trial: { number: number } }) => (trial.number === stopAfter ? stop.abort() : undefined) };
+      await runStudy({ ...options, evaluator: fresh(), trials: 5, stop: stop.signal, events });
+      const before = await storage.listMeasurements({ studyId: record.id });
+      if (stopAfter !== null) await runStudy({ ...options, evaluator: fresh(), trials: 5 });
+      const trials = new Map((await storage.listTrials(record.id)).map((t) => [t.id, t.number]));
+      const drawn = (await storage.listMeasurements({ studyId: record.id })).map((m) => `${trials.get(m.trialId)} ${m.phase} ${m.videoUrl} ${m.timeline.total}`);
+      return { before, drawn };
+    };
+    const whole = await run(null);
+    const resumed = await run(2);
+    // The stop came before the confirmation race, which then draws the rows the search left.
+    expect(resumed.before.length).toBeGreaterThan(0);
+    expect(resumed.before.some((m) => m.phase === 'confirm')).toBe(false);
+    expect(whole.drawn.some((d) => d.includes(' confirm '))).toBe(true);
+    expect(resumed.drawn).toEqual(whole.drawn);
+  });
+
   it('with fail, the study goes on: the configs the table lacks are FAIL trials, the winner comes from the table', async () => {
     const { storage, record, options } = await study('fail');
     const result = await runStudy(options);
