@@ -97,6 +97,44 @@ describe('autotune export', () => {
     }
   }, 120_000);
 
+  it('exports one host\'s challenges with --host, and warns that a table of several hosts mixes their speeds', async () => {
+    const planted = writePlanted(join(dir, 'hosts.csv'));
+    const db = join(dir, 'hosts.db');
+    for (const host of ['alpha', 'beta']) {
+      const run = await runCli(['run', '--evaluator', 'replay', '--table', planted, '--space', PLANTED_SPACE, '--db', db, '--trials', '2', '--repeats', '1', '--confirm-repeats', '0'], {
+        env: { ...process.env, FORCE_COLOR: '0', AUTOTUNE_HOST_NAME: host },
+      });
+      expect(run.exitCode, run.stderr).toBe(0);
+    }
+    const storage = await openStorage(db, { mustExist: true });
+    const study = (await storage.listStudies())[0]!;
+    const hostOf = new Map((await storage.listTrials(study.id)).map((t) => [t.id, t.workerHost]));
+    const measurements = await storage.listMeasurements({ studyId: study.id });
+    await storage.close();
+    const on = (host: string) => measurements.filter((m) => hostOf.get(m.trialId) === host);
+    expect(on('alpha').length).toBeGreaterThan(0);
+    expect(on('beta').length).toBeGreaterThan(0);
+
+    const mixed = await runCli(['export', '--db', db, '--table', join(dir, 'mixed.csv')]);
+    expect(mixed.exitCode, mixed.stderr).toBe(0);
+    expect(mixed.stderr.trim()).toBe(
+      `warning: study "planted" was measured on 2 hosts (alpha: ${on('alpha').length}, beta: ${on('beta').length} challenges): the table mixes their speeds; export one host's with --host NAME`,
+    );
+    expect(readReplayTable(join(dir, 'mixed.csv')).rows).toHaveLength(measurements.length);
+
+    const beta = await runCli(['export', '--db', db, '--host', 'beta', '--table', join(dir, 'beta.csv')]);
+    expect(beta.exitCode, beta.stderr).toBe(0);
+    expect(beta.stderr).toBe('');
+    expect(beta.stdout).toMatch(/challenges of study "planted" measured on host beta \(/);
+    const rows = readReplayTable(join(dir, 'beta.csv')).rows;
+    expect(rows.map((r) => r.total)).toEqual(on('beta').map((m) => m.timeline.total));
+
+    const unknown = await runCli(['export', '--db', db, '--host', 'gamma', '--table', join(dir, 'gamma.csv')]);
+    expect(unknown.exitCode).not.toBe(0);
+    expect(unknown.stderr.trim()).toBe('autotune: --host gamma: no trial of study "planted" was measured on it (the study\'s hosts: alpha, beta)');
+    expect(existsSync(join(dir, 'gamma.csv'))).toBe(false);
+  }, 120_000);
+
   it('names a study with nothing to export, a results database that does not exist, and a table file it cannot write', async () => {
     const db = join(dir, 'measured.db');
     await replayStudy(writePlanted(join(dir, 'measured.csv')), db, { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 });

@@ -14,6 +14,7 @@ import { storageLocation, storageOptions, studyOption, type StorageArgs } from '
 interface ExportArgs extends StorageArgs {
   study?: string;
   table: string;
+  host?: string;
 }
 
 export const exportCommand: CommandModule<object, ExportArgs> = {
@@ -23,7 +24,8 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     y
       .option('study', studyOption)
       .options(storageOptions)
-      .option('table', { type: 'string', demandOption: true, describe: 'the CSV file to write (see docs/replay-table.md)' }),
+      .option('table', { type: 'string', demandOption: true, describe: 'the CSV file to write (see docs/replay-table.md)' })
+      .option('host', { type: 'string', describe: "only the challenges of trials measured on this host (a study of several hosts mixes their speeds without it)" }),
   handler: async (args) => {
     const storage = await openStorage(storageLocation(args), { mustExist: true });
     let exported;
@@ -31,7 +33,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     try {
       const study = await selectStudy(storage, args.study);
       name = study.name;
-      exported = await exportTable(storage, study);
+      exported = await exportTable(storage, study, { host: args.host });
     } finally {
       await storage.close();
     }
@@ -49,7 +51,13 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
         hint: 'choose a file you can write to',
       });
     }
+    if (args.host === undefined && exported.hosts.length > 1) {
+      const each = exported.hosts.map((h) => `${h.host}: ${h.challenges}`).join(', ');
+      process.stderr.write(
+        `warning: study "${name}" was measured on ${exported.hosts.length} hosts (${each} challenges): the table mixes their speeds; export one host's with --host NAME\n`,
+      );
+    }
     const phases = Object.entries(exported.phases).map(([phase, n]) => `${n} ${phase}`).join(', ');
-    process.stdout.write(`wrote ${args.table}: ${exported.rows} challenges of study "${name}" (${phases}), ${exported.knobs.length} knob columns\n`);
+    process.stdout.write(`wrote ${args.table}: ${exported.rows} challenges of study "${name}"${args.host !== undefined ? ` measured on host ${args.host}` : ''} (${phases}), ${exported.knobs.length} knob columns\n`);
   },
 };
