@@ -49,16 +49,34 @@ describe('many workers on one study (runner)', () => {
   it('abandons a trial another worker failed: says so in one line, stores nothing more for it, and goes on', async () => {
     const { storage, other, study } = await setup();
     const lines: string[] = [];
-    // While trial SPEED=2 is measured, another worker finds it silent and fails it; the heartbeat
-    // that follows (every 0.4 s / 4) answers false.
+    // While trial SPEED=2 is measured, another worker finds it silent and fails it; the challenge
+    // goes on until a heartbeat that follows (every 0.4 s / 4) has answered false, however late a
+    // loaded machine runs it.
+    let refused = false;
+    const watched = new Proxy(storage, {
+      get(target, prop) {
+        if (prop === 'heartbeat') {
+          return async (trialId: number) => {
+            const alive = await target.heartbeat(trialId);
+            if (!alive) refused = true;
+            return alive;
+          };
+        }
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
     const evaluator = new HookedEvaluator(2, async () => {
       const trial = (await other.listTrials(study.id)).find((t) => t.state === 'RUNNING')!;
       expect(trial.params.SPEED).toBe(2);
       expect(await other.failStaleTrials(study.id, 0)).toEqual([trial.number]);
-      await sleep(400);
+      for (let waited = 0; !refused; waited += 20) {
+        if (waited > 20_000) throw new Error('no heartbeat answered false within 20 s');
+        await sleep(20);
+      }
     });
     const options: RunStudyOptions = {
-      storage,
+      storage: watched,
       study,
       evaluator,
       videos,
