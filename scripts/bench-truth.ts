@@ -26,7 +26,7 @@ import type { MeasurementRecord, ObjectiveSpec, TrialRecord } from '../src/store
 import { ControlSeries, createNormaliser, findControlTrial } from '../src/study/control.js';
 import { analyseStudy, type StudyAnalysis } from '../src/study/ranking.js';
 import { openSession } from '../src/study/session.js';
-import { kendallTau, median } from '../src/study/stats.js';
+import { bootstrapMedianInterval, kendallTau, median } from '../src/study/stats.js';
 import { formatTable } from '../src/util/format.js';
 import { ensureClips, ensureModel } from './bench/assets.js';
 
@@ -72,10 +72,18 @@ interface StudyFigures {
     ratio: number | null;
     /** The race's median ratio to the control over the search's: the race/search figure with the host's speed taken out. */
     controlRatio: number | null;
+    /** Each phase's challenges and the bootstrap 95% interval of their median: is a gap beyond 5% beyond the noise too? */
+    phases: { search: PhaseSpread | null; race: PhaseSpread | null };
   } | null;
   /** The winner by absolute search figures, ignoring the control. */
   absoluteWinner: string | null;
   saved: number;
+}
+
+interface PhaseSpread {
+  n: number;
+  low: number;
+  high: number;
 }
 
 const describeConfig = (key: string) => {
@@ -153,6 +161,7 @@ async function study(o: { name: string; seed: number; loaded: boolean; db: strin
         confirm: w.phase === 'confirm' ? w.median : null,
         ratio: w.phase === 'confirm' && w.median !== null && w.search.median ? w.median / w.search.median : null,
         controlRatio: phaseRatio(trials, measurements, a.control?.name ?? null, w.number, session.study.objective),
+        phases: { search: spreadOf(measurements, trials, w.number, 'search'), race: spreadOf(measurements, trials, w.number, 'confirm') },
       },
       absoluteWinner: blind.winner ? configKey(blind.winner.params) : null,
       saved: a.saved,
@@ -178,6 +187,17 @@ function phaseRatio(trials: TrialRecord[], measurements: MeasurementRecord[], co
   const race = of('confirm');
   return search && race ? race / search : null;
 }
+
+function spreadOf(measurements: MeasurementRecord[], trials: TrialRecord[], number: number, phase: string): PhaseSpread | null {
+  const trialId = trials.find((t) => t.number === number)?.id;
+  const totals = measurements.filter((m) => m.trialId === trialId && m.phase === phase && m.error === null).map((m) => m.timeline.total!);
+  const interval = bootstrapMedianInterval(totals);
+  return interval && { n: totals.length, ...interval };
+}
+
+/** Whether the two phases' median intervals overlap: a gap between the medians that their own noise can explain. */
+const overlap = (w: StudyFigures['winner']) =>
+  w?.phases.search && w.phases.race ? (w.phases.search.high >= w.phases.race.low && w.phases.race.high >= w.phases.search.low ? 'yes' : 'no') : '-';
 
 /** Kendall's tau over the configs in either study's top 5, by their positions in each ranking. */
 function topFiveTau(a: StudyFigures, b: StudyFigures): number | null {
@@ -220,6 +240,8 @@ async function main(): Promise<void> {
     { header: 'winner', value: (r) => (r.winner ? describeConfig(r.winner.key) : '-') },
     { header: 'race/search median', value: (r) => pct(r.winner?.ratio ?? null), align: 'right' },
     { header: 'as ratios to the control', value: (r) => pct(r.winner?.controlRatio ?? null), align: 'right' },
+    { header: 'challenges (search/race)', value: (r) => `${r.winner?.phases.search?.n ?? 0}/${r.winner?.phases.race?.n ?? 0}`, align: 'right' },
+    { header: 'intervals overlap', value: (r) => overlap(r.winner), align: 'right' },
     { header: 'absolute winner', value: (r) => (r.absoluteWinner ? describeConfig(r.absoluteWinner) : '-') },
   ]);
   const quietWinner = quiet[0]!.winner?.key;
