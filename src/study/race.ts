@@ -84,6 +84,11 @@ export interface ConfirmRace {
   /** Rounds every live contender finished. */
   rounds: number;
   dropped: Map<number, RaceDrop>;
+  /**
+   * Kept contenders (the control) that the race would drop, as of the last round it compared them:
+   * still measured, but no survivor on their merits (the ranking puts them with the dropped).
+   */
+  outpaced: Map<number, RaceDrop>;
   live: number[];
 }
 
@@ -114,6 +119,7 @@ export interface ConfirmRaceInput {
 export function replayConfirmRace(input: ConfirmRaceInput): ConfirmRace {
   const { contenders, blocks, videos, policy, direction } = input;
   const dropped = new Map<number, RaceDrop>();
+  const outpaced = new Map<number, RaceDrop>();
   let live = [...contenders];
   const roundsOf = (id: number) => new Set((blocks.get(id) ?? []).map((b) => b.repeat));
   const lastRound = (id: number) => Math.max(0, ...roundsOf(id));
@@ -131,18 +137,20 @@ export function replayConfirmRace(input: ConfirmRaceInput): ConfirmRace {
       const mb = blockMedian(upTo(b), direction)!;
       return (direction === 'minimize' ? mb < ma : mb > ma) ? b : a;
     });
-    const compared = live
-      .filter((id) => id !== best && !input.kept.has(id))
-      .map((id) => ({ id, test: pairedWorse(upTo(id), upTo(best), direction) }))
-      .filter((c) => c.test.n >= policy.minBlocks);
-    const adjusted = holm(compared.map((c) => c.test.p));
-    compared.forEach((c, i) => {
+    const compare = (ids: number[]) => {
+      const compared = ids.map((id) => ({ id, test: pairedWorse(upTo(id), upTo(best), direction) })).filter((c) => c.test.n >= policy.minBlocks);
+      const adjusted = holm(compared.map((c) => c.test.p));
+      return compared.map((c, i) => ({ id: c.id, worse: adjusted[i]! < policy.alpha, drop: { round, p: adjusted[i]!, rawP: c.test.p, vs: best, blocks: c.test.n } }));
+    };
+    const others = live.filter((id) => id !== best);
+    for (const c of compare(others.filter((id) => !input.kept.has(id)))) {
       // A contender measured after this round was kept by the run that measured it.
-      if (adjusted[i]! < policy.alpha && lastRound(c.id) <= round) {
-        dropped.set(c.id, { round, p: adjusted[i]!, rawP: c.test.p, vs: best, blocks: c.test.n });
-      }
-    });
+      if (c.worse && lastRound(c.id) <= round) dropped.set(c.id, c.drop);
+    }
+    // The kept are judged in a family of their own, so keeping them never changes who else is dropped.
+    for (const id of input.kept) outpaced.delete(id);
+    for (const c of compare(others.filter((id) => input.kept.has(id)))) if (c.worse) outpaced.set(c.id, c.drop);
     live = live.filter((id) => !dropped.has(id));
   }
-  return { contenders: [...contenders], rounds, dropped, live };
+  return { contenders: [...contenders], rounds, dropped, outpaced, live };
 }

@@ -1,7 +1,8 @@
 // Ranks a study's trials and says how far its figures can be trusted.
 //
 // Order: the survivors of the confirmation race (judged on their race measurements), then the trials
-// the race dropped, then the feasible trials that were not raced (judged on their search
+// the race dropped (with the control when the race would have dropped it: it is kept, as the
+// yardstick, but is no survivor), then the feasible trials that were not raced (judged on their search
 // measurements), then the trials dropped by the race during the search, then the rest (infeasible,
 // failed, interrupted: least violation first). When the control shows that the host's speed moved,
 // trials are ordered by their figures relative to the control measured near them (the ratio for
@@ -55,6 +56,8 @@ export interface RankedTrial extends Omit<TrialFigures, 'totals' | 'sn44s'> {
   verdict: TrialVerdict | null;
   /** Dropped by the race: in the search (PRUNED) or in the confirmation race, with the p-value. */
   dropped: { phase: 'search' | 'confirm'; p: number; vs: number; blocks: number; round: number | null } | null;
+  /** Raced and kept (the control), but significantly worse than the race's best at its last round: ranked with the dropped. */
+  outpaced: boolean;
   /** Challenges its early stop or its drop from the race saved (against the most its plan allowed). */
   saved: number;
   /** Its search figures, whatever it is ranked on. */
@@ -231,11 +234,11 @@ export function rankTrials(
   return analyseStudy({ trials, measurements, objective, policy }).ranking;
 }
 
-/** Survivors of the race, then dropped by it, then unraced feasible, then dropped in the search, then the rest. */
+/** Survivors of the race, then dropped by it (or outpaced), then unraced feasible, then dropped in the search, then the rest. */
 export function group(r: RankedTrial): number {
   if (r.dropped?.phase === 'search') return 3;
   if (!r.feasible) return 4;
-  if (r.phase === 'confirm') return r.dropped ? 1 : 0;
+  if (r.phase === 'confirm') return r.dropped || r.outpaced ? 1 : 0;
   return 2;
 }
 
@@ -326,6 +329,7 @@ function rowOf(
     rankValue: standing.normaliser ? valueOf(blocksOf(used, standing)) : figures.value,
     verdict: trial.verdict,
     dropped,
+    outpaced: race?.outpaced.has(trial.id) ?? false,
     saved,
     search: { median: searchFigures.median, interval: searchFigures.interval, challenges: search.length },
     warnings: trialWarnings(search),

@@ -285,9 +285,12 @@ describe('the confirmation race', () => {
     expect(result.analysis.race).toMatchObject({ enabled: true, rounds: 5 });
     expect(result.analysis.race.dropped.sort()).toEqual([row('BAD').number, row('SLOWBASE').number].sort());
     expect(result.winner!.params.NAME).toBe('BEST');
-    // Survivors first, then the dropped ones, whatever their medians.
-    const order = result.ranking.map((r) => r.params.NAME);
-    expect(order.indexOf('BAD')).toBeGreaterThan(order.indexOf('CTRL'));
+    // The control is measured every round and never dropped, but the race would have dropped it.
+    expect(row('CTRL').dropped).toBeNull();
+    expect(row('CTRL').outpaced).toBe(true);
+    expect(row('NEAR').outpaced).toBe(false);
+    // Survivors first, whatever their medians; then the dropped and the outpaced control by their race figures.
+    expect(result.ranking.map((r) => r.params.NAME)).toEqual(['BEST', 'NEAR', 'BAD', 'SLOWBASE', 'CTRL']);
     expect(row('BAD').tiedWithBest).toBe(false);
     // Every (trial, video, round) of the race was measured once.
     const confirm = await storage.listMeasurements({ studyId: study.id, phase: 'confirm' });
