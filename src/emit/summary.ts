@@ -62,6 +62,7 @@ export function rankedTrialJson(r: RankedTrial, analysis?: StudyAnalysis) {
     search: r.search,
     stoppedBecause: r.verdict,
     dropped: r.dropped,
+    outpaced: r.outpaced,
     challengesSaved: r.saved,
     warnings: r.warnings,
     ...(analysis ? { drift: driftJson(analysis) } : {}),

@@ -288,6 +288,7 @@ function rowOf(
   const figures = evaluateObjective(used.map(observationOf), standing.objective, trial.number + 1);
   const searchFigures = phase === 'search' ? figures : evaluateObjective(search.map(observationOf), standing.objective, trial.number + 1);
   const raceDrop = race?.dropped.get(trial.id);
+  const outpaced = race?.outpaced.get(trial.id);
   let dropped: RankedTrial['dropped'] = null;
   let saved = 0;
   const v = trial.verdict;
@@ -306,6 +307,8 @@ function rowOf(
     figures.why = why;
   } else if (raceDrop) {
     figures.why = `dropped by the confirmation race after round ${raceDrop.round} (p = ${raceDrop.p.toPrecision(2)} vs trial ${dropped!.vs}, Holm-adjusted)`;
+  } else if (outpaced) {
+    figures.why = `the control, kept in the race; behind trial ${data.trial(outpaced.vs)!.number} after round ${outpaced.round} (p = ${outpaced.p.toPrecision(2)})`;
   }
   const perVideo = new Map<string, number>();
   for (const m of search) perVideo.set(m.videoUrl, (perVideo.get(m.videoUrl) ?? 0) + 1);
@@ -329,7 +332,7 @@ function rowOf(
     rankValue: standing.normaliser ? valueOf(blocksOf(used, standing)) : figures.value,
     verdict: trial.verdict,
     dropped,
-    outpaced: race?.outpaced.has(trial.id) ?? false,
+    outpaced: outpaced !== undefined,
     saved,
     search: { median: searchFigures.median, interval: searchFigures.interval, challenges: search.length },
     warnings: trialWarnings(search),

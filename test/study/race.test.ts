@@ -288,6 +288,7 @@ describe('the confirmation race', () => {
     // The control is measured every round and never dropped, but the race would have dropped it.
     expect(row('CTRL').dropped).toBeNull();
     expect(row('CTRL').outpaced).toBe(true);
+    expect(row('CTRL').why).toMatch(new RegExp(`^the control, kept in the race; behind trial ${row('BEST').number} after round 5 \\(p = 0\\.00\\d+\\)$`));
     expect(row('NEAR').outpaced).toBe(false);
     // Survivors first, whatever their medians; then the dropped and the outpaced control by their race figures.
     expect(result.ranking.map((r) => r.params.NAME)).toEqual(['BEST', 'NEAR', 'BAD', 'SLOWBASE', 'CTRL']);
