@@ -46,11 +46,24 @@ export function studyNotes(analysis: StudyAnalysis): string[] {
   );
 }
 
-/** The winner in one line, with the phase its figures come from. */
+/** A race median this far from the search median is worth saying beside it. */
+export const PHASE_GAP = 0.05;
+
+/**
+ * The winner in one line, with the phase its figures come from; and its search median when the race
+ * moved it by more than PHASE_GAP (a trial picked for its search figures was often lucky in them, and
+ * the host's speed moves between the phases).
+ */
 export function describeWinner(w: RankedTrial): string {
   const ratio = w.ratioToControl ? `, ${w.ratioToControl.median.toFixed(2)}x the control's time` : '';
+  const s = w.search;
+  const gap = w.phase === 'confirm' && s.median && w.median ? w.median / s.median - 1 : null;
+  const searched =
+    gap !== null && Math.abs(gap) > PHASE_GAP
+      ? `; its search median was ${s.median!.toFixed(3)} s (${s.challenges} challenges), the race's is ${(1 + gap).toFixed(2)}x that`
+      : '';
   return (
     `trial ${w.number}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3)} s ` +
-    `(${w.phase === 'confirm' ? 'confirmation race' : 'search'} figures, ${w.challenges} challenges)${ratio}, accuracy ${w.accuracy?.toFixed(3) ?? '-'}`
+    `(${w.phase === 'confirm' ? 'confirmation race' : 'search'} figures, ${w.challenges} challenges)${ratio}, accuracy ${w.accuracy?.toFixed(3) ?? '-'}${searched}`
   );
 }

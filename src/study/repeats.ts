@@ -14,7 +14,11 @@ const byVideo = (blocks: readonly BlockValue[]) => {
   return out;
 };
 
-/** Every video's median known to within ±AUTO_PRECISION (bootstrap 95% interval); needs 2 values a video. */
+/**
+ * Every video's median within ±AUTO_PRECISION by its bootstrap 95% interval; needs 2 values a video.
+ * On 2 or 3 values that interval is their range: a stability rule (the values agree), not a median
+ * known to 5%, which is why the confirmation race measures the best again.
+ */
 export function isPrecise(blocks: readonly BlockValue[], seed: number, precision = AUTO_PRECISION): boolean {
   const videos = byVideo(blocks);
   if (videos.size === 0) return false;

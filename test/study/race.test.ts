@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openStorage, type Storage } from '../../src/store/index.js';
 import { openStudy } from '../../src/study/open.js';
 import { DEFAULT_RACE, type RepeatPolicy } from '../../src/study/policy.js';
+import { describeWinner } from '../../src/study/notes.js';
 import { describeVerdict } from '../../src/study/progress.js';
 import { runStudy, type RunStudyOptions } from '../../src/study/runner.js';
 import { fakeSpace, FakeEvaluator, listSampler, type FakeBehaviour } from './fixtures/fake-evaluator.js';
@@ -297,6 +298,18 @@ describe('the confirmation race', () => {
     const confirm = await storage.listMeasurements({ studyId: study.id, phase: 'confirm' });
     expect(new Set(confirm.map((m) => `${m.trialId} ${m.videoUrl} ${m.repeat}`)).size).toBe(confirm.length);
     expect(confirm.length).toBe(3 * 5 * 2 + 2 * 3 * 2);
+  });
+
+  it("the winner line gives the search median beside the race's when the race moved it by more than 5%", async () => {
+    // BEST's first four challenges (its search) are lucky; the race measures it slower.
+    const lucky: FakeBehaviour = { time: (c, _v, call) => (c.NAME === 'BEST' ? (call < 4 ? 1 : 1.25) : 1.6), accuracyOf: () => 0.995 };
+    const moved = await race(lucky, ['BEST', 'SLOW'], { repeats: 2, confirmTop: 2, confirmRepeats: 3 });
+    expect(moved.result.winner!.params.NAME).toBe('BEST');
+    expect(moved.result.winner!.phase).toBe('confirm');
+    expect(describeWinner(moved.result.winner!)).toMatch(/, accuracy 0\.995; its search median was 1\.000 s \(4 challenges\), the race's is 1\.25x that$/);
+    const steady = await race(planted({ BEST: 1, SLOW: 1.6 }), ['BEST', 'SLOW'], { repeats: 2, confirmTop: 2, confirmRepeats: 3 });
+    expect(steady.result.winner!.phase).toBe('confirm');
+    expect(describeWinner(steady.result.winner!)).not.toContain('search median');
   });
 
   it('with racing off, every contender runs every round', async () => {
