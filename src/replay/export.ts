@@ -1,7 +1,8 @@
 // A study's challenges as a replay table (`autotune export`): one row per stored measurement, of every
 // phase, in the order they were measured; of one host's trials when a host is named (the table has no
-// host column: a replay of several hosts' rows mixes their speeds). A column per knob of the study's space (empty where a
-// conditional knob is not set), the measure columns, then phase, reason and sn44_quality.
+// host column: a replay of several hosts' rows mixes their speeds). A column per knob of the study's
+// space (empty where a conditional knob is not set), the measure columns, then phase, reason and
+// sn44_quality.
 
 import { stringify } from 'csv-stringify/sync';
 import { AutotuneError } from '../errors.js';
