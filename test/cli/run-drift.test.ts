@@ -82,7 +82,8 @@ describe('autotune run with the host loaded halfway (real pipeline, CPU burner)'
     const quietDb = join(dir, 'quiet.db');
     const quiet = await runCli(study(quietDb));
     expect(quiet.exitCode, `${quiet.stdout}\n${quiet.stderr}`).toBe(0);
-    const quietWinner = (await ranking(quietDb))[0]!;
+    const quietRows = await ranking(quietDb);
+    const quietWinner = quietRows[0]!;
 
     const loadedDb = join(dir, 'loaded.db');
     const child = execa('node', cliArgs(study(loadedDb)), { cwd: root, reject: false, stdin: 'ignore', all: true, env: { ...process.env, FORCE_COLOR: '0' } });
@@ -111,10 +112,13 @@ describe('autotune run with the host loaded halfway (real pipeline, CPU burner)'
     const rows = await ranking(loadedDb);
     expect(rows[0]!.drift.detected).toBe(true);
     expect(rows[0]!.drift.factor).toBeGreaterThan(1.15);
-    // The quiet run's winner wins again, or is tied with the winner.
+    // The quiet run's winner wins again, or the two are tied: in the loaded run's race, or in the quiet
+    // run's (strides 2 and 4 differ by 3 of 12 frames' inference, which the other tests' load can hide).
     const again = rows.find((r) => key(r) === key(quietWinner) && r.feasible && !r.dropped);
-    expect(again, `quiet winner ${key(quietWinner)}; loaded ranking ${rows.map(key).join(', ')}`).toBeDefined();
-    expect(again!.number === rows[0]!.number || again!.tiedWithBest).toBe(true);
+    const tiedLoaded = again !== undefined && (again.number === rows[0]!.number || again.tiedWithBest);
+    const loadedInQuiet = quietRows.find((r) => key(r) === key(rows[0]!));
+    const tiedQuiet = loadedInQuiet !== undefined && (loadedInQuiet.number === quietWinner.number || loadedInQuiet.tiedWithBest);
+    expect(tiedLoaded || tiedQuiet, `quiet ranking ${quietRows.map(key).join(', ')}; loaded ranking ${rows.map(key).join(', ')}`).toBe(true);
 
     const outDir = join(dir, 'out');
     const emit = await runCli(['emit', '--db', loadedDb, '--out', outDir]);

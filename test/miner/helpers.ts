@@ -1,5 +1,6 @@
-// Shared set-up of the miner tests: sample clips, a free port, reading what pm2 runs a process with.
-import { copyFileSync, mkdirSync } from 'node:fs';
+// Shared set-up of the miner tests: sample clips, a free port out of the ephemeral range, reading what
+// pm2 runs a process with.
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,14 +21,32 @@ export async function sampleDir(dir: string, count: number): Promise<string> {
   return samples;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A free port for a miner that pm2 restarts again and again: below the kernel's ephemeral range, so
+ * that while the miner is down no server of another test (they listen on port 0) is handed its port.
+ */
+export async function freePort(): Promise<number> {
+  const ephemeralLow = (() => {
+    try {
+      return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+    } catch {
+      return 32768;
+    }
+  })();
+  const low = 10_000;
+  const high = Math.max(low + 1000, ephemeralLow) - 1;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between ${low} and ${high}`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
