@@ -27,7 +27,10 @@ export async function exportTable(storage: Storage, study: StudyRecord, options:
   const everyMeasurement = await storage.listMeasurements({ studyId: study.id });
   const hostOf = new Map(all.map((t) => [t.id, t.workerHost]));
   const counts = new Map<string, number>([...new Set(all.map((t) => t.workerHost))].map((h) => [h, 0]));
-  for (const m of everyMeasurement) counts.set(hostOf.get(m.trialId)!, (counts.get(hostOf.get(m.trialId)!) ?? 0) + 1);
+  for (const m of everyMeasurement) {
+    const h = hostOf.get(m.trialId)!;
+    counts.set(h, counts.get(h)! + 1);
+  }
   const hosts = [...counts].map(([host, challenges]) => ({ host, challenges })).sort((a, b) => a.host.localeCompare(b.host));
   const { host } = options;
   if (host !== undefined && !counts.has(host)) {
