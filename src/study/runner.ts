@@ -160,6 +160,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   let exhausted = false;
   let live: RunView['live'] = null;
   let sinceControl = challengesSinceControl(data, standing);
+  let controlClaimedAfter = 0;
   const stopped = () => options.stop?.aborted === true || options.abort?.aborted === true;
   /** Configs another worker was measuring when this one proposed them: not proposed again. */
   const busy = new Set<string>();
@@ -236,6 +237,8 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
       if (failed.length > 0) events.message?.(`trial(s) ${failed.join(', ')} marked FAIL: no heartbeat from their worker for more than ${timeoutS} s`);
     }
     if ((await syncStudyData(storage, study.id, data, cursor)).changed) standing = restandings();
+    // The count is the host's, whichever of its workers measured the control or the others.
+    sinceControl = challengesSinceControl(data, standing, controlClaimedAfter);
   };
   /**
    * Why a trial just created must give way, or null. Between this worker's look at the study and its
@@ -399,6 +402,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
         if (!claim.won) {
           // Another worker of this host measures this round (the claim is per host): the control is fresh.
           controlRoundsClaimed = Math.max(controlRoundsClaimed, step.round);
+          controlClaimedAfter = data.measurements().reduce((max, m) => Math.max(max, m.id), 0);
           sinceControl = 0;
           continue;
         }
@@ -510,12 +514,20 @@ export function countsTowardBudget(t: TrialRecord): boolean {
   return true;
 }
 
-function challengesSinceControl(data: StudyData, standing: Standing): number {
+/**
+ * This host's challenges of other configs since its control was last measured, by any of its workers
+ * (ids follow the order the store took them in, whichever worker's sync brought them), or since
+ * `claimedAfter`, the last id this worker knew of when another worker claimed a round.
+ */
+function challengesSinceControl(data: StudyData, standing: Standing, claimedAfter = 0): number {
   const control = standing.controlTrial;
   if (!control) return 0;
   const all = data.measurements();
+  // A round another worker claimed counts as measured from the claim on, before its figures arrive.
+  let last = claimedAfter;
+  for (const m of all) if (m.trialId === control.id && m.id > last) last = m.id;
   let count = 0;
-  for (let i = all.length - 1; i >= 0 && all[i]!.trialId !== control.id; i--) count++;
+  for (const m of all) if (m.trialId !== control.id && m.id > last) count++;
   return count;
 }
 

@@ -1,7 +1,8 @@
 // One study, many `autotune run` processes (issue 16 item 2, issue 11 item 9): three workers on one
 // PostgreSQL study with the replay evaluator share 300 sampled trials; one is killed with SIGKILL in the
 // middle; its trial is failed within the heartbeat timeout and the other two bring the study to 300.
-// Then two workers on one SQLite file. What is checked is what the store holds afterwards.
+// Then two workers on one SQLite file, with a control: one measures the round that closes the search.
+// What is checked is what the store holds afterwards.
 import Database from 'better-sqlite3';
 import { execa, type ResultPromise } from 'execa';
 import { mkdtempSync } from 'node:fs';
@@ -68,6 +69,23 @@ function checkStudy(trials: TrialRecord[], measurements: MeasurementRecord[], bu
   expect(trials.filter(countsTowardBudget)).toHaveLength(budget);
   // The confirmation race was run by one worker: every confirm measurement's round is unique per
   // trial and video (above), and they all come from one process's claim (see the claims check).
+}
+
+/**
+ * The workers of a host share its control: the one that ends the search measures the round that
+ * closes it, and the other, waiting for that worker's last trial, sees that round and does not measure
+ * another one right after it. (Between rounds of the search, the replay's instant challenges let one
+ * worker measure many while another's round waits for the file's lock, so gaps there are not checked.)
+ */
+function checkControlRounds(trials: TrialRecord[], measurements: MeasurementRecord[], controlName: string): void {
+  const control = trials.find((t) => t.baseline === controlName && t.state === 'COMPLETE')!;
+  const ordered = [...measurements].sort((a, b) => a.id - b.id);
+  const rounds = [...new Set(ordered.filter((m) => m.phase === 'control').map((m) => m.repeat))];
+  expect(rounds.length).toBeGreaterThanOrEqual(3);
+  const first = ordered.findIndex((m) => m.phase === 'control' && m.repeat === rounds.at(-1));
+  let gap = 0;
+  for (let i = first - 1; i >= 0 && ordered[i]!.trialId !== control.id; i--) gap++;
+  expect(gap, 'challenges of other configs before the last control round').toBeGreaterThan(0);
 }
 
 describe('one study, many `autotune run` workers', () => {
@@ -137,13 +155,14 @@ describe('one study, many `autotune run` workers', () => {
   it('two workers on one SQLite file share the study, 40 trials each (--worker-trials): 80 in all, nothing measured twice', async () => {
     const db = join(dir, 'shared.db');
     // Each runs at most 40 of the 80: both take part however their starts are spread.
-    const procs = [worker(db, 80, ['--worker-trials', '40']), worker(db, 80, ['--worker-trials', '40'])];
+    const procs = [worker(db, 80, ['--worker-trials', '40', '--control', 'start']), worker(db, 80, ['--worker-trials', '40', '--control', 'start'])];
     const runs = await Promise.all(procs);
     for (const run of runs) expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
     const store = await openStorage(db);
     try {
       const { trials, measurements } = await studyOf(store);
       checkStudy(trials, measurements, 80);
+      checkControlRounds(trials, measurements, 'start');
       for (const p of procs) expect(trials.filter((t) => t.baseline === null && t.workerPid === p.pid && t.state === 'COMPLETE')).toHaveLength(40);
       // One race, run by the worker that completed the study's 80 trials.
       expect(runs.map((r) => String(r.stdout)).filter((out) => /^confirmation race: trials /m.test(out))).toHaveLength(1);

@@ -19,15 +19,15 @@ import { fakeSpace, FakeEvaluator, listSampler } from './fixtures/fake-evaluator
 const videos = [{ url: 'https://lab/v1.mp4' }, { url: 'https://lab/v2.mp4' }];
 const length: Record<string, number> = { 'https://lab/v1.mp4': 1, 'https://lab/v2.mp4': 1.5 };
 /** Seconds on a quiet host, per unit of video length. */
-const TRUE: Record<string, number> = { CTRL: 2.0, A: 1.0, B: 1.3, C: 1.6, D: 1.45, E: 1.15 };
-/** The host is twice as slow from this challenge on (about halfway). */
-const SLOW_FROM = 20;
+const TRUE: Record<string, number> = { CTRL: 2.0, A: 1.0, B: 1.3, C: 1.6, D: 1.45, E: 1.15, F: 1.7 };
+/** The host is twice as slow from this challenge on (about halfway: the first of A, after the first control round). */
+const SLOW_FROM = 26;
 const noise = (tick: number) => 1 + (((tick * 37) % 7) - 3) / 100;
 const time = (c: Config, v: { url: string }, _call: number, tick: number) =>
   TRUE[String(c.NAME)]! * length[v.url]! * noise(tick) * (tick >= SLOW_FROM ? 2 : 1);
 
-// Measured in this order: B and C on the quiet host, D, A and E (the two best) on the slow one.
-const sampled = ['B', 'C', 'D', 'A', 'E'].map((NAME) => ({ NAME, ACC: 1 }));
+// Measured in this order: B, C and D on the quiet host, A and E (the two best) and F on the slow one.
+const sampled = ['B', 'C', 'D', 'A', 'E', 'F'].map((NAME) => ({ NAME, ACC: 1 }));
 const policy: MeasurePolicy = {
   repeats: { kind: 'fixed', repeats: 3 },
   racing: { ...DEFAULT_RACE, enabled: false },
@@ -100,7 +100,7 @@ describe('drift: the host gets 2x slower halfway', () => {
     expect(drift.factor).toBeGreaterThan(1.8);
     expect(drift.factor).toBeLessThan(2.2);
     expect(rankedBy).toBe('control-normalised');
-    expect(names(ranking)).toEqual(['A', 'E', 'B', 'D', 'C']);
+    expect(names(ranking)).toEqual(['A', 'E', 'B', 'D', 'C', 'F']);
     expect(result.winner?.params.NAME).toBe('A');
     // The same measurements ranked without the control: B, measured on the quiet host, would win.
     const blind = analyseStudy({ ...stored, objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 }, policy: { ...policy, control: null } });
@@ -125,7 +125,7 @@ describe('drift: the host gets 2x slower halfway', () => {
       ratioToControl: { median: number; low: number; high: number } | null;
       drift: { detected: boolean; factor: number; warning: string };
     }[];
-    expect(names(rows)).toEqual(['A', 'E', 'B', 'D', 'C']);
+    expect(names(rows)).toEqual(['A', 'E', 'B', 'D', 'C', 'F']);
     for (const row of rows) {
       expect(row.drift.detected).toBe(true);
       expect(row.drift.factor).toBeGreaterThan(1.8);
