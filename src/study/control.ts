@@ -56,8 +56,16 @@ export class ControlSeries {
 
   /** The control's measurement on the same video nearest in time (the earlier one on a tie). */
   nearest(videoUrl: string, id: number): ControlPoint | null {
+    const { before, after } = this.around(videoUrl, id);
+    if (!before) return after;
+    if (!after) return before;
+    return id - before.id <= after.id - id ? before : after;
+  }
+
+  /** The control's measurements on the same video just before and just after measurement `id`. */
+  around(videoUrl: string, id: number): { before: ControlPoint | null; after: ControlPoint | null } {
     const list = this.byVideo.get(videoUrl);
-    if (!list || list.length === 0) return null;
+    if (!list || list.length === 0) return { before: null, after: null };
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
@@ -65,11 +73,7 @@ export class ControlSeries {
       if (list[mid]!.id < id) lo = mid + 1;
       else hi = mid;
     }
-    const after = list[lo];
-    const before = list[lo - 1];
-    if (!before) return after!;
-    if (!after) return before;
-    return id - before.id <= after.id - id ? before : after;
+    return { before: list[lo - 1] ?? null, after: list[lo] ?? null };
   }
 
   /** The median of the video's first FIRST_WINDOW measurements: its speed at the start of the study. */
@@ -102,26 +106,37 @@ export interface Normaliser {
    * reference speed (sn44).
    */
   value(m: MeasurementRecord): number | null;
+  /**
+   * The value against the control measured just before it and against the one just after it (the
+   * same twice when only one side was measured): when the host's speed changed between those two,
+   * the measurement could have been taken at either speed, and the two values bound it.
+   */
+  bracket(m: MeasurementRecord): [number, number] | null;
 }
 
 export function createNormaliser(series: ControlSeries, objective: ObjectiveSpec): Normaliser {
-  const ratio = (m: MeasurementRecord): number | null => {
-    if (m.error !== null || !isPositive(m.timeline.total)) return null;
-    const near = series.nearest(m.videoUrl, m.id);
-    return near ? m.timeline.total / near.total : null;
+  const against = (m: MeasurementRecord, control: ControlPoint | null): number | null => {
+    if (m.error !== null || !isPositive(m.timeline.total) || !control) return null;
+    const total = m.timeline.total;
+    if (objective.kind === 'fastest-safe') return total / control.total;
+    const ref = series.reference(m.videoUrl);
+    if (m.sn44 === null || ref === null) return null;
+    const atReference = total * (ref / control.total);
+    return m.sn44 + 0.35 * (speedScore(atReference, 1, objective.tMin) - speedScore(total, 1, objective.tMin));
   };
   return {
     series,
-    ratio,
-    value(m) {
-      const r = ratio(m);
-      if (r === null || objective.kind === 'fastest-safe') return r;
-      const ref = series.reference(m.videoUrl);
+    ratio(m) {
+      if (m.error !== null || !isPositive(m.timeline.total)) return null;
       const near = series.nearest(m.videoUrl, m.id);
-      if (m.sn44 === null || ref === null || !near) return null;
-      const total = m.timeline.total!;
-      const atReference = total * (ref / near.total);
-      return m.sn44 + 0.35 * (speedScore(atReference, 1, objective.tMin) - speedScore(total, 1, objective.tMin));
+      return near ? m.timeline.total / near.total : null;
+    },
+    value: (m) => against(m, series.nearest(m.videoUrl, m.id)),
+    bracket(m) {
+      const { before, after } = series.around(m.videoUrl, m.id);
+      const a = against(m, before ?? after);
+      const b = against(m, after ?? before);
+      return a === null || b === null ? null : [a, b];
     },
   };
 }

@@ -85,17 +85,36 @@ export function incumbentOf(data: StudyData, standing: Standing): Incumbent | nu
 /**
  * The confirmation race's contenders: the best `top` feasible sampled trials by their search
  * figures, then every finished baseline. Judged on what was measured before the race (the search and
- * the control round that closes it), so a resumed race finds the same contenders.
+ * the control round that closes it), so a resumed race finds the same contenders. Once the host
+ * drifted, a challenge taken between two control rounds that disagree could have run at either
+ * round's speed: the best `top` read at the speed that favours them and the best `top` read at the
+ * speed that does not all go to the race, where they are measured side by side.
  */
 export function raceContenders(data: StudyData, objective: ObjectiveSpec, control: string | null, videos: number, top: number): TrialRecord[] {
   const standing = standingOf(data, objective, control, videos, data.beforeRaceId);
-  const sampled = data
+  const { direction, normaliser } = standing;
+  const candidates = data
     .trials()
     .filter((t) => t.baseline === null && t.state === 'COMPLETE' && t.feasible)
-    .map((trial) => ({ trial, value: valueOf(blocksOf(data.of(trial.id, 'search'), standing)) }))
-    .filter((c): c is { trial: TrialRecord; value: number } => c.value !== null)
-    .sort((a, b) => (isBetter(standing.direction, a.value, b.value) ? -1 : isBetter(standing.direction, b.value, a.value) ? 1 : a.trial.number - b.trial.number))
-    .slice(0, top)
+    .map((trial) => {
+      const search = data.of(trial.id, 'search');
+      const value = valueOf(blocksOf(search, standing));
+      if (!normaliser || value === null) return { trial, value, readings: [value] };
+      const brackets = search.filter((m) => m.error === null).map((m) => normaliser.bracket(m)).filter((b): b is [number, number] => b !== null);
+      const favoured = median(brackets.map(([a, b]) => (isBetter(direction, a, b) ? a : b)));
+      const disfavoured = median(brackets.map(([a, b]) => (isBetter(direction, a, b) ? b : a)));
+      return { trial, value, readings: [favoured, disfavoured] };
+    })
+    .filter((c): c is { trial: TrialRecord; value: number; readings: (number | null)[] } => c.value !== null);
+  const order = (read: (c: (typeof candidates)[number]) => number | null) =>
+    candidates
+      .filter((c) => read(c) !== null)
+      .sort((a, b) => (isBetter(direction, read(a)!, read(b)!) ? -1 : isBetter(direction, read(b)!, read(a)!) ? 1 : a.trial.number - b.trial.number));
+  const chosen = new Set<number>();
+  const readings = candidates[0]?.readings.length ?? 1;
+  for (let i = 0; i < readings; i++) for (const c of order((c) => c.readings[i] ?? null).slice(0, top)) chosen.add(c.trial.id);
+  const sampled = order((c) => c.value)
+    .filter((c) => chosen.has(c.trial.id))
     .map((c) => c.trial);
   if (sampled.length === 0) return [];
   const seen = new Set<string>();
