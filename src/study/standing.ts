@@ -85,10 +85,12 @@ export function incumbentOf(data: StudyData, standing: Standing): Incumbent | nu
 /**
  * The confirmation race's contenders: the best `top` feasible sampled trials by their search
  * figures, then every finished baseline. Judged on what was measured before the race (the search and
- * the control round that closes it), so a resumed race finds the same contenders. Once the host
- * drifted, a challenge taken between two control rounds that disagree could have run at either
- * round's speed: the best `top` read at the speed that favours them and the best `top` read at the
- * speed that does not all go to the race, where they are measured side by side.
+ * the control round that closes it), so a resumed race finds the same contenders.
+ *
+ * Once the host drifted, a challenge taken between two control rounds that disagree could have run at
+ * either round's speed, so each trial has two readings: against the control before it and after it.
+ * The best `top` by the reading that does not favour them race, and so does any trial that, read in
+ * its favour, beats the best of those read against it (it could be the best), up to twice `top`.
  */
 export function raceContenders(data: StudyData, objective: ObjectiveSpec, control: string | null, videos: number, top: number): TrialRecord[] {
   const standing = standingOf(data, objective, control, videos, data.beforeRaceId);
@@ -99,21 +101,23 @@ export function raceContenders(data: StudyData, objective: ObjectiveSpec, contro
     .map((trial) => {
       const search = data.of(trial.id, 'search');
       const value = valueOf(blocksOf(search, standing));
-      if (!normaliser || value === null) return { trial, value, readings: [value] };
+      if (!normaliser || value === null) return { trial, value, favoured: value, against: value };
       const brackets = search.filter((m) => m.error === null).map((m) => normaliser.bracket(m)).filter((b): b is [number, number] => b !== null);
-      const favoured = median(brackets.map(([a, b]) => (isBetter(direction, a, b) ? a : b)));
-      const disfavoured = median(brackets.map(([a, b]) => (isBetter(direction, a, b) ? b : a)));
-      return { trial, value, readings: [favoured, disfavoured] };
+      const favoured = median(brackets.map(([a, b]) => (isBetter(direction, a, b) ? a : b))) ?? value;
+      const against = median(brackets.map(([a, b]) => (isBetter(direction, a, b) ? b : a))) ?? value;
+      return { trial, value, favoured, against };
     })
-    .filter((c): c is { trial: TrialRecord; value: number; readings: (number | null)[] } => c.value !== null);
-  const order = (read: (c: (typeof candidates)[number]) => number | null) =>
-    candidates
-      .filter((c) => read(c) !== null)
-      .sort((a, b) => (isBetter(direction, read(a)!, read(b)!) ? -1 : isBetter(direction, read(b)!, read(a)!) ? 1 : a.trial.number - b.trial.number));
-  const chosen = new Set<number>();
-  const readings = candidates[0]?.readings.length ?? 1;
-  for (let i = 0; i < readings; i++) for (const c of order((c) => c.readings[i] ?? null).slice(0, top)) chosen.add(c.trial.id);
-  const sampled = order((c) => c.value)
+    .filter((c): c is { trial: TrialRecord; value: number; favoured: number; against: number } => c.value !== null);
+  const by = (read: (c: (typeof candidates)[number]) => number) =>
+    [...candidates].sort((a, b) => (isBetter(direction, read(a), read(b)) ? -1 : isBetter(direction, read(b), read(a)) ? 1 : a.trial.number - b.trial.number));
+  const sure = by((c) => c.against).slice(0, top);
+  const chosen = new Set(sure.map((c) => c.trial.id));
+  const bar = sure[0]?.against;
+  for (const c of by((c) => c.favoured)) {
+    if (chosen.size >= 2 * top || bar === undefined || !isBetter(direction, c.favoured, bar)) break;
+    chosen.add(c.trial.id);
+  }
+  const sampled = by((c) => c.value)
     .filter((c) => chosen.has(c.trial.id))
     .map((c) => c.trial);
   if (sampled.length === 0) return [];
