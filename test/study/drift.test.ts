@@ -7,16 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/pipeline/types.js';
-import { openStorage, type MeasurementRecord, type TrialRecord } from '../../src/store/index.js';
-import { openStudy } from '../../src/study/open.js';
+import type { MeasurementRecord, TrialRecord } from '../../src/store/index.js';
 import { DEFAULT_RACE, type MeasurePolicy } from '../../src/study/policy.js';
 import { createProgress } from '../../src/study/progress.js';
 import { analyseStudy } from '../../src/study/ranking.js';
-import { runStudy, type StudyRunResult } from '../../src/study/runner.js';
+import type { StudyRunResult } from '../../src/study/runner.js';
 import { runCli } from '../helpers/cli.js';
-import { fakeSpace, FakeEvaluator, listSampler } from './fixtures/fake-evaluator.js';
+import { CONTROLLED_VIDEOS as videos, runControlledStudy } from './fixtures/controlled-study.js';
 
-const videos = [{ url: 'https://lab/v1.mp4' }, { url: 'https://lab/v2.mp4' }];
 const length: Record<string, number> = { 'https://lab/v1.mp4': 1, 'https://lab/v2.mp4': 1.5 };
 /** Seconds on a quiet host, per unit of video length. */
 const TRUE: Record<string, number> = { CTRL: 2.0, A: 1.0, B: 1.3, C: 1.6, D: 1.45, E: 1.15, F: 1.7 };
@@ -27,7 +25,7 @@ const time = (c: Config, v: { url: string }, _call: number, tick: number) =>
   TRUE[String(c.NAME)]! * length[v.url]! * noise(tick) * (tick >= SLOW_FROM ? 2 : 1);
 
 // Measured in this order: B, C and D on the quiet host, A and E (the two best) and F on the slow one.
-const sampled = ['B', 'C', 'D', 'A', 'E', 'F'].map((NAME) => ({ NAME, ACC: 1 }));
+const sampled = ['B', 'C', 'D', 'A', 'E', 'F'];
 const policy: MeasurePolicy = {
   repeats: { kind: 'fixed', repeats: 3 },
   racing: { ...DEFAULT_RACE, enabled: false },
@@ -45,40 +43,10 @@ const lines: string[] = [];
 const warnings: string[] = [];
 
 beforeAll(async () => {
-  const storage = await openStorage(db);
-  try {
-    const { study } = await openStudy(storage, {
-      name: 'drift',
-      spaceFile: 'fake.yaml',
-      space: {},
-      objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 },
-      // What a session records: the readers of the study judge it with the same policy.
-      settings: { ...policy, videos: videos.map((v) => v.url) },
-      host: {},
-    });
-    const progress = createProgress({ tty: false, objective: 'fastest-safe', write: (l) => lines.push(l), warn: (l) => warnings.push(l) });
-    result = await runStudy({
-      storage,
-      study,
-      evaluator: new FakeEvaluator({ time }),
-      videos,
-      space: fakeSpace,
-      baselines: [{ name: 'CTRL', config: { NAME: 'CTRL', ACC: 1 } }],
-      sampler: listSampler(sampled),
-      seed: 1,
-      trials: sampled.length,
-      timeLimitMs: null,
-      repeats: policy.repeats,
-      racing: policy.racing,
-      control: 'CTRL',
-      confirmTop: 0,
-      confirmRepeats: 0,
-      events: progress.events,
-    });
-    stored = { trials: await storage.listTrials(study.id), measurements: await storage.listMeasurements({ studyId: study.id }) };
-  } finally {
-    await storage.close();
-  }
+  const progress = createProgress({ tty: false, objective: 'fastest-safe', write: (l) => lines.push(l), warn: (l) => warnings.push(l) });
+  const study = await runControlledStudy({ names: sampled, time, policy, events: progress.events, db });
+  result = study.result;
+  stored = { trials: study.trials, measurements: study.measurements };
 });
 
 const names = (rows: { params: Config; baseline: string | null }[]) => rows.filter((r) => r.baseline === null).map((r) => r.params.NAME);
@@ -169,46 +137,26 @@ describe('a change of speed under the end of the search', () => {
       if (c.NAME === 'A' && slowFrom === Infinity) slowFrom = tick;
       return SPEED[String(c.NAME)]! * length[v.url]! * (1 + ((tick % 3) - 1) / 200) * (tick >= slowFrom ? 2 : 1);
     };
-    const storage = await openStorage(join(dir, 'late-drift.db'));
     const events: string[] = [];
-    try {
-      const { study } = await openStudy(storage, { name: 'late', spaceFile: 'fake.yaml', space: {}, objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 }, settings: {}, host: {} });
-      const result = await runStudy({
-        storage,
-        study,
-        evaluator: new FakeEvaluator({ time }),
-        videos,
-        space: fakeSpace,
-        baselines: [{ name: 'CTRL', config: { NAME: 'CTRL', ACC: 1 } }],
-        sampler: listSampler(['B', 'C', 'A'].map((NAME) => ({ NAME, ACC: 1 }))),
-        seed: 1,
-        trials: 3,
-        timeLimitMs: null,
-        repeats: { kind: 'auto', maxRepeats: 5 },
-        racing: DEFAULT_RACE,
-        control: 'CTRL',
-        confirmTop: 1,
-        confirmRepeats: 3,
-        events: { drift: ({ line }) => events.push(line), raceStart: () => events.push('race') },
-      });
-      const trials = await storage.listTrials(study.id);
-      expect(trials.find((t) => t.params.NAME === 'A')!.verdict).toMatchObject({ kind: 'clear-loser', challenges: 1 });
-      const ms = await storage.listMeasurements({ studyId: study.id });
-      const firstConfirm = ms.findIndex((m) => m.phase === 'confirm');
-      const ctrl = trials.find((t) => t.baseline === 'CTRL')!;
-      // The two challenges before the race are the control round that closes the search, the study's only one.
-      expect(ms.slice(firstConfirm - 2, firstConfirm).map((m) => [m.trialId, m.phase])).toEqual([
-        [ctrl.id, 'control'],
-        [ctrl.id, 'control'],
-      ]);
-      expect(ms.filter((m) => m.phase === 'control')).toHaveLength(2);
-      expect(result.analysis.drift).toMatchObject({ detected: true, source: 'control' });
-      expect(result.analysis.drift.factor).toBeGreaterThan(1.8);
-      expect(events).toHaveLength(2);
-      expect(events[0]).toMatch(/^warning: the host's speed changed during the study: the control \(CTRL\) ran \d\.\d\dx slower/);
-      expect(events[1]).toBe('race');
-    } finally {
-      await storage.close();
-    }
+    const { result, trials, measurements: ms } = await runControlledStudy({
+      names: ['B', 'C', 'A'],
+      time,
+      policy: { repeats: { kind: 'auto', maxRepeats: 5 }, racing: DEFAULT_RACE, confirmTop: 1, confirmRepeats: 3 },
+      events: { drift: ({ line }) => events.push(line), raceStart: () => events.push('race') },
+    });
+    expect(trials.find((t) => t.params.NAME === 'A')!.verdict).toMatchObject({ kind: 'clear-loser', challenges: 1 });
+    const firstConfirm = ms.findIndex((m) => m.phase === 'confirm');
+    const ctrl = trials.find((t) => t.baseline === 'CTRL')!;
+    // The two challenges before the race are the control round that closes the search, the study's only one.
+    expect(ms.slice(firstConfirm - 2, firstConfirm).map((m) => [m.trialId, m.phase])).toEqual([
+      [ctrl.id, 'control'],
+      [ctrl.id, 'control'],
+    ]);
+    expect(ms.filter((m) => m.phase === 'control')).toHaveLength(2);
+    expect(result.analysis.drift).toMatchObject({ detected: true, source: 'control' });
+    expect(result.analysis.drift.factor).toBeGreaterThan(1.8);
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatch(/^warning: the host's speed changed during the study: the control \(CTRL\) ran \d\.\d\dx slower/);
+    expect(events[1]).toBe('race');
   });
 });

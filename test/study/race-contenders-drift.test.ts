@@ -2,19 +2,13 @@
 // 3x slower just before a control round: the trials measured quietly just before it sit nearer to that
 // (slow) round than to the control's quiet start, so against the nearest control they look 3x faster
 // than they are, and the best config, measured after the change, looks only as good as it is. Read
-// against the control on either side, the change shows, and both readings send their best to the race.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// against the control on either side, the change shows: the race takes the best read against them,
+// and those that could beat it read in their favour.
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/pipeline/types.js';
-import { openStorage } from '../../src/store/index.js';
-import { openStudy } from '../../src/study/open.js';
 import { DEFAULT_RACE } from '../../src/study/policy.js';
-import { runStudy } from '../../src/study/runner.js';
-import { fakeSpace, FakeEvaluator, listSampler } from './fixtures/fake-evaluator.js';
+import { runControlledStudy } from './fixtures/controlled-study.js';
 
-const videos = [{ url: 'https://lab/v1.mp4' }, { url: 'https://lab/v2.mp4' }];
 const length: Record<string, number> = { 'https://lab/v1.mp4': 1, 'https://lab/v2.mp4': 1.5 };
 /** Seconds on a quiet host, per unit of video length: BEST is the fastest, T4 and T5 next. */
 const TRUE: Record<string, number> = { CTRL: 2, T1: 2.2, T2: 2.4, T3: 2.3, T4: 1.5, T5: 1.6, BEST: 1, T7: 2.5, T8: 2.6 };
@@ -24,40 +18,20 @@ const time = (c: Config, v: { url: string }, _call: number, tick: number) => TRU
 
 describe('race contenders after a change of speed between control rounds', () => {
   it('sends the config that is best at either reading to the race, which crowns it', async () => {
-    const storage = await openStorage(join(mkdtempSync(join(tmpdir(), 'autotune-contenders-')), 'c.db'));
-    try {
-      const { study } = await openStudy(storage, { name: 'c', spaceFile: 'fake.yaml', space: {}, objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 }, settings: {}, host: {} });
-      const sampled = ['T1', 'T2', 'T3', 'T4', 'T5', 'BEST', 'T7', 'T8'].map((NAME) => ({ NAME, ACC: 1 }));
-      const result = await runStudy({
-        storage,
-        study,
-        evaluator: new FakeEvaluator({ time }),
-        videos,
-        space: fakeSpace,
-        baselines: [{ name: 'CTRL', config: { NAME: 'CTRL', ACC: 1 } }],
-        sampler: listSampler(sampled),
-        seed: 1,
-        trials: sampled.length,
-        timeLimitMs: null,
-        repeats: { kind: 'fixed', repeats: 1 },
-        racing: DEFAULT_RACE,
-        control: 'CTRL',
-        confirmTop: 2,
-        confirmRepeats: 3,
-      });
-      const trials = await storage.listTrials(study.id);
-      const name = (n: number) => trials.find((t) => t.number === n)!.params.NAME;
-      expect(result.analysis.drift.detected).toBe(true);
-      // Against the nearest control, T4 and T5 (quiet, just before the slow round) are the top two;
-      // against the quiet control before them they are 0.75x and 0.8x it, behind BEST's 0.5x. Read
-      // against the slow round they (and T1 to T3) could beat BEST: the race takes them too, up to
-      // twice --confirm-top, the closest first.
-      const raced = result.raced.map(name);
-      expect(raced).toEqual(expect.arrayContaining(['BEST', 'T4', 'T5', 'CTRL']));
-      expect(raced.filter((n) => n !== 'CTRL')).toHaveLength(4);
-      expect(result.winner?.params.NAME).toBe('BEST');
-    } finally {
-      await storage.close();
-    }
+    const { result, trials } = await runControlledStudy({
+      names: ['T1', 'T2', 'T3', 'T4', 'T5', 'BEST', 'T7', 'T8'],
+      time,
+      policy: { repeats: { kind: 'fixed', repeats: 1 }, racing: DEFAULT_RACE, confirmTop: 2, confirmRepeats: 3 },
+    });
+    const name = (n: number) => trials.find((t) => t.number === n)!.params.NAME;
+    expect(result.analysis.drift.detected).toBe(true);
+    // Against the nearest control, T4 and T5 (quiet, just before the slow round) are the top two;
+    // against the quiet control before them they are 0.75x and 0.8x it, behind BEST's 0.5x. Read
+    // against the slow round they (and T1 to T3) could beat BEST: the race takes them too, up to
+    // twice --confirm-top, the closest first.
+    const raced = result.raced.map(name);
+    expect(raced).toEqual(expect.arrayContaining(['BEST', 'T4', 'T5', 'CTRL']));
+    expect(raced.filter((n) => n !== 'CTRL')).toHaveLength(4);
+    expect(result.winner?.params.NAME).toBe('BEST');
   });
 });
