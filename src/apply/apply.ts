@@ -1,7 +1,7 @@
 // `autotune apply`: merge the tuned values into the miner's .env (backup first), optionally restart it
 // under pm2 and check it came up with them, optionally install the sysctl file. Every check that can
 // refuse runs before anything is written; a failed restart puts the old .env back and restarts again.
-import { chmod, copyFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
@@ -182,9 +182,18 @@ function canWrite(target: string): boolean {
   }
 }
 
+/** The temp file beside `path` that process `pid` writes before renaming it onto `path`. */
+const tempPathOf = (path: string, pid: number) => join(dirname(path), `.${basename(path)}.autotune-tmp-${pid}`);
+
+/** Removes the temp file a killed process `pid` may have left beside `path` (or beside the file a link at `path` points to). */
+export async function removeLeftoverTemp(path: string, pid: number): Promise<void> {
+  const target = await realpath(path).catch(() => path);
+  await rm(tempPathOf(target, pid), { force: true });
+}
+
 /** Writes `path` (a real file, not a link) by renaming a temp file beside it onto it, keeping the file's mode. */
 export async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.autotune-tmp-${process.pid}`);
+  const temp = tempPathOf(path, process.pid);
   const mode = await stat(path).then((s) => s.mode & 0o777, () => 0o600);
   try {
     await writeFile(temp, text, { mode });

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { removeLeftoverTemp } from '../apply/apply.js';
 import { AutotuneError } from '../errors.js';
 import { removeBackup, restoreEnvFile } from './env.js';
 import { RESTORE_TIMEOUT_S, restartUntilReady } from './ready.js';
@@ -75,6 +76,8 @@ export async function recoverMiner(minerDir: string, o: RecoverOptions): Promise
   }
   o.log(`restoring the miner in ${minerDir}: a study started ${recovery.startedAt} (pid ${recovery.pid}) did not finish`);
   await restoreEnvFile(recovery.env.path, recovery.env.backup);
+  // Killed while it wrote the .env, the study left its temp file beside it.
+  await removeLeftoverTemp(recovery.env.path, recovery.pid);
   o.log(recovery.env.backup ? `restored ${recovery.env.path} from ${recovery.env.backup}` : `removed ${recovery.env.path} (there was none before the study)`);
   // Restarted the way the study that wrote the manifest restarted it.
   const restarter = restarterFor(recovery.restart);

@@ -172,6 +172,8 @@ describe('the miner evaluator against a fixture miner under pm2', () => {
     child.kill('SIGKILL');
     await child;
     expect(existsSync(join(minerDir, '.autotune-study.json'))).toBe(true);
+    // Killed while it wrote the .env (the kill lands there now and then): its temp file is beside it.
+    writeFileSync(join(minerDir, `..env.autotune-tmp-${child.pid}`), 'IMG_SIZE=3');
 
     const back = await runCli(['apply', '--rollback', '--miner-dir', minerDir, '--pm2', 'fx'], { env: lab.env });
     expect(back.stderr).toBe('');
