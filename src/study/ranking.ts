@@ -21,7 +21,7 @@ import { evaluateObjective, type Observation, type TrialFigures } from './object
 import { policyOf, type MeasurePolicy } from './policy.js';
 import { replayConfirmRace, type BlockValue, type ConfirmRace } from './race.js';
 import { blocksOf, feasibleOf, standingOf, valueOf, type Standing } from './standing.js';
-import { mannWhitneyU, RANK_TEST_ALPHA, type Interval } from './stats.js';
+import { mannWhitneyU, median, RANK_TEST_ALPHA, type Interval } from './stats.js';
 import { trialWarnings, type TrialWarning } from './warnings.js';
 
 export type { SpeedupBasis } from './speedup.js';
@@ -52,6 +52,11 @@ export interface RankedTrial extends Omit<TrialFigures, 'totals' | 'sn44s'> {
   ratioToControl: RatioToControl | null;
   /** What the ranking orders by: the objective's value, normalised by the control when the host drifted. */
   rankValue: number | null;
+  /**
+   * The objective's value against the control measured near each challenge (null without a control):
+   * the control is measured in the search and in the race, so this compares trials across phases.
+   */
+  controlValue: number | null;
   /** Why its search stopped measuring (null for trials of older versions). */
   verdict: TrialVerdict | null;
   /** Dropped by the race: in the search (PRUNED) or in the confirmation race, with the p-value. */
@@ -164,10 +169,16 @@ export function analyseStudy(input: AnalysisInput): StudyAnalysis {
     if (b === null) return -1;
     return direction === 'minimize' ? a - b : b - a;
   };
+  // Below the race's survivors, the trials it dropped and those it did not measure are one group, by
+  // their value against the control (measured in both phases): a trial's place does not depend on
+  // whether it was the third or the fourth best of the search.
+  const acrossPhases = race !== null && standing.ratios !== null;
+  const tier = (r: RankedTrial) => (acrossPhases && group(r) === 2 ? 1 : group(r));
   rows.sort((a, b) => {
-    const ga = group(a);
-    const gb = group(b);
+    const ga = tier(a);
+    const gb = tier(b);
     if (ga !== gb) return ga - gb;
+    if (ga === 1 && acrossPhases) return better(a.controlValue, b.controlValue) || a.number - b.number;
     if (ga < 4) return better(a.rankValue, b.rankValue) || a.number - b.number;
     return a.violation - b.violation || better(a.value, b.value) || a.number - b.number;
   });
@@ -330,6 +341,7 @@ function rowOf(
     raceRounds: new Set(raceMs.map((m) => m.repeat)).size,
     ratioToControl: standing.ratios ? ratioToControl(used, standing.ratios, trial.number + 7) : null,
     rankValue: standing.normaliser ? valueOf(blocksOf(used, standing)) : figures.value,
+    controlValue: standing.ratios ? median(used.map((m) => standing.ratios!.value(m)).filter((v): v is number => v !== null)) : null,
     verdict: trial.verdict,
     dropped,
     outpaced: outpaced !== undefined,
