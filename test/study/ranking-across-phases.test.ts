@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/pipeline/types.js';
 import { DEFAULT_RACE } from '../../src/study/policy.js';
+import { runCli } from '../helpers/cli.js';
 import { runControlledStudy } from './fixtures/controlled-study.js';
 
 /** Seconds per challenge on a steady host (a little noise, so the race's test has something to rank). */
@@ -13,7 +14,7 @@ const time = (c: Config, _v: { url: string }, _call: number, tick: number) => TR
 
 describe('the ranking below the race', () => {
   it('orders raced and unraced trials by their value against the control', async () => {
-    const { result } = await runControlledStudy({
+    const { result, db } = await runControlledStudy({
       names: ['A', 'B', 'C', 'D'],
       time,
       policy: { repeats: { kind: 'fixed', repeats: 1 }, racing: DEFAULT_RACE, confirmTop: 2, confirmRepeats: 3 },
@@ -25,5 +26,9 @@ describe('the ranking below the race', () => {
     const controlValues = result.ranking.slice(1).map((r) => r.controlValue!);
     expect([...controlValues].sort((x, y) => x - y)).toEqual(controlValues);
     expect(result.winner?.params.NAME).toBe('A');
+    // `trials` says why a search row can rank above a race row.
+    const trials = await runCli(['trials', '--db', db]);
+    expect(trials.exitCode, trials.stderr).toBe(0);
+    expect(trials.stdout).toMatch(/^below the race's survivors, trials raced or not are ranked by their value against the control/m);
   });
 });

@@ -95,7 +95,10 @@ export function rankingLegend(analysis: StudyAnalysis): string {
           ? '; ranked by the ratio to the control (the host drifted)'
           : ''),
     'median: race = from the confirmation race, srch = from the search; n: successful/all challenges ranked; reps: search repeats per video + race rounds',
-    'vs control: median ratio to the control measured nearest in time on the same video; saved: challenges saved by early stops and the race',
+    'vs control: median ratio to the control measured nearest in time on the same video; saved: challenges saved by early stops and the race' +
+      (analysis.control && analysis.race.contenders.length > 0
+        ? "\nbelow the race's survivors, trials raced or not are ranked by their value against the control (measured in both phases)"
+        : ''),
     'vs X: X\'s median / this median, comparing r = race figures, s = search figures, n = control-normalised search figures',
   ].join('\n');
 }
