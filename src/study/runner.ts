@@ -402,7 +402,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
         if (!claim.won) {
           // Another worker of this host measures this round (the claim is per host): the control is fresh.
           controlRoundsClaimed = Math.max(controlRoundsClaimed, step.round);
-          controlClaimedAfter = data.measurements().reduce((max, m) => Math.max(max, m.id), 0);
+          controlClaimedAfter = data.measurements().at(-1)?.id ?? 0;
           sinceControl = 0;
           continue;
         }
@@ -516,18 +516,15 @@ export function countsTowardBudget(t: TrialRecord): boolean {
 
 /**
  * This host's challenges of other configs since its control was last measured, by any of its workers
- * (ids follow the order the store took them in, whichever worker's sync brought them), or since
- * `claimedAfter`, the last id this worker knew of when another worker claimed a round.
+ * (the data holds them in id order, the order the store took them in, whichever worker's sync brought
+ * them), or since `claimedAfter`: a round another worker claimed counts as measured from the claim on.
  */
 function challengesSinceControl(data: StudyData, standing: Standing, claimedAfter = 0): number {
   const control = standing.controlTrial;
   if (!control) return 0;
   const all = data.measurements();
-  // A round another worker claimed counts as measured from the claim on, before its figures arrive.
-  let last = claimedAfter;
-  for (const m of all) if (m.trialId === control.id && m.id > last) last = m.id;
   let count = 0;
-  for (const m of all) if (m.trialId !== control.id && m.id > last) count++;
+  for (let i = all.length - 1; i >= 0 && all[i]!.trialId !== control.id && all[i]!.id > claimedAfter; i--) count++;
   return count;
 }
 
