@@ -40,15 +40,12 @@ export function resolvePm2(env: NodeJS.ProcessEnv = process.env): string {
 export async function pm2List(bin: string): Promise<Pm2Process[]> {
   const run = await execa(bin, ['jlist'], { reject: false, stdin: 'ignore' });
   const out = String(run.stdout ?? '');
-  // A daemon that starts on this call may print banner lines before the JSON.
-  const start = out.indexOf('[');
-  const end = out.lastIndexOf(']');
-  if (run.exitCode !== 0 || start < 0 || end < start) {
+  const list = run.exitCode === 0 ? jsonListIn(out) : null;
+  if (!list) {
     throw new AutotuneError('E_PM2', `pm2 jlist failed (exit ${run.exitCode}): ${firstLine(String(run.stderr ?? '') || out)}`, {
       hint: 'check that pm2 works: pm2 ls',
     });
   }
-  const list = JSON.parse(out.slice(start, end + 1)) as Array<Record<string, any>>;
   return list.map((p) => ({
     name: String(p.name),
     pmId: Number(p.pm_id),
@@ -95,6 +92,24 @@ export interface WaitOptions {
   /** How long the process must stay online with the same pid before it counts as up. */
   settleMs?: number;
   pollMs?: number;
+}
+
+/**
+ * The process list in jlist's output: its one JSON line. A daemon that starts on this call prints
+ * banner lines first, and they begin with "[PM2]" too.
+ */
+function jsonListIn(out: string): Array<Record<string, any>> | null {
+  for (const line of out.split('\n').reverse()) {
+    const text = line.trim();
+    if (!text.startsWith('[')) continue;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (Array.isArray(parsed)) return parsed as Array<Record<string, any>>;
+    } catch {
+      // a banner line
+    }
+  }
+  return null;
 }
 
 /** Polls jlist until NAME is online with `expected` in its environment and stays so for settleMs. */

@@ -115,4 +115,20 @@ describe('autotune apply with a real pm2', () => {
     expect(snapshotDir(m.minerDir)).toEqual(before);
     expect(lab.report(m.report).env.IMG_SIZE).toBe('640');
   });
+
+  it('reads the process list when the call starts pm2\'s daemon (its banner comes first)', async () => {
+    const fresh = createPm2Lab(); // no daemon runs in its PM2_HOME yet
+    try {
+      const minerDir = join(work, 'miner-d');
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(minerDir);
+      writeFileSync(join(minerDir, '.env'), MINER_ENV);
+      writeFileSync(join(work, 'miner-d.env'), 'IMG_SIZE=416\n');
+      const dry = await runCli(['apply', '--miner-dir', minerDir, '--env', join(work, 'miner-d.env'), '--pm2', 'miner-d'], { env: fresh.env });
+      expect(dry.stderr).toMatch(/^autotune: pm2 has no process named miner-d \(known: none\)/);
+      expect(dry.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      await fresh.close();
+    }
+  });
 });
