@@ -63,6 +63,10 @@ const DEFAULT_EXIT: Partial<Record<ErrorCode, number>> = {
   E_SPACE_INVALID: 2,
   E_ENV_FILE: 2,
   E_REPLAY: 2,
+  // A file, folder, database, study or trial named on the command line that does not exist.
+  E_NOT_FOUND: 2,
+  // A study named on the command line that cannot be used as asked (other settings, nothing to emit).
+  E_STUDY: 2,
   E_FFMPEG_MISSING: EXIT_VIDEO,
   E_FFMPEG_BROKEN: EXIT_VIDEO,
   E_MODEL_LAYOUT: EXIT_MODEL,

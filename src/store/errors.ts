@@ -52,6 +52,7 @@ export function notAStore(where: string, cause: unknown): AutotuneError {
   return new AutotuneError('E_STORE', `${where} is not an autotune results database (${messageOf(cause)})`, {
     hint: 'pass --db with another file name',
     cause,
+    exitCode: 2,
   });
 }
 

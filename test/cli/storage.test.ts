@@ -49,12 +49,12 @@ describe.skipIf(postgresSkip !== null)('PostgreSQL from the command line', () =>
     const url = await freshDatabase('cli');
     const port = new URL(url).port;
     const missing = await runCli(['trials', '--storage', `postgres://postgres@127.0.0.1:${port}/no_such_db`]);
-    expect(missing.exitCode).toBe(1);
+    expect(missing.exitCode).toBe(2);
     expect(oneLine(missing.stderr)).toEqual([
       `autotune: the PostgreSQL server of postgres://postgres@127.0.0.1:${port}/no_such_db has no database "no_such_db" (create it (createdb -h 127.0.0.1 -p ${port} -U postgres no_such_db) or fix the database name in --storage)`,
     ]);
     const empty = await runCli(['show', '0', '--storage', url]);
-    expect(empty.exitCode).toBe(1);
+    expect(empty.exitCode).toBe(2);
     expect(oneLine(empty.stderr)).toEqual([`autotune: no results database at ${url} (run \`autotune run ...\` first, or pass the --db file or --storage URL a study wrote)`]);
   });
 
@@ -72,7 +72,7 @@ describe.skipIf(postgresSkip !== null)('PostgreSQL from the command line', () =>
       expect(remote.stdout).toBe(local.stdout);
     }
     const again = await runCli(['store', 'copy', '--from', db, '--to', url]);
-    expect(again.exitCode).toBe(1);
+    expect(again.exitCode).toBe(2);
     expect(oneLine(again.stderr)).toEqual([
       `autotune: ${url} already has study "demo": nothing copied (copy the others with --study NAME, or copy into another store; a study is never overwritten)`,
     ]);

@@ -147,7 +147,7 @@ describe('autotune export', () => {
     await openStudy(storage, { name: 'fresh', spaceFile: PLANTED_SPACE, space: {}, objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 }, settings: {}, host: {} });
     await storage.close();
     const nothing = await runCli(['export', '--db', empty, '--table', join(dir, 'nothing.csv')]);
-    expect(nothing.exitCode).toBe(1);
+    expect(nothing.exitCode).toBe(2);
     expect(nothing.stderr.trim()).toBe('autotune: study "fresh" has no measured challenge to export (run autotune run --study fresh ... first)');
     expect(existsSync(join(dir, 'nothing.csv'))).toBe(false);
     const missing = await runCli(['export', '--db', join(dir, 'none.db'), '--table', join(dir, 'x.csv')]);
