@@ -4,6 +4,7 @@ import { commands } from './commands/index.js';
 
 /** Runs the CLI and returns the exit code; errors become one line on stderr. */
 export async function main(argv: string[]): Promise<number> {
+  if (!process.stdout.listeners('error').includes(outputGone)) process.stdout.on('error', outputGone);
   const cli = yargs(argv)
     .scriptName('autotune')
     .usage('$0 <command> [options]\n\nMeasure-driven tuning of SN44 (Score Vision) miners.')
@@ -27,4 +28,13 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.AUTOTUNE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return err instanceof AutotuneError ? err.exitCode : 1;
   }
+}
+
+/**
+ * A reader that stops early (`autotune trials | head`) closes the pipe: the rest of the output goes
+ * nowhere and the command finishes what it does (a study, an apply) instead of dying mid-way.
+ */
+function outputGone(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
 }

@@ -2,13 +2,15 @@ import { execa } from 'execa';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openStorage } from '../../src/store/index.js';
-import { runCli } from '../helpers/cli.js';
+import { cliArgs, runCli } from '../helpers/cli.js';
 import { seedStudy } from '../study/fixtures/seed-study.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'autotune-cli-'));
 const db = join(dir, 'results.db');
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 beforeAll(async () => {
   // SPEED 0 is inaccurate (infeasible); SPEED 1 is the fastest feasible.
@@ -83,6 +85,16 @@ describe('autotune trials / show / emit', () => {
     expect(summary.winner).toMatchObject({ number: 1, feasible: true });
     expect(summary.baselines[0]).toMatchObject({ name: 'fork-default', number: 0 });
     expect(summary.trials).toHaveLength(4);
+  });
+
+  it('finishes quietly when its reader closes the pipe early (autotune trials | head)', async () => {
+    for (const args of [['trials'], ['show', '1']]) {
+      const child = execa('node', cliArgs([...args, '--db', db, '--study', 'demo']), { cwd: root, reject: false, stdin: 'ignore', stderr: 'pipe' });
+      child.stdout!.destroy(); // the reader is gone before the first line
+      const run = await child;
+      expect(run.stderr, args.join(' ')).toBe('');
+      expect(run.exitCode, args.join(' ')).toBe(0);
+    }
   });
 
   it('fails with one clear line: unknown study, ambiguous, empty study, no feasible trial, unknown trial', async () => {
