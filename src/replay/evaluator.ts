@@ -9,6 +9,7 @@
 // again in a fresh seeded order. A resumed study hands over what it measured before (resume), so its
 // next draw of (C, V) is the one an uninterrupted study would have made.
 
+import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { AutotuneError } from '../errors.js';
 import { challengeResult } from '../pipeline/result.js';
 import type { ChallengeError, ChallengeResult, Evaluator, FailureReason, VideoRef } from '../pipeline/types.js';
@@ -42,6 +43,9 @@ export class ReplayEvaluator implements Evaluator {
   ) {}
 
   async evaluate(config: Config, video: VideoRef): Promise<ChallengeResult> {
+    // Nothing here waits on I/O (nor does a SQLite store): without a turn of the event loop per
+    // challenge, a replay study would never see Ctrl-C.
+    await yieldToEvents();
     return this.replay(config, video);
   }
 

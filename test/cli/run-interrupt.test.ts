@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cliArgs, runCli } from '../helpers/cli.js';
 import { labClip } from '../helpers/lab-fixtures.js';
+import { PLANTED_SPACE, writePlanted } from '../replay/fixtures/planted.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'autotune-sigint-'));
@@ -64,4 +65,32 @@ describe('autotune run interrupted with Ctrl-C', () => {
     for (const n of numbers) expect(after.map((t) => t.number)).toContain(n);
     expect(Math.max(...after.map((t) => t.number))).toBeGreaterThan(last);
   }, 600_000);
+
+  it('stops a replay study too, whose challenges never wait on I/O', async () => {
+    const table = writePlanted(join(dir, 'planted.csv'));
+    const replayDb = join(dir, 'replay.db');
+    // A race of a hundred thousand rounds: far longer than the test waits.
+    const args = ['run', '--evaluator', 'replay', '--table', table, '--space', PLANTED_SPACE, '--db', replayDb,
+      '--trials', '4', '--repeats', '1', '--racing', 'off', '--control', 'none', '--confirm-repeats', '100000', '--accuracy-floor', '0.9'];
+    const child = execa('node', cliArgs(args), { cwd: root, reject: false, stdin: 'ignore' });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the race did not start:\n${out}`)), 60_000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (/confirmation race/.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGINT');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const stopped = await child;
+    clearTimeout(killer);
+    expect(stopped.exitCode, `${stopped.stdout}\n${stopped.stderr}`).toBe(130);
+    expect(stopped.stdout).toMatch(/interrupted: .*every finished challenge is saved/);
+    const trials = JSON.parse((await runCli(['trials', '--db', replayDb, '--json'])).stdout) as { state: string }[];
+    expect(trials.filter((t) => t.state === 'COMPLETE').length).toBeGreaterThanOrEqual(4);
+  }, 120_000);
 });
