@@ -94,6 +94,8 @@ export interface RunStudyOptions {
 export interface StudyRunResult {
   stopReason: StopReason;
   interrupted: boolean;
+  /** The trial the user's stop cut short (kept PRUNED, not counted), or null (none was running, or the race was). */
+  interruptedTrial: number | null;
   /** Trials started by this invocation (baselines included). */
   trialsRun: number;
   /** Trial numbers of the confirmation race's contenders. */
@@ -178,6 +180,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   const sampledSoFar = () => data.trials().filter(countsTowardBudget).length;
   const planned = options.trials === null ? null : Math.max(0, options.trials - sampledSoFar()) + pendingBaselines().length;
   let stage: 'baselines' | 'search' | 'race' = 'baselines';
+  let interruptedTrial: number | null = null;
   let searchChallengesThisRun = 0;
   const progress = () => {
     if (!events.progress) return;
@@ -214,9 +217,12 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
       events.drift?.({ drift: standing.drift, line });
     }
   };
-  const measure = async (trial: TrialRecord, videoUrl: string, repeat: number, phase: Phase): Promise<MeasurementRecord> => {
+  const measure = async (trial: TrialRecord, videoUrl: string, repeat: number, phase: Phase): Promise<MeasurementRecord | null> => {
     const video = videoByUrl.get(videoUrl)!;
     const result = await evaluateSafely(evaluator, trial.params, video, options.abort);
+    // A challenge cut short by the user (a second Ctrl-C) says nothing about its config: not stored,
+    // so the trial ends as interrupted (not failed) and a resumed race draws that block again.
+    if (result.error && options.abort?.aborted) return null;
     const stored = await storage.addMeasurement(trial.id, measurementOf(result, repeat, phase));
     data.add(stored);
     if (phase === 'search') searchChallengesThisRun++;
@@ -436,6 +442,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
       }
       data.put(done);
       live = null;
+      if (interrupted) interruptedTrial = done.number;
       if (done.baseline === policy.control) standing = restandings();
       if (step.verdict.kind !== 'interrupted') {
         const best = incumbentOf(data, standing);
@@ -460,7 +467,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   });
   if (analysis.drift.detected && !warnedDrift) events.drift?.({ drift: analysis.drift, line: driftWarning(analysis.drift, policy.control) });
   const raced = analysis.race.contenders;
-  return { stopReason: reason, interrupted: reason === 'interrupted', trialsRun, raced, ranking: analysis.ranking, winner: analysis.winner, analysis };
+  return { stopReason: reason, interrupted: reason === 'interrupted', interruptedTrial, trialsRun, raced, ranking: analysis.ranking, winner: analysis.winner, analysis };
 }
 
 /** The lowest worker slot of the study that is free (or whose holder is gone), claimed for this process. */

@@ -69,15 +69,6 @@ export function decideNext(view: RunView): Step {
   const { data, standing, videos, policy, live } = view;
   if (live) {
     const blocks = data.of(live.trial.id, 'search');
-    if (view.stopped) {
-      return {
-        kind: 'finish',
-        trial: live.trial,
-        state: 'PRUNED',
-        verdict: { kind: 'interrupted', challenges: blocks.length, planned: plannedOf(policy, videos.length), repeats: Math.ceil(blocks.length / videos.length) },
-        reason: `interrupted by the user after ${blocks.length}/${plannedOf(policy, videos.length)} challenges`,
-      };
-    }
     const judgement = judgeTrial({
       blocks: blocks.map((m) => blockFor(m, standing)),
       videos,
@@ -90,8 +81,18 @@ export function decideNext(view: RunView): Step {
       normalised: standing.normaliser !== null,
       seed: view.seed + live.trial.number,
     });
-    if (judgement.kind === 'next') return { kind: 'measure', trial: live.trial, videoUrl: judgement.videoUrl, repeat: judgement.repeat, phase: 'search' };
-    return { kind: 'finish', trial: live.trial, state: judgement.state, verdict: judgement.verdict, reason: judgement.reason };
+    // A trial whose last challenge finished as the user stopped the study is complete, not interrupted.
+    if (judgement.kind === 'stop') return { kind: 'finish', trial: live.trial, state: judgement.state, verdict: judgement.verdict, reason: judgement.reason };
+    if (view.stopped) {
+      return {
+        kind: 'finish',
+        trial: live.trial,
+        state: 'PRUNED',
+        verdict: { kind: 'interrupted', challenges: blocks.length, planned: plannedOf(policy, videos.length), repeats: Math.ceil(blocks.length / videos.length) },
+        reason: `interrupted by the user after ${blocks.length}/${plannedOf(policy, videos.length)} challenges`,
+      };
+    }
+    return { kind: 'measure', trial: live.trial, videoUrl: judgement.videoUrl, repeat: judgement.repeat, phase: 'search' };
   }
   if (view.stopped) return { kind: 'stop', reason: 'interrupted' };
 

@@ -2,6 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { challengeResult } from '../../src/pipeline/result.js';
+import type { Config, VideoRef } from '../../src/pipeline/types.js';
 import { openStorage, type Storage } from '../../src/store/index.js';
 import { openStudy } from '../../src/study/open.js';
 import { rankTrials } from '../../src/study/ranking.js';
@@ -270,6 +272,56 @@ describe('study runner', () => {
     expect(trials[1]!.reason).toBe('interrupted by the user after 2/4 challenges');
     expect((await storage.listMeasurements({ trialId: trials[1]!.id }))).toHaveLength(2);
     expect(evaluator.calls).toHaveLength(6);
+  });
+
+  it('a second Ctrl-C cuts the challenge short: nothing of it is stored, the trial is interrupted (not failed) and not counted', async () => {
+    const { storage, study, evaluator, options } = await setup();
+    const stop = new AbortController();
+    const abort = new AbortController();
+    const cutShort = {
+      switching: 'free' as const,
+      close: async () => {},
+      evaluate: async (config: Config, video: VideoRef, signal?: AbortSignal) => {
+        // The first challenge of trial 2, the first sampled one: both Ctrl-Cs arrive while it runs, and
+        // it ends as the pipeline's does.
+        if (evaluator.calls.length === 8) {
+          evaluator.calls.push({ config, url: video.url });
+          stop.abort();
+          abort.abort();
+          expect(signal?.aborted).toBe(true);
+          return challengeResult(video.url, config, { error: { reason: 'internal', message: 'the challenge was aborted' } });
+        }
+        return evaluator.evaluate(config, video);
+      },
+    };
+    const result = await runStudy({ ...options, evaluator: cutShort, stop: stop.signal, abort: abort.signal });
+    expect(result.stopReason).toBe('interrupted');
+    const trials = await storage.listTrials(study.id);
+    expect(trials.map((t) => t.state)).toEqual(['COMPLETE', 'COMPLETE', 'PRUNED']);
+    expect(trials[2]!.reason).toBe('interrupted by the user after 0/4 challenges');
+    expect(trials[2]!.verdict?.kind).toBe('interrupted');
+    expect(await storage.listMeasurements({ trialId: trials[2]!.id })).toEqual([]);
+    // The resumed study measures every sampled trial it was asked for: the interrupted one is not one of them.
+    const resumed = await runStudy({ ...options, evaluator });
+    expect(resumed.trialsRun).toBe(4);
+    expect((await storage.listTrials(study.id)).filter((t) => t.state === 'FAIL')).toEqual([]);
+  });
+
+  it('a stop during a trial\'s last challenge keeps the trial whole', async () => {
+    const { storage, study, evaluator, options } = await setup();
+    const stop = new AbortController();
+    await runStudy({
+      ...options,
+      stop: stop.signal,
+      events: {
+        challenge: () => {
+          if (evaluator.calls.length === 8) stop.abort(); // trial 1's 4th and last challenge
+        },
+      },
+    });
+    const trials = await storage.listTrials(study.id);
+    expect(trials.map((t) => t.state)).toEqual(['COMPLETE', 'COMPLETE']);
+    expect(trials[1]!.verdict?.kind).toBe('planned');
   });
 
   it('respects a time limit', async () => {

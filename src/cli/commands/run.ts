@@ -243,7 +243,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const { result, study: name } = outcome;
     if (result.interrupted) {
       say(`interrupted: ${result.trialsRun} trial(s) run now, every finished challenge is saved in ${redact(settings.db)}`);
-      say(`resume with the same command (study "${name}", ${storageFlag(settings.db)}); the interrupted trial is kept as PRUNED`);
+      const cut = result.interruptedTrial === null ? '' : `; trial ${result.interruptedTrial}, cut short, is kept as PRUNED and not counted`;
+      say(`resume with the same command (study "${name}", ${storageFlag(settings.db)})${cut}`);
       process.exitCode = exitCodeOf('E_INTERRUPTED');
       return;
     }
