@@ -8,7 +8,7 @@
 // drives. `autotune run` and `autotune demo` use `runSession` (open, run with Ctrl-C handling, close);
 // the benchmark opens a session itself and reuses its evaluator afterwards.
 
-import { AutotuneError, messageOf } from '../errors.js';
+import { AutotuneError, isAutotuneError, messageOf } from '../errors.js';
 import { fallbackNotes, notProbedCapabilities, probeCapabilities, usableCapabilities, type Device } from '../host/capabilities.js';
 import { snapshotHost } from '../host/snapshot.js';
 import type { LabServer } from '../lab/server/index.js';
@@ -131,10 +131,21 @@ export async function openSession<E extends Evaluator>(
     let videos: VideoRef[];
     const videoFacts: { url: string; path?: string; size?: number }[] = [];
     const source = settings.source;
+    const samples = source.kind === 'samples' ? samplesIn(source.dir, source.names) : [];
+    const storage = await openStorage(settings.db);
+    cleanup.push(() => storage.close());
+    const name = settings.study ?? space.name;
     if (source.kind === 'samples') {
-      const samples = samplesIn(source.dir, source.names);
       const { startLabServer } = await import('../lab/server/index.js');
-      const started = await startLabServer({ dir: source.dir, port: 0, httpPort: 0, profile: source.profile, log: () => {} });
+      // A study's videos are its URLs: a resumed one serves its samples on the port it had before.
+      const port = samplesPort(await storage.getStudy(name), factory.samplesOver);
+      const ports = factory.samplesOver === 'http' ? { port: 0, httpPort: port ?? 0 } : { port: port ?? 0, httpPort: 0 };
+      const started = await startLabServer({ dir: source.dir, ...ports, profile: source.profile, log: () => {} }).catch((err: unknown) => {
+        if (port === null || !isAutotuneError(err, 'E_PORT_IN_USE')) throw err;
+        throw new AutotuneError('E_PORT_IN_USE', `study "${name}" measured its samples served on port ${port}, which is in use now`, {
+          hint: 'stop what holds it (another autotune run of this study?) and run the same command again: its videos keep their URLs only on that port',
+        });
+      });
       server = started;
       cleanup.push(() => started.close());
       ca = started.ca;
@@ -147,8 +158,6 @@ export async function openSession<E extends Evaluator>(
       videoFacts.push(...videos.map((v) => ({ url: v.url })));
     } else videos = source.names.map((url) => ({ url }));
 
-    const storage = await openStorage(settings.db);
-    cleanup.push(() => storage.close());
     // Created before anything is measured: an evaluator may first put back what a crashed study left.
     const evaluator = await factory.create({
       reference: space.reference,
@@ -185,7 +194,6 @@ export async function openSession<E extends Evaluator>(
     // The last check before the study exists: one that fails leaves no study behind.
     await factory.preflight?.(evaluator, videos[0]!, signal, say);
     if (signal.aborted) throw new AutotuneError('E_INTERRUPTED', 'interrupted before the study was created', { hint: 'nothing was measured; run the same command again' });
-    const name = settings.study ?? space.name;
     const warmStart = settings.warmStart ? await loadWarmStart(storage, settings.warmStart.from, name, space, settings.warmStart.top) : undefined;
     const { study, resumed, recovered } = await openStudy(storage, {
       name,
@@ -334,4 +342,19 @@ async function probeFirstVideo(url: string, ca: string | undefined, say: (line: 
     say(`note: network probe of ${url} failed (${messageOf(err)}); the study goes on without it`);
     return null;
   }
+}
+
+/** The loopback port a study's samples were served on before (its recorded video URLs), or null for a new study. */
+function samplesPort(study: StudyRecord | null, over: 'https' | 'http'): number | null {
+  const urls = (study?.settings as { videos?: unknown } | undefined)?.videos;
+  if (!Array.isArray(urls)) return null;
+  for (const url of urls) {
+    try {
+      const u = new URL(String(url));
+      if (u.protocol === `${over}:` && (u.hostname === '127.0.0.1' || u.hostname === 'localhost') && u.port) return Number(u.port);
+    } catch {
+      // not a URL
+    }
+  }
+  return null;
 }

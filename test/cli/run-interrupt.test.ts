@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { openStorage } from '../../src/store/index.js';
 import { cliArgs, runCli } from '../helpers/cli.js';
 import { labClip } from '../helpers/lab-fixtures.js';
 import { PLANTED_SPACE, writePlanted } from '../replay/fixtures/planted.js';
@@ -61,6 +62,15 @@ describe('autotune run interrupted with Ctrl-C', () => {
     expect(resumed.stdout).toMatch(/resuming study quick \(\d+ trials so far/);
     const after = JSON.parse((await runCli(['trials', '--db', db, '--json'])).stdout) as { number: number }[];
     const last = Math.max(...numbers);
+    // The resumed study served its sample at the URL it had: one video, not one per run.
+    const storage = await openStorage(db);
+    try {
+      const [study] = await storage.listStudies();
+      const urls = new Set((await storage.listMeasurements({ studyId: study!.id })).map((m) => m.videoUrl));
+      expect([...urls]).toHaveLength(1);
+    } finally {
+      await storage.close();
+    }
     // Nothing finished was lost, and new trials are numbered after the old ones.
     for (const n of numbers) expect(after.map((t) => t.number)).toContain(n);
     expect(Math.max(...after.map((t) => t.number))).toBeGreaterThan(last);
