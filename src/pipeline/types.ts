@@ -149,6 +149,8 @@ export interface EvaluatorFactory<E extends Evaluator = Evaluator> {
   /** Names the evaluator in messages, e.g. "the built-in pipeline". */
   readonly name: string;
   readonly knobs: KnobNames;
+  /** Where its knob names come from when they are data, not code (a replay table's header): a misspelt name may be there. */
+  readonly knobsFrom?: string;
   /** What the study records about the evaluator (e.g. the model file). */
   readonly settings: Record<string, unknown>;
   /**

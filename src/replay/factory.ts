@@ -24,6 +24,7 @@ export function replayEvaluatorFactory(options: ReplayFactoryOptions): Evaluator
   return {
     name: replayEvaluatorName(table),
     knobs: table.knobs,
+    knobsFrom: `the header of ${table.file}`,
     settings: { table: table.file, tableRows: table.rows.length, replayMissing: options.missing },
     probesHost: false,
     samplesOver: 'http',

@@ -105,8 +105,8 @@ function readRow(cells: string[], row: number, columns: string[], layout: Layout
     return value;
   };
 
-  const video = at('video');
-  if (video.trim() === '') throw fail('video', 'empty (name the video the challenge ran on)');
+  const video = at('video').trim();
+  if (video === '') throw fail('video', 'empty (name the video the challenge ran on)');
   const repeat = number('repeat');
   if (repeat === null || !Number.isInteger(repeat) || repeat < 1) throw fail('repeat', `${JSON.stringify(at('repeat'))} is not a whole number >= 1`);
   const failedCell = at('failed').trim();

@@ -110,7 +110,7 @@ export async function openSession<E extends Evaluator>(
 ): Promise<StudySession<E>> {
   const say = io.say;
   // First, before any server, store or challenge: a knob the evaluator does not know is a typo.
-  const loaded = loadSpace(settings.space, { knobs: factory.knobs, evaluator: factory.name });
+  const loaded = loadSpace(settings.space, { knobs: factory.knobs, evaluator: factory.name, ...(factory.knobsFrom ? { knobsFrom: factory.knobsFrom } : {}) });
   // Then the evaluator's own tools on this host: one that cannot run would fail every challenge.
   await factory.checkHost?.(say);
   const capabilities = factory.probesHost ? await probeCapabilities(settings.device) : notProbedCapabilities();

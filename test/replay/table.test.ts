@@ -62,6 +62,13 @@ describe('replay table', () => {
     expect(fitTable(table, space).cells.size).toBe(2);
   });
 
+  it('ignores blanks around cells, as the format says', () => {
+    const spaced = parseReplayTable(plantedTable((c, k) => (k === 0 ? c.map((cell) => ` ${cell} `) : c)), 'spaced.csv');
+    const plain = parseReplayTable(plantedTable(), 'plain.csv');
+    expect(spaced.rows[0]).toEqual({ ...plain.rows[0], row: 2 });
+    expect(spaced.videos).toEqual(VIDEOS);
+  });
+
   it.each([
     ['a missing column', () => withoutColumn('coverage'), /^replay table bad\.csv row 1, column coverage: missing$/],
     ['a measure column out of order', () => plantedTable().replace('accuracy,coverage', 'coverage,accuracy'), /row 1, column accuracy: out of place/],
@@ -107,6 +114,14 @@ describe('replay table', () => {
     expect(fit.exitCode).toBe(2);
     expect(fit.stderr.trim().split('\n')).toHaveLength(1);
     expect(fit.stderr).toContain(`replay table ${table} row 8, column SIZE: 999 is not one of 320, 480, 640`);
+
+    // A misspelt knob in the table's header: the line says the name may be wrong there, not only in the space.
+    writeFileSync(table, plantedTable().replace('SIZE,', 'SIZ,'));
+    const header = await runCli(['run', '--evaluator', 'replay', '--table', table, '--space', PLANTED_SPACE, '--db', db]);
+    expect(header.exitCode).toBe(2);
+    expect(header.stderr.trim().split('\n')).toHaveLength(1);
+    expect(header.stderr).toMatch(/unknown knob "SIZE", did you mean SIZ\?/);
+    expect(header.stderr).toContain(`the names in the header of ${table}: fix the name there or here, or remove the knob`);
     expect(existsSync(db)).toBe(false);
   }, 60_000);
 });

@@ -18,6 +18,8 @@ export interface SpaceCheck {
   knobs?: KnobNames;
   /** Names that evaluator in messages. */
   evaluator?: string;
+  /** Where the evaluator's knob names come from when they are data (a replay table's header), else absent. */
+  knobsFrom?: string;
 }
 
 /** Reads and validates a search-space file. */
@@ -229,7 +231,9 @@ function knownKnobCheck(check: SpaceCheck, fail: Fail): (name: string, path: Pat
     fail(
       path,
       `unknown knob ${quote(name)}${near ? `, did you mean ${near}?` : ''}`,
-      `${evaluator} understands ${knobs.join(', ')}; fix the name or remove the knob`,
+      check.knobsFrom
+        ? `${evaluator} understands ${knobs.join(', ')}, the names in ${check.knobsFrom}: fix the name there or here, or remove the knob`
+        : `${evaluator} understands ${knobs.join(', ')}; fix the name or remove the knob`,
     );
   };
 }
