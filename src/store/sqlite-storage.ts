@@ -73,6 +73,7 @@ export async function openSqliteStorage(path: string, options: OpenStorageOption
     const db = new Database(path, { readonly: options.readonly ?? false, timeout: busyTimeoutMs });
     try {
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+      refuseForeign(db, path, options.mustExist === true);
       if (!options.readonly) {
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
@@ -85,6 +86,18 @@ export async function openSqliteStorage(path: string, options: OpenStorageOption
       throw err;
     }
   });
+}
+
+/**
+ * A file without autotune's schema is left as it is: another program's database (it has tables) is
+ * refused, and a command that only reads finds no store in an empty one, instead of writing the
+ * schema (and switching the file to WAL) into it.
+ */
+function refuseForeign(db: Database.Database, path: string, mustExist: boolean): void {
+  if ((db.pragma('user_version', { simple: true }) as number) !== 0) return;
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
+  if (tables.length > 0) throw notAStore(path, new Error(`it holds another program's tables: ${tables.slice(0, 3).join(', ')}${tables.length > 3 ? ', ...' : ''}`));
+  if (mustExist) throw noStore(path);
 }
 
 const now = () => new Date().toISOString();

@@ -1,5 +1,6 @@
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +86,28 @@ describe('autotune trials / show / emit', () => {
     expect(summary.winner).toMatchObject({ number: 1, feasible: true });
     expect(summary.baselines[0]).toMatchObject({ name: 'fork-default', number: 0 });
     expect(summary.trials).toHaveLength(4);
+  });
+
+  it("leaves another program's SQLite file and an empty file as they are", async () => {
+    const foreign = join(dir, 'foreign.db');
+    const other = new Database(foreign);
+    other.exec('CREATE TABLE foo (x INTEGER); INSERT INTO foo VALUES (1);');
+    other.close();
+    const empty = join(dir, 'empty-file.db');
+    writeFileSync(empty, '');
+    const before = [readFileSync(foreign), readFileSync(empty)];
+    const read = await runCli(['trials', '--db', foreign]);
+    expect(read.exitCode).toBe(2);
+    expect(read.stderr.trim().split('\n')).toEqual([
+      `autotune: ${foreign} is not an autotune results database (it holds another program's tables: foo) (pass --db with another file name)`,
+    ]);
+    const written = await runCli(['export', '--db', foreign, '--table', join(dir, 'x.csv')]);
+    expect(written.exitCode).toBe(2);
+    const none = await runCli(['trials', '--db', empty]);
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toMatch(/^autotune: no results database at .*empty-file\.db/);
+    expect([readFileSync(foreign), readFileSync(empty)]).toEqual(before);
+    expect(existsSync(`${foreign}-wal`)).toBe(false);
   });
 
   it('finishes quietly when its reader closes the pipe early (autotune trials | head)', async () => {
