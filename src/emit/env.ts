@@ -65,9 +65,11 @@ export function gainLines(winner: RankedTrial, ranking: readonly RankedTrial[]):
     const name = b.baseline!;
     const ratio = winner.speedup[name];
     const basis = winner.speedupBasis[name] ?? 'search';
-    const speed = ratio === null || ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}x ${ratio >= 1 ? 'faster' : 'slower'}`;
+    // A ratio below 1 (the winner slower, e.g. than an infeasible preset) reads as its inverse "x slower".
+    const speed = ratio === null || ratio === undefined ? 'n/a' : ratio >= 1 ? `${ratio.toFixed(2)}x faster` : `${(1 / ratio).toFixed(2)}x slower`;
     const [mine, theirs] = basis === 'race' ? [winner.median, b.median] : [winner.search.median, b.search.median];
-    const saved = basis !== 'control-normalised' && mine !== null && theirs !== null ? `, ${((theirs - mine) * 1000).toFixed(0)} ms saved` : '';
+    const ms = mine !== null && theirs !== null ? Math.round((theirs - mine) * 1000) : null;
+    const saved = basis !== 'control-normalised' && ms !== null ? (ms >= 0 ? `, ${ms} ms saved` : `, ${-ms} ms slower`) : '';
     const sn =
       basis !== 'control-normalised' && winner.sn44 !== null && b.sn44 !== null && winner.phase === b.phase
         ? `, SN44 ${b.sn44.toFixed(3)} -> ${winner.sn44.toFixed(3)}`

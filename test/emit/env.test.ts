@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { envLines, envValue } from '../../src/emit/env.js';
+import { envLines, envValue, gainLines } from '../../src/emit/env.js';
+import type { RankedTrial } from '../../src/study/ranking.js';
 import { parseTunedEnv } from '../../src/apply/tuned-env.js';
 import { AutotuneError } from '../../src/errors.js';
 
@@ -37,5 +38,22 @@ describe('best.env lines', () => {
       expect(() => parseTunedEnv(`${name}=/tmp/x\n`, 'best.env'), name).toThrow(/changes how programs load .*apply never writes it/);
     }
     expect(() => parseTunedEnv(envLines({ IMG_SIZE: 640, CONF_THRESHOLD: 0.35, USE_NVDEC: false }).join('\n'), 'best.env')).not.toThrow();
+  });
+});
+
+describe('the gain lines of best.env', () => {
+  const row = (o: Partial<RankedTrial>) =>
+    ({ baseline: null, state: 'COMPLETE', feasible: true, sn44: null, phase: 'confirm', speedup: {}, speedupBasis: {}, ...o }) as RankedTrial;
+  it('says how much slower the winner is than a faster (infeasible) preset, not "0.63x slower, -1453 ms saved"', () => {
+    const winner = row({ number: 5, median: 3.9, search: { median: 3.8 } as RankedTrial['search'], speedup: { DEFAULT: 1.25, QUICK: 0.625 }, speedupBasis: { DEFAULT: 'race', QUICK: 'race' } });
+    const ranking = [
+      winner,
+      row({ number: 0, baseline: 'DEFAULT', median: 4.875, search: { median: 4.8 } as RankedTrial['search'] }),
+      row({ number: 1, baseline: 'QUICK', feasible: false, median: 2.4375, search: { median: 2.4 } as RankedTrial['search'] }),
+    ];
+    expect(gainLines(winner, ranking)).toEqual([
+      'vs DEFAULT (trial 0, median 4.875 s): 1.25x faster, 975 ms saved (race figures, same rounds)',
+      'vs QUICK (trial 1, median 2.438 s, infeasible): 1.60x slower, 1462 ms slower (race figures, same rounds)',
+    ]);
   });
 });
