@@ -14,6 +14,7 @@ import type { PipelineFactoryOptions } from '../pipeline/factory.js';
 import type { ReplayFactoryOptions } from '../replay/factory.js';
 import type { ReplayMissing } from '../replay/evaluator.js';
 import { readReplayTable } from '../replay/read.js';
+import { givenValue } from './output.js';
 
 export interface EvaluatorArgs {
   evaluator: string;
@@ -112,8 +113,8 @@ export function normalizeEvaluatorArgs(
     return null;
   }
   const protocol = a.protocol as ProtocolName;
-  if (!(a.readyTimeout > 0)) throw usage(`--ready-timeout must be a positive number of seconds, got ${a.readyTimeout}`, 'e.g. 120');
-  if (a.challengeTimeout !== undefined && !(a.challengeTimeout > 0)) throw usage(`--challenge-timeout must be a positive number of seconds, got ${a.challengeTimeout}`, 'e.g. 30');
+  if (!(a.readyTimeout > 0)) throw usage(`--ready-timeout must be a positive number of seconds, got ${givenValue(a.readyTimeout)}`, 'e.g. 120');
+  if (a.challengeTimeout !== undefined && !(a.challengeTimeout > 0)) throw usage(`--challenge-timeout must be a positive number of seconds, got ${givenValue(a.challengeTimeout)}`, 'e.g. 30');
   if (protocol === 'turbovision' && context.objective === 'sn44') {
     throw usage('--objective sn44 estimates the legacy validator\'s score, which does not apply to --protocol turbovision', 'use --objective fastest-safe');
   }

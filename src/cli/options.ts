@@ -8,6 +8,7 @@ import { DEFAULT_MODEL_PATH } from '../lab/model/index.js';
 import { DEFAULT_T_MIN_S, SPEED_LIMIT_S } from '../score/sn44.js';
 import { DEFAULT_DB_PATH, isPostgresUrl, parseLocation, redact } from '../store/index.js';
 import type { RepeatPolicy } from '../study/policy.js';
+import { givenValue } from './output.js';
 
 /** --study of the commands that read a study. */
 export const studyOption = { type: 'string', describe: 'study name (default: the only study in the file)' } as const;
@@ -72,7 +73,7 @@ export function checkModel(path: string): string {
 /** --t-min: a time the fastest miner can take, above 0 and below the validator's 15 s speed limit. */
 export function checkTMin(value: number): number {
   if (!(value > 0 && value < SPEED_LIMIT_S)) {
-    throw new AutotuneError('E_USAGE', `--t-min must be greater than 0 and less than ${SPEED_LIMIT_S} seconds, got ${value}`, { hint: 'e.g. 2' });
+    throw new AutotuneError('E_USAGE', `--t-min must be greater than 0 and less than ${SPEED_LIMIT_S} seconds, got ${givenValue(value)}`, { hint: 'e.g. 2' });
   }
   return value;
 }
@@ -80,7 +81,7 @@ export function checkTMin(value: number): number {
 /** --accuracy-floor: a share of the reference's F1, in (0, 1]. */
 export function checkAccuracyFloor(value: number): number {
   if (!(value > 0 && value <= 1)) {
-    throw new AutotuneError('E_USAGE', `--accuracy-floor must be in (0, 1], got ${value}`, { hint: 'e.g. 0.98' });
+    throw new AutotuneError('E_USAGE', `--accuracy-floor must be in (0, 1], got ${givenValue(value)}`, { hint: 'e.g. 0.98' });
   }
   return value;
 }
@@ -90,7 +91,7 @@ export function parseRepeats(repeats: string | number, maxRepeats: number): Repe
   if (String(repeats).trim() === 'auto') return { kind: 'auto', maxRepeats };
   const n = Number(repeats);
   if (!Number.isInteger(n) || n < 1) {
-    throw new AutotuneError('E_USAGE', `--repeats must be an integer >= 1 or auto, got ${repeats}`, {
+    throw new AutotuneError('E_USAGE', `--repeats must be an integer >= 1 or auto, got ${givenValue(repeats)}`, {
       hint: 'e.g. --repeats 3, or --repeats auto --max-repeats 5',
     });
   }

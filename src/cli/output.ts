@@ -3,3 +3,13 @@
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/**
+ * A flag's value as a message shows it: yargs reads a number flag that is not a number as NaN, and
+ * a flag given twice as both values.
+ */
+export function givenValue(value: unknown): string {
+  if (Array.isArray(value)) return `${value.map(givenValue).join(' and ')} (the flag is given ${value.length} times: give it once)`;
+  if (typeof value === 'number' && Number.isNaN(value)) return 'something that is not a number';
+  return String(value);
+}

@@ -20,6 +20,8 @@ describe('autotune run: options and failing studies', () => {
       [['run', '--url', 'https://a/b.mp4', '--accuracy-floor', '1.5'], /--accuracy-floor must be in/],
       [['run', '--url', 'https://a/b.mp4', '--time-limit', 'soon'], /--time-limit "soon" is not a duration/],
       [['run', '--url', 'https://a/b.mp4', '--max-detectors', '0'], /--max-detectors must be an integer >= 1, got 0/],
+      [['run', '--url', 'https://a/b.mp4', '--trials', 'abc'], /--trials must be an integer >= 0, got something that is not a number/],
+      [['run', '--url', 'https://a/b.mp4', '--trials', '6', '--trials', '5'], /--trials must be an integer >= 0, got 6 and 5 \(the flag is given 2 times: give it once\)/],
     ];
     for (const [args, pattern] of cases) {
       const run = await runCli(args);

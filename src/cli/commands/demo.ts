@@ -7,6 +7,7 @@ import { parseDuration } from '../../study/sources.js';
 import { accuracyFloorOption, checkAccuracyFloor, parseRepeats } from '../options.js';
 import { describeWinner } from '../../study/notes.js';
 import { formatRanking } from './trials.js';
+import { givenValue } from '../output.js';
 
 interface DemoArgs {
   out: string;
@@ -24,11 +25,11 @@ interface DemoArgs {
 function normalizeDemoArgs(args: DemoArgs): DemoOptions {
   for (const [name, value] of [['frames', args.frames], ['trials', args.trials], ['max-repeats', args.maxRepeats]] as const) {
     if (!Number.isInteger(value) || value < 1) {
-      throw new AutotuneError('E_USAGE', `--${name} must be an integer >= 1, got ${value}`, { hint: 'see autotune demo --help' });
+      throw new AutotuneError('E_USAGE', `--${name} must be an integer >= 1, got ${givenValue(value)}`, { hint: 'see autotune demo --help' });
     }
   }
   if (!Number.isInteger(args.seed) || args.seed < 0) {
-    throw new AutotuneError('E_USAGE', `--seed must be an integer >= 0, got ${args.seed}`, { hint: 'e.g. --seed 1' });
+    throw new AutotuneError('E_USAGE', `--seed must be an integer >= 0, got ${givenValue(args.seed)}`, { hint: 'e.g. --seed 1' });
   }
   return {
     ...DEMO_DEFAULTS,

@@ -4,7 +4,7 @@ import { EXIT_DOWNLOAD } from '../../pipeline/failure.js';
 import { formatProbe } from '../../net/format.js';
 import { probeNetwork } from '../../net/probe.js';
 import { caOption, readCa } from '../options.js';
-import { printJson } from '../output.js';
+import { givenValue, printJson } from '../output.js';
 
 interface ProbeArgs {
   url: string;
@@ -31,7 +31,7 @@ const probeCommand: CommandModule<object, ProbeArgs> = {
   handler: async (argv) => {
     const ca = readCa(argv.ca)?.pem;
     for (const [flag, value] of [['samples', argv.samples], ['throughput-mb', argv['throughput-mb']], ['frames', argv.frames], ['time-limit', argv['time-limit']]] as const) {
-      if (!(Number.isFinite(value) && value > 0)) throw new AutotuneError('E_USAGE', `--${flag} must be a positive number, got ${value}`);
+      if (!(Number.isFinite(value) && value > 0)) throw new AutotuneError('E_USAGE', `--${flag} must be a positive number, got ${givenValue(value)}`);
     }
     const probe = await probeNetwork(argv.url, {
       ...(ca ? { ca } : {}),

@@ -36,6 +36,7 @@ import { replayEvaluatorFactory } from '../../replay/factory.js';
 import { DEFAULT_WARM_START_TOP } from '../../study/warm-start.js';
 import { normalizeEvaluatorArgs, normalizeReplayArgs, withRunEvaluatorOptions, type EvaluatorArgs, type ReplayArgs } from '../evaluator-options.js';
 import { formatRanking } from './trials.js';
+import { givenValue } from '../output.js';
 
 interface RunArgs extends EvaluatorArgs, ReplayArgs, StorageArgs {
   url?: string[];
@@ -77,14 +78,14 @@ interface RunArgs extends EvaluatorArgs, ReplayArgs, StorageArgs {
 const positiveInt = (name: string, v: number | undefined, min = 1) => {
   if (v === undefined) return undefined;
   if (!Number.isInteger(v) || v < min) {
-    throw new AutotuneError('E_USAGE', `--${name} must be an integer >= ${min}, got ${v}`, { hint: 'see autotune run --help' });
+    throw new AutotuneError('E_USAGE', `--${name} must be an integer >= ${min}, got ${givenValue(v)}`, { hint: 'see autotune run --help' });
   }
   return v;
 };
 
 function heartbeatTimeout(seconds: number): number {
   if (!Number.isFinite(seconds) || seconds < 1) {
-    throw new AutotuneError('E_USAGE', `--heartbeat-timeout must be a number of seconds >= 1, got ${seconds}`, {
+    throw new AutotuneError('E_USAGE', `--heartbeat-timeout must be a number of seconds >= 1, got ${givenValue(seconds)}`, {
       hint: 'longer than a stall of the store or the host; the worker beats 4 times per timeout',
     });
   }
@@ -93,7 +94,7 @@ function heartbeatTimeout(seconds: number): number {
 
 function racePolicy(racing: string, minBlocks: number): RacePolicy {
   if (racing !== 'on' && racing !== 'off') {
-    throw new AutotuneError('E_USAGE', `--racing must be on or off, got ${racing}`, { hint: 'racing drops trials significantly worse than the best' });
+    throw new AutotuneError('E_USAGE', `--racing must be on or off, got ${givenValue(racing)}`, { hint: 'racing drops trials significantly worse than the best' });
   }
   return { ...DEFAULT_RACE, enabled: racing === 'on', minBlocks: positiveInt('race-min-blocks', minBlocks)! };
 }

@@ -10,7 +10,7 @@ import { baselineRows, type RankedTrial, type SpeedupBasis, type StudyAnalysis }
 import { loadRanking, requireTrials, selectStudy } from '../../study/select.js';
 import { RANK_TEST_ALPHA } from '../../study/stats.js';
 import { formatTable, percent, seconds } from '../../util/format.js';
-import { printJson } from '../output.js';
+import { givenValue, printJson } from '../output.js';
 import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
 
 interface TrialsArgs extends StorageArgs {
@@ -121,7 +121,7 @@ export const trialsCommand: CommandModule<object, TrialsArgs> = {
       .option('host', { type: 'string', describe: "only the trials measured on this host (see the study's hosts with --by-host)" }),
   handler: async (args) => {
     if (args.top !== undefined && !(Number.isInteger(args.top) && args.top >= 1)) {
-      throw new AutotuneError('E_USAGE', `--top must be a whole number >= 1, got ${args.top}`, { hint: 'e.g. --top 5; leave it out to list every trial' });
+      throw new AutotuneError('E_USAGE', `--top must be a whole number >= 1, got ${givenValue(args.top)}`, { hint: 'e.g. --top 5; leave it out to list every trial' });
     }
     if (args['by-host'] && args.host !== undefined) {
       throw new AutotuneError('E_USAGE', '--by-host and --host together', { hint: 'pass --by-host for every host, or --host NAME for one' });
