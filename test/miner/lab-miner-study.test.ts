@@ -120,7 +120,9 @@ describe('a study of autotune lab miner under pm2', () => {
   }, 600_000);
 
   it('Ctrl-C inside a trial: the current challenge ends, the miner is restored, exit 130', async () => {
-    const child = execa('node', cliArgs(study('ctrl-c', ['--trials', '4', '--repeats', '1', '--confirm-repeats', '0'])), { cwd: root, env: lab.env, reject: false, stdin: 'ignore' });
+    // A low floor: no trial is judged hopeless after its first challenge, so the stop is what ends trial 1.
+    const args = ['--trials', '4', '--repeats', '1', '--confirm-repeats', '0', '--accuracy-floor', '0.1'];
+    const child = execa('node', cliArgs(study('ctrl-c', args)), { cwd: root, env: lab.env, reject: false, stdin: 'ignore' });
     let out = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`trial 1 did not start:\n${out}`)), 300_000);
