@@ -19,8 +19,8 @@ export function controlLine(analysis: StudyAnalysis): string | null {
   const c = analysis.control;
   if (!c) return null;
   return (
-    `control: ${c.name} (trial ${c.trial}), ${c.rounds} round(s) between trials, ${c.challenges} challenges ` +
-    `(${(c.share * 100).toFixed(0)}% of the study's ${analysis.challenges.total})`
+    `control: ${c.name} (trial ${c.trial}), measured in its own trial and in ${c.rounds} round(s) between trials: ${c.challenges} challenges ` +
+    `beyond its trial (${(c.share * 100).toFixed(0)}% of the study's ${analysis.challenges.total})`
   );
 }
 

@@ -10,6 +10,7 @@ import type { Config } from '../../src/pipeline/types.js';
 import type { MeasurementRecord, TrialRecord } from '../../src/store/index.js';
 import { DEFAULT_RACE, type MeasurePolicy } from '../../src/study/policy.js';
 import { createProgress } from '../../src/study/progress.js';
+import { controlLine } from '../../src/study/notes.js';
 import { analyseStudy } from '../../src/study/ranking.js';
 import type { StudyRunResult } from '../../src/study/runner.js';
 import { runCli } from '../helpers/cli.js';
@@ -59,6 +60,11 @@ describe('drift: the host gets 2x slower halfway', () => {
     expect(control!.challenges).toBe(control!.rounds * videos.length);
     expect(control!.challenges / challenges.total).toBeLessThanOrEqual(1 / 3);
     expect(lines.filter((l) => /^control round \d+ done/.test(l)).length).toBe(control!.rounds);
+    // The count is what the rounds cost beyond the control's own trial, and the note says so.
+    expect(controlLine(result.analysis)).toBe(
+      `control: CTRL (trial 0), measured in its own trial and in ${control!.rounds} round(s) between trials: ${control!.challenges} challenges ` +
+        `beyond its trial (${Math.round((100 * control!.challenges) / challenges.total)}% of the study's ${challenges.total})`,
+    );
   });
 
   it('ranking by the ratio to the control recovers the true order; absolute times would not', () => {
