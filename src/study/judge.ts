@@ -59,7 +59,7 @@ export function judgeTrial(input: JudgeInput): Judgement {
     reason,
   });
 
-  if (k > 0 && stopsEarly(policy) && !input.control) {
+  if (k > 0 && stopsEarly(policy)) {
     const hopeless = unrecoverable(blocks, objective);
     if (hopeless) return stop('COMPLETE', 'infeasible', `stopped after ${k}/${planned} challenges: ${hopeless}`);
     if (!input.baseline && input.incumbent) {

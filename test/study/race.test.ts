@@ -123,13 +123,6 @@ describe('racing in the search', () => {
     expect((await off.ms('BROKEN')).length).toBe(6);
     expect(off.byName('BLUR').verdict).toMatchObject({ kind: 'planned' });
   });
-
-  it('measures the control in full even when it cannot become feasible (its first challenges set the host\'s speed)', async () => {
-    const r = await race(planted({}), ['OK'], { baselines: [{ name: 'blurry', config: { NAME: 'BLUR-CONTROL' } }], control: 'blurry' });
-    const control = r.byName('BLUR-CONTROL');
-    expect(control).toMatchObject({ baseline: 'blurry', feasible: false, verdict: { kind: 'planned', challenges: 6 } });
-    expect((await r.storage.listMeasurements({ trialId: control.id, phase: 'search' })).length).toBe(6);
-  });
 });
 
 describe('adaptive repeats', () => {
