@@ -27,7 +27,10 @@ export interface JudgeInput {
   direction: Direction;
   /** Baselines are yardsticks: never raced (the confirmation race measures them again). */
   baseline: boolean;
-  /** The control's own trial: measured in full, never cut short (its first measurements set the host's speed at the start). */
+  /**
+   * The control's own trial: never cut short as a loser (its speed is the reference, not a contender's).
+   * One that cannot become feasible stops like any trial: the control rounds carry its speed series.
+   */
   control: boolean;
   /** The best feasible finished trial so far, with its search blocks (same normalisation as `blocks`). */
   incumbent: { number: number; blocks: readonly BlockValue[] } | null;

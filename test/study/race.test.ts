@@ -148,6 +148,19 @@ describe('adaptive repeats', () => {
     expect(row('STEADY').saved).toBe(6);
   });
 
+  it('never cuts the control short as a loser; a control that cannot become feasible stops like any trial', async () => {
+    const slow = await race(planted({ FAST: 1, 'SLOW-CONTROL': 2 }), [], {
+      repeats: auto,
+      baselines: [{ name: 'fast', config: { NAME: 'FAST' } }, { name: 'slow', config: { NAME: 'SLOW-CONTROL' } }],
+      control: 'slow',
+    });
+    // Twice as slow as the best so far: another trial would stop after one challenge (see LOSER above).
+    expect(slow.byName('SLOW-CONTROL').verdict).toMatchObject({ kind: 'precise', challenges: 4 });
+    const blurry = await race(planted({}), [], { repeats: auto, baselines: [{ name: 'blurry', config: { NAME: 'BLUR-CONTROL' } }], control: 'blurry' });
+    // Its speed series then comes from the control rounds between trials.
+    expect(blurry.byName('BLUR-CONTROL').verdict).toMatchObject({ kind: 'infeasible', challenges: 1 });
+  });
+
   it('stops a trial behind the best after its first round, even when no single video says so by the margin', async () => {
     // BEHIND is 4% slower than INC on v1 (under the 10% margin a half round needs) and 2% faster on v2:
     // its ratios' median over the round, 1.01, is behind. AHEAD is 2% faster on both: a contender.
