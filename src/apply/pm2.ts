@@ -1,5 +1,8 @@
 // pm2 through its CLI (execa): find the binary, list processes, restart with a new environment and
 // wait until the process is online and carries the expected values.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { AutotuneError } from '../errors.js';
@@ -61,8 +64,40 @@ function pickStrings(record: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).filter(([k]) => ENV_NAME.test(k)));
 }
 
-/** The named process (name or pm id), or an E_PM2 error naming what pm2 knows. */
+/** pm2's folder for this user (PM2_HOME, else ~/.pm2). */
+export function pm2Home(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PM2_HOME || join(homedir(), '.pm2');
+}
+
+/** Whether this user's pm2 daemon runs (its pid file names a live process). */
+function daemonRuns(home: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(home, 'pm2.pid'), 'utf8').trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The named process (name or pm id), or an E_PM2 error naming what pm2 knows. Without a running
+ * daemon there is no process to find, and asking pm2 would start one (and leave it running): the
+ * usual cause is another user's pm2 running the miner.
+ */
 export async function findPm2Process(bin: string, name: string): Promise<Pm2Process> {
+  const home = pm2Home();
+  if (!daemonRuns(home)) {
+    throw new AutotuneError('E_PM2', `no pm2 daemon runs for this user (PM2_HOME ${home}), so no process named ${name}; nothing was changed`, {
+      hint: "run autotune as the user whose pm2 runs the miner, or set PM2_HOME to that pm2's folder",
+    });
+  }
   const list = await pm2List(bin);
   const found = list.find((p) => p.name === name || String(p.pmId) === name);
   if (!found) {

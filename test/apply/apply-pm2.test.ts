@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { createPm2Lab, eventually, type Pm2Lab } from './pm2-fixture.js';
+import { pm2List } from '../../src/apply/pm2.js';
+import { createPm2Lab, eventually, PM2_BIN, type Pm2Lab } from './pm2-fixture.js';
 import { snapshotDir } from './snapshot.js';
 
 const MINER_ENV = `# miner settings
@@ -116,8 +117,21 @@ describe('autotune apply with a real pm2', () => {
     expect(lab.report(m.report).env.IMG_SIZE).toBe('640');
   });
 
-  it('reads the process list when the call starts pm2\'s daemon (its banner comes first)', async () => {
-    const fresh = createPm2Lab(); // no daemon runs in its PM2_HOME yet
+  it("reads the process list when the call starts pm2's daemon (its banner lines begin with '[' too)", async () => {
+    const fresh = createPm2Lab();
+    const saved = process.env.PM2_HOME;
+    process.env.PM2_HOME = fresh.home;
+    try {
+      expect(await pm2List(PM2_BIN)).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.PM2_HOME;
+      else process.env.PM2_HOME = saved;
+      await fresh.close();
+    }
+  });
+
+  it('names a pm2 whose daemon does not run (another user\'s pm2 runs the miner?) and starts none', async () => {
+    const fresh = createPm2Lab(); // no daemon runs in its PM2_HOME
     try {
       const minerDir = join(work, 'miner-d');
       const { mkdirSync } = await import('node:fs');
@@ -125,8 +139,9 @@ describe('autotune apply with a real pm2', () => {
       writeFileSync(join(minerDir, '.env'), MINER_ENV);
       writeFileSync(join(work, 'miner-d.env'), 'IMG_SIZE=416\n');
       const dry = await runCli(['apply', '--miner-dir', minerDir, '--env', join(work, 'miner-d.env'), '--pm2', 'miner-d'], { env: fresh.env });
-      expect(dry.stderr).toMatch(/^autotune: pm2 has no process named miner-d \(known: none\)/);
+      expect(dry.stderr).toMatch(/^autotune: no pm2 daemon runs for this user \(PM2_HOME .*pm2-home-\w+\), so no process named miner-d; nothing was changed \(run autotune as the user whose pm2 runs the miner/);
       expect(dry.stderr.trim().split('\n')).toHaveLength(1);
+      expect(existsSync(join(fresh.home, 'pm2.pid'))).toBe(false);
     } finally {
       await fresh.close();
     }
