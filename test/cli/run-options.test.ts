@@ -20,6 +20,7 @@ describe('autotune run: options and failing studies', () => {
       [['run', '--url', 'https://a/b.mp4', '--accuracy-floor', '1.5'], /--accuracy-floor must be in/],
       [['run', '--url', 'https://a/b.mp4', '--time-limit', 'soon'], /--time-limit "soon" is not a duration/],
       [['run', '--url', 'https://a/b.mp4', '--max-detectors', '0'], /--max-detectors must be an integer >= 1, got 0/],
+      [['run', '--samples', dir, '--profile', 'wifi', '--db', join(dir, 'never.db')], /unknown link profile "wifi" \(use one of: /],
       [['run', '--url', 'https://a/b.mp4', '--trials', 'abc'], /--trials must be an integer >= 0, got something that is not a number/],
       [['run', '--url', 'https://a/b.mp4', '--trials', '6', '--trials', '5'], /--trials must be an integer >= 0, got 6 and 5 \(the flag is given 2 times: give it once\)/],
     ];
@@ -29,6 +30,7 @@ describe('autotune run: options and failing studies', () => {
       expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(run.stderr).toMatch(pattern);
     }
+    expect(existsSync(join(dir, 'never.db'))).toBe(false);
   });
 
   it('names a missing --samples folder', async () => {

@@ -32,6 +32,7 @@ import {
   type StorageArgs,
 } from '../options.js';
 import type { EvaluatorFactory } from '../../pipeline/types.js';
+import { resolveLinkProfile } from '../../lab/server/profiles.js';
 import { replayEvaluatorFactory } from '../../replay/factory.js';
 import { DEFAULT_WARM_START_TOP } from '../../study/warm-start.js';
 import { normalizeEvaluatorArgs, normalizeReplayArgs, withRunEvaluatorOptions, type EvaluatorArgs, type ReplayArgs } from '../evaluator-options.js';
@@ -119,6 +120,8 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
     });
   }
   if (args.profile && !args.samples) throw new AutotuneError('E_USAGE', '--profile needs --samples', { hint: 'it shapes the lab server that serves DIR' });
+  // Checked here, before ffmpeg, the model and the store are touched.
+  if (args.profile) resolveLinkProfile(args.profile);
   if (!SAMPLER_NAMES.includes(args.sampler as never)) {
     throw new AutotuneError('E_USAGE', `unknown --sampler ${args.sampler}`, { hint: `use one of ${SAMPLER_NAMES.join(', ')}` });
   }
