@@ -18,6 +18,8 @@ export interface OpenedStudy {
   resumed: boolean;
   /** Numbers of trials marked FAIL because their process had died (or, on another host, went silent). */
   recovered: number[];
+  /** A resumed study's settings as its last run recorded them (this run's replace them). */
+  previousSettings?: Record<string, unknown>;
 }
 
 export async function openStudy(storage: Storage, spec: NewStudy, staleAfterS = SILENT_TRIAL_TIMEOUT_S): Promise<OpenedStudy> {
@@ -58,7 +60,7 @@ export async function openStudy(storage: Storage, spec: NewStudy, staleAfterS = 
     ...(await storage.failStaleTrials(existing.id, staleAfterS)),
   ].sort((a, b) => a - b);
   const study = await storage.updateStudy(spec.name, { settings: spec.settings, host: spec.host, netProbe: spec.netProbe });
-  return { study, resumed: true, recovered };
+  return { study, resumed: true, recovered, previousSettings: existing.settings };
 }
 
 /**

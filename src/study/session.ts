@@ -17,6 +17,7 @@ import type { Evaluator, EvaluatorFactory, VideoRef } from '../pipeline/types.js
 import { createSampler, loadSpace, restrictToCapabilities, type SamplerName, type Space } from '../search/index.js';
 import { openStorage, redact } from '../store/index.js';
 import type { ObjectiveSpec, Storage, StudyRecord } from '../store/types.js';
+import { changedSettings } from './changed-settings.js';
 import { describeObjective, openStudy } from './open.js';
 import { createProgress } from './progress.js';
 import { noWinnerReport } from './report.js';
@@ -195,7 +196,7 @@ export async function openSession<E extends Evaluator>(
     await factory.preflight?.(evaluator, videos[0]!, signal, say);
     if (signal.aborted) throw new AutotuneError('E_INTERRUPTED', 'interrupted before the study was created', { hint: 'nothing was measured; run the same command again' });
     const warmStart = settings.warmStart ? await loadWarmStart(storage, settings.warmStart.from, name, space, settings.warmStart.top) : undefined;
-    const { study, resumed, recovered } = await openStudy(storage, {
+    const { study, resumed, recovered, previousSettings } = await openStudy(storage, {
       name,
       spaceFile: settings.space,
       space,
@@ -207,6 +208,8 @@ export async function openSession<E extends Evaluator>(
     if (resumed) {
       const count = (await storage.listTrials(study.id)).length;
       say(`resuming study ${name} (${count} trials so far${recovered.length ? `; trial(s) ${recovered.join(', ')} marked FAIL: interrupted` : ''})`);
+      const changed = previousSettings ? changedSettings(previousSettings, study.settings) : [];
+      if (changed.length > 0) say(`note: this run measures with ${changed.join(', ')}; what was measured before keeps its figures`);
     } else {
       say(
         `study ${name}: ${describeObjective(study.objective)}, sampler ${settings.sampler}, ${videos.length} video(s) x ${describeRepeats(settings.repeats)}, ` +

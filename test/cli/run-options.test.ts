@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStorage } from '../../src/store/index.js';
 import { runCli } from '../helpers/cli.js';
+import { PLANTED_SPACE, writePlanted } from '../replay/fixtures/planted.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'autotune-run-opts-'));
 
@@ -31,6 +32,20 @@ describe('autotune run: options and failing studies', () => {
       expect(run.stderr).toMatch(pattern);
     }
     expect(existsSync(join(dir, 'never.db'))).toBe(false);
+  });
+
+  it('says which measuring settings a resumed study changes, and nothing when they are the same', async () => {
+    const table = writePlanted(join(dir, 'planted.csv'));
+    const db = join(dir, 'resume.db');
+    const base = ['run', '--evaluator', 'replay', '--table', table, '--space', PLANTED_SPACE, '--db', db, '--accuracy-floor', '0.9'];
+    const first = await runCli([...base, '--trials', '3', '--confirm-repeats', '1']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const same = await runCli([...base, '--trials', '3', '--confirm-repeats', '1']);
+    expect(same.stdout).toMatch(/resuming study planted/);
+    expect(same.stdout).not.toMatch(/note: this run measures with/);
+    const changed = await runCli([...base, '--confirm-repeats', '3', '--sampler', 'random', '--trials', '4']);
+    expect(changed.exitCode, changed.stderr).toBe(0);
+    expect(changed.stdout).toMatch(/^note: this run measures with --sampler random \(was tpe\), --confirm-repeats 3 \(was 1\); what was measured before keeps its figures$/m);
   });
 
   it('names a missing --samples folder', async () => {
