@@ -493,9 +493,12 @@ function sleepUnless(ms: number, stop?: AbortSignal): Promise<void> {
   });
 }
 
+/** Why a trial failed when an error stopped the whole study (a missing replay row, a miner gone): not the config's doing. */
+const STOPPED_BY_ERROR = 'the study stopped with an error during this trial';
+
 async function failLive(storage: Storage, trial: TrialRecord): Promise<void> {
   try {
-    await storage.setTrialState(trial.id, { state: 'FAIL', reason: 'the study stopped with an error during this trial' });
+    await storage.setTrialState(trial.id, { state: 'FAIL', reason: STOPPED_BY_ERROR });
   } catch {
     // the original error matters more
   }
@@ -514,7 +517,7 @@ async function evaluateSafely(evaluator: Evaluator, config: Config, video: Video
 export function countsTowardBudget(t: TrialRecord): boolean {
   if (t.baseline !== null || t.state === 'RUNNING') return false;
   if (t.verdict?.kind === 'interrupted') return false;
-  if (t.state === 'FAIL' && t.reason === INTERRUPTED_REASON) return false;
+  if (t.state === 'FAIL' && (t.reason === INTERRUPTED_REASON || t.reason === STOPPED_BY_ERROR)) return false;
   // Its worker died (no heartbeat): another worker picks up its share.
   if (t.state === 'FAIL' && t.reason !== null && isStaleReason(t.reason)) return false;
   if (t.state === 'PRUNED' && t.verdict === null) return false; // interrupted before verdicts were kept

@@ -2,6 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AutotuneError } from '../../src/errors.js';
+import { STOPS_STUDY } from '../../src/pipeline/failure.js';
 import { challengeResult } from '../../src/pipeline/result.js';
 import type { Config, VideoRef } from '../../src/pipeline/types.js';
 import { openStorage, type Storage } from '../../src/store/index.js';
@@ -305,6 +307,23 @@ describe('study runner', () => {
     const resumed = await runStudy({ ...options, evaluator });
     expect(resumed.trialsRun).toBe(4);
     expect((await storage.listTrials(study.id)).filter((t) => t.state === 'FAIL')).toEqual([]);
+  });
+
+  it('a trial failed by an error that stops the whole study does not count against --trials', async () => {
+    const { storage, study, evaluator, options } = await setup();
+    const broken = {
+      switching: 'free' as const,
+      close: async () => {},
+      evaluate: async (config: Config, video: VideoRef) => {
+        // Trial 2's first challenge, the first sampled one: the table lacks its row (as --replay-missing error).
+        if (evaluator.calls.length === 8) throw new AutotuneError('E_REPLAY', 'replay table t.csv has no row for config X', { context: { [STOPS_STUDY]: true } });
+        return evaluator.evaluate(config, video);
+      },
+    };
+    await expect(runStudy({ ...options, evaluator: broken })).rejects.toThrow(/has no row for config X/);
+    expect((await storage.listTrials(study.id)).map((t) => t.state)).toEqual(['COMPLETE', 'COMPLETE', 'FAIL']);
+    // Fixed, the study runs its 4 sampled trials: the failed one was not the config's doing.
+    expect((await runStudy({ ...options, evaluator })).trialsRun).toBe(4);
   });
 
   it('a stop during a trial\'s last challenge keeps the trial whole', async () => {
