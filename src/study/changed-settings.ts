@@ -6,7 +6,8 @@ import { describeRepeats, type RacePolicy, type RepeatPolicy } from './policy.js
 const FLAGS: { key: string; flag: string; show: (v: unknown) => string }[] = [
   { key: 'sampler', flag: '--sampler', show: String },
   { key: 'seed', flag: '--seed', show: String },
-  { key: 'repeats', flag: '--repeats', show: (v) => describeRepeats(v as RepeatPolicy) },
+  // Studies from before adaptive repeats recorded a number.
+  { key: 'repeats', flag: '--repeats', show: (v) => (typeof v === 'number' ? `${v} repeats` : describeRepeats(v as RepeatPolicy)) },
   { key: 'racing', flag: '--racing', show: (v) => ((v as RacePolicy).enabled ? `on (min ${(v as RacePolicy).minBlocks} blocks)` : 'off') },
   { key: 'control', flag: '--control', show: (v) => (v === null ? 'none' : String(v)) },
   { key: 'warmup', flag: '--warmup', show: String },
