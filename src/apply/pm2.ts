@@ -65,7 +65,7 @@ function pickStrings(record: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** pm2's folder for this user (PM2_HOME, else ~/.pm2). */
-export function pm2Home(env: NodeJS.ProcessEnv = process.env): string {
+function pm2Home(env: NodeJS.ProcessEnv = process.env): string {
   return env.PM2_HOME || join(homedir(), '.pm2');
 }
 

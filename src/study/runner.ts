@@ -493,7 +493,7 @@ function sleepUnless(ms: number, stop?: AbortSignal): Promise<void> {
   });
 }
 
-/** Why a trial failed when an error stopped the whole study (a missing replay row, a miner gone): not the config's doing. */
+/** Why a trial failed when an error stopped the whole study (a missing replay row, a failing store): not the config's doing. */
 const STOPPED_BY_ERROR = 'the study stopped with an error during this trial';
 
 async function failLive(storage: Storage, trial: TrialRecord): Promise<void> {
