@@ -50,12 +50,15 @@ export interface ErrorDetails {
 
 // Exit codes group by what to fix (README: exit codes): 2 the command line or an input file, 3 the
 // server or the network, 4 the video or the decoder, 5 the model, 6 the measured miner or command,
-// 7 its answer (a validator would reject it), 130 Ctrl-C, 1 anything else.
+// 7 its answer (a validator would reject it), 8 a study that ended with no usable config, 130 Ctrl-C,
+// 1 anything else.
 export const EXIT_DOWNLOAD = 3;
 export const EXIT_VIDEO = 4;
 export const EXIT_MODEL = 5;
 export const EXIT_MINER = 6;
 export const EXIT_ANSWER = 7;
+/** A study that ran to its end and found no config to recommend: a result, not a crash. */
+export const EXIT_NO_USABLE_CONFIG = 8;
 
 const DEFAULT_EXIT: Partial<Record<ErrorCode, number>> = {
   E_USAGE: 2,

@@ -34,6 +34,20 @@ export async function openStudy(storage: Storage, spec: NewStudy, staleAfterS = 
       if (!existing) throw err;
     }
   }
+  checkResumable(existing, spec);
+  const recovered = [
+    ...(await storage.failInterruptedTrials(existing.id, INTERRUPTED_REASON)),
+    ...(await storage.failStaleTrials(existing.id, staleAfterS)),
+  ].sort((a, b) => a - b);
+  const study = await storage.updateStudy(spec.name, { settings: spec.settings, host: spec.host, netProbe: spec.netProbe });
+  return { study, resumed: true, recovered, previousSettings: existing.settings };
+}
+
+/**
+ * E_STUDY when `spec` cannot resume `existing`: another objective, space file or evaluator. The session
+ * checks this before it measures anything (a reference answer, the first video); `openStudy` again.
+ */
+export function checkResumable(existing: StudyRecord, spec: Pick<NewStudy, 'name' | 'spaceFile' | 'objective' | 'settings'>): void {
   const o = existing.objective;
   const n = spec.objective;
   const sameObjective =
@@ -55,12 +69,6 @@ export async function openStudy(storage: Storage, spec: NewStudy, staleAfterS = 
     );
   }
   checkMeasuredBy(existing, spec, 'pass the same --evaluator to resume it, or another --study name');
-  const recovered = [
-    ...(await storage.failInterruptedTrials(existing.id, INTERRUPTED_REASON)),
-    ...(await storage.failStaleTrials(existing.id, staleAfterS)),
-  ].sort((a, b) => a - b);
-  const study = await storage.updateStudy(spec.name, { settings: spec.settings, host: spec.host, netProbe: spec.netProbe });
-  return { study, resumed: true, recovered, previousSettings: existing.settings };
 }
 
 /**

@@ -18,7 +18,7 @@ import { createSampler, loadSpace, restrictToCapabilities, type SamplerName, typ
 import { openStorage, redact } from '../store/index.js';
 import type { ObjectiveSpec, Storage, StudyRecord } from '../store/types.js';
 import { changedSettings } from './changed-settings.js';
-import { describeObjective, openStudy } from './open.js';
+import { checkResumable, describeObjective, openStudy } from './open.js';
 import { createProgress } from './progress.js';
 import { noWinnerReport } from './report.js';
 import { describeRepeats, type RacePolicy, type RepeatPolicy } from './policy.js';
@@ -112,6 +112,8 @@ export async function openSession<E extends Evaluator>(
   const say = io.say;
   // First, before any server, store or challenge: a knob the evaluator does not know is a typo.
   const loaded = loadSpace(settings.space, { knobs: factory.knobs, evaluator: factory.name, ...(factory.knobsFrom ? { knobsFrom: factory.knobsFrom } : {}) });
+  // A misnamed --control is a typo too (baselines keep their names through the steps below).
+  controlOf(settings.control, loaded, factory.timed ?? true);
   // Then the evaluator's own tools on this host: one that cannot run would fail every challenge.
   await factory.checkHost?.(say);
   const capabilities = factory.probesHost ? await probeCapabilities(settings.device) : notProbedCapabilities();
@@ -136,10 +138,13 @@ export async function openSession<E extends Evaluator>(
     const storage = await openStorage(settings.db);
     cleanup.push(() => storage.close());
     const name = settings.study ?? space.name;
+    const existing = await storage.getStudy(name);
+    // A study this run cannot resume is refused before a video is served, probed or measured.
+    if (existing) checkResumable(existing, { name, spaceFile: settings.space, objective: settings.objective, settings: { evaluator: factory.name } });
     if (source.kind === 'samples') {
       const { startLabServer } = await import('../lab/server/index.js');
       // A study's videos are its URLs: a resumed one serves its samples on the port it had before.
-      const port = samplesPort(await storage.getStudy(name), factory.samplesOver);
+      const port = samplesPort(existing, factory.samplesOver);
       const ports = factory.samplesOver === 'http' ? { port: 0, httpPort: port ?? 0 } : { port: port ?? 0, httpPort: 0 };
       const started = await startLabServer({ dir: source.dir, ...ports, profile: source.profile, log: () => {} }).catch((err: unknown) => {
         if (port === null || !isAutotuneError(err, 'E_PORT_IN_USE')) throw err;

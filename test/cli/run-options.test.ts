@@ -69,7 +69,7 @@ describe('autotune run: options and failing studies', () => {
       'run', '--url', 'http://127.0.0.1:9/clip.mp4', '--space', 'search-spaces/quick.yaml', '--db', db,
       '--trials', '1', '--repeats', '1', '--confirm-repeats', '0', '--device', 'cpu',
     ]);
-    expect(run.exitCode).toBe(1);
+    expect(run.exitCode).toBe(8);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.stderr).toMatch(/found no usable config: every trial failed \(4 trials, 4\/4 challenges failed\)/);
     expect(run.stderr).toMatch(/failure reasons: connect x4/);
@@ -77,6 +77,27 @@ describe('autotune run: options and failing studies', () => {
     const study = (await storage.getStudy('quick'))!;
     expect((await storage.listTrials(study.id)).map((t) => t.state)).toEqual(['FAIL', 'FAIL', 'FAIL', 'FAIL']);
     await storage.close();
+
+    // Resumed with another space: refused before its first video is probed or checked (that check
+    // would fail to connect here and exit 3).
+    const other = await runCli([
+      'run', '--url', 'http://127.0.0.1:9/clip.mp4', '--space', 'search-spaces/sn44.yaml', '--study', 'quick', '--db', db, '--trials', '1', '--device', 'cpu',
+    ]);
+    expect(other.exitCode, other.stderr).toBe(2);
+    expect(other.stderr.trim()).toBe(
+      'autotune: study "quick" searches search-spaces/quick.yaml, not search-spaces/sn44.yaml (pass the same --space to resume it, or another --study name)',
+    );
+    expect(other.stdout).not.toMatch(/network/);
+  });
+
+  it('refuses a --control that is not a baseline before probing the host or reading the model', async () => {
+    const db = join(dir, 'control.db');
+    const run = await runCli(['run', '--url', 'http://127.0.0.1:9/clip.mp4', '--space', 'search-spaces/quick.yaml', '--control', 'FAST', '--db', db]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.trim()).toMatch(/^autotune: --control FAST is not a baseline of search-spaces\/quick\.yaml \(use one of [A-Za-z-]+(, [A-Za-z-]+)*, or --control none\)$/);
+    // Nothing was probed (the CUDA fallback note, the model's fit) and no store was made.
+    expect(run.stdout).toBe('');
+    expect(existsSync(db)).toBe(false);
   });
 
   it('refuses a space with a knob the pipeline does not know, in one line naming the file, line, knob and nearest name, before any trial', async () => {

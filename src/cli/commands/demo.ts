@@ -1,7 +1,7 @@
 // autotune demo: the whole loop on the built-in lab, from nothing to emitted files.
 
 import type { Argv, CommandModule } from 'yargs';
-import { AutotuneError, exitCodeOf } from '../../errors.js';
+import { AutotuneError, EXIT_NO_USABLE_CONFIG, exitCodeOf } from '../../errors.js';
 import { DEMO_DEFAULTS, runDemo, type DemoOptions } from '../../demo/run-demo.js';
 import { parseDuration } from '../../study/sources.js';
 import { accuracyFloorOption, checkAccuracyFloor, parseRepeats } from '../options.js';
@@ -88,6 +88,6 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     say(`  autotune trials --db ${demo.db}`);
     if (demo.winner) say(`  autotune apply --miner-dir ~/sn44-miner --env ${options.outDir}/best.env --space ${demo.space} --pm2 sn44-miner   (dry run; add --yes to apply)`);
     say('  on your miner host: autotune run --url https://.../chunk.mp4 --model your-yolo.onnx');
-    if (!demo.winner) process.exitCode = 1;
+    if (!demo.winner) process.exitCode = EXIT_NO_USABLE_CONFIG;
   },
 };

@@ -3,7 +3,7 @@
 // session is src/study/session.ts, the search loop src/study/runner.ts.
 
 import type { Argv, CommandModule } from 'yargs';
-import { AutotuneError, exitCodeOf } from '../../errors.js';
+import { AutotuneError, EXIT_NO_USABLE_CONFIG, exitCodeOf } from '../../errors.js';
 import { externalEvaluatorFactory } from '../../miner/factory.js';
 import { DEFAULT_MAX_DETECTORS, pipelineEvaluatorFactory } from '../../pipeline/factory.js';
 import { parseClassMap } from '../../pipeline/infer/class-map.js';
@@ -258,7 +258,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     for (const note of studyNotes(result.analysis)) say(note);
     if (outcome.noWinner) {
       process.stderr.write(`autotune: study "${name}" found no usable config: ${outcome.noWinner}\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT_NO_USABLE_CONFIG;
       return;
     }
     const w = result.winner!;
