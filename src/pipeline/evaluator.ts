@@ -79,10 +79,11 @@ export interface PipelineEvaluatorOptions {
    */
   cpuModelBatch?: number | null;
   /**
-   * Detectors kept open at once (default 4; one per image size, every threshold shares it), least
-   * recently used closed first. Each holds its own inference thread and sessions, on a GPU its own
-   * device memory: a study of many image sizes would otherwise keep one per size it tried, beside the
-   * miner's own.
+   * Detectors kept open at once (one per image size, every threshold shares it), least recently used
+   * closed first, those the study keeps ready (keepReady) last. Each holds its own inference thread and
+   * sessions, on a GPU its own device memory: a study of many image sizes would otherwise keep one per
+   * size it tried, beside the miner's own. Given, a hard limit; absent, 4 or one more than the sizes
+   * kept ready, whichever is more.
    */
   maxDetectors?: number;
   /** Score accuracy against a reference (default true); false skips the reference run. */
@@ -107,6 +108,7 @@ export interface PipelineEvaluator extends Evaluator {
   checkModel(video: VideoRef, signal?: AbortSignal): Promise<ModelCheckOutcome>;
   /** Loads what a config's challenges need (its detector, the NVDEC probe), as a miner does at start. */
   prepare(config: Config): Promise<void>;
+  keepReady(configs: readonly Config[]): Promise<void>;
   /** The image sizes of the detectors open now, least recently used first. */
   openDetectors(): number[];
 }
@@ -128,6 +130,8 @@ class BuiltInEvaluator implements PipelineEvaluator {
   private readonly pool: ConnectionPool;
   /** Open detectors by image size, least recently used first; `users` counts challenges running on one. */
   private readonly detectors = new Map<number, { detector: Promise<ClosableDetector>; users: number }>();
+  /** Image sizes of the configs the study keeps ready: closed only after every other idle detector. */
+  private keptSizes = new Set<number>();
   private readonly references = new Map<string, Promise<ReferenceAnswer | null>>();
   /** Why the last attempt at a video's reference failed. */
   private readonly referenceFailures = new Map<string, ChallengeError>();
@@ -156,6 +160,14 @@ class BuiltInEvaluator implements PipelineEvaluator {
     const settings = normalizeSettings(config, { passThrough: this.options.passThrough ?? [] });
     await this.acquireDetector(settings.imgSize).finally(() => this.releaseDetector(settings.imgSize));
     if (settings.useNvdec) await probeNvdec();
+  }
+
+  async keepReady(configs: readonly Config[]): Promise<void> {
+    const sizes = configs.map((c) => normalizeSettings(c, { passThrough: this.options.passThrough ?? [] }).imgSize);
+    this.keptSizes = new Set(sizes);
+    // Under a hard limit smaller than the sizes, the last ones opened would close the first again.
+    const room = this.detectorLimit();
+    for (const config of configs.filter((c, i) => sizes.indexOf(sizes[i]!) === i).slice(0, room)) await this.prepare(config);
   }
 
   reference(video: VideoRef, signal?: AbortSignal): Promise<ReferenceAnswer | null> {
@@ -253,9 +265,10 @@ class BuiltInEvaluator implements PipelineEvaluator {
     if (entry) {
       this.detectors.delete(key); // most recently used goes last
     } else {
-      const max = Math.max(1, this.options.maxDetectors ?? DEFAULT_MAX_DETECTORS);
+      const max = this.detectorLimit();
       const idle = [...this.detectors].filter(([, e]) => e.users === 0);
-      const evicted = idle.slice(0, Math.max(0, this.detectors.size + 1 - max));
+      const byCost = [...idle.filter(([k]) => !this.keptSizes.has(k)), ...idle.filter(([k]) => this.keptSizes.has(k))];
+      const evicted = byCost.slice(0, Math.max(0, this.detectors.size + 1 - max));
       for (const [k] of evicted) this.detectors.delete(k);
       await Promise.all(evicted.map(([, e]) => closeDetector(e.detector)));
       entry = this.detectors.get(key); // opened by another caller meanwhile
@@ -272,6 +285,12 @@ class BuiltInEvaluator implements PipelineEvaluator {
       if (this.detectors.get(key) === opening) this.detectors.delete(key);
       throw err;
     }
+  }
+
+  /** The most detectors open at once: --max-detectors when given, else room for those kept ready and one more. */
+  private detectorLimit(): number {
+    if (this.options.maxDetectors !== undefined) return Math.max(1, this.options.maxDetectors);
+    return Math.max(DEFAULT_MAX_DETECTORS, this.keptSizes.size + 1);
   }
 
   private releaseDetector(key: number): void {

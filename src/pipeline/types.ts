@@ -123,6 +123,13 @@ export interface Evaluator {
    * there, so a resumed study goes on as if it had never stopped.
    */
   resume?(measured: readonly { config: Config; videoUrl: string }[]): void;
+  /**
+   * The configs a study goes on taking turns with from now on (its control; then its confirmation
+   * race's contenders), replacing those named before. An evaluator that closes what a config needs to
+   * bound its memory (the pipeline's detectors) opens theirs now and keeps them open: one closed and
+   * opened again makes its next challenge slower, a cost no miner serving one config pays.
+   */
+  keepReady?(configs: readonly Config[]): Promise<void>;
 }
 
 /** What a study session hands the evaluator it creates. */

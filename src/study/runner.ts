@@ -177,6 +177,8 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
     const done = new Set(data.trials().filter((t) => t.state === 'COMPLETE').map((t) => t.baseline));
     return ordered.filter((b) => !done.has(b.name) && !tried.has(b.name));
   };
+  const controlConfig = options.baselines.find((b) => b.name === policy.control)?.config;
+  if (controlConfig) await keepReady(evaluator, [controlConfig]);
   const sampledSoFar = () => data.trials().filter(countsTowardBudget).length;
   const planned = options.trials === null ? null : Math.max(0, options.trials - sampledSoFar()) + pendingBaselines().length;
   let stage: 'baselines' | 'search' | 'race' = 'baselines';
@@ -373,6 +375,8 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
           stage = 'race';
           const state = raceOf(view())!;
           raceDropsSeen = new Set(state.race.dropped.keys());
+          // The race takes turns between its contenders at every challenge: none pays for reopening what it needs.
+          await keepReady(evaluator, state.contenders.map((t) => t.params));
           events.raceStart?.({
             trials: state.contenders,
             repeats: policy.confirmRepeats,
@@ -501,6 +505,15 @@ async function failLive(storage: Storage, trial: TrialRecord): Promise<void> {
     await storage.setTrialState(trial.id, { state: 'FAIL', reason: STOPPED_BY_ERROR });
   } catch {
     // the original error matters more
+  }
+}
+
+/** Lets the evaluator open what these configs need; one it cannot open fails their challenges, not the study. */
+async function keepReady(evaluator: Evaluator, configs: readonly Config[]): Promise<void> {
+  try {
+    await evaluator.keepReady?.(configs);
+  } catch {
+    // each challenge that needs it reports why
   }
 }
 

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runChallenge, type ChallengeDetail, type ChallengeDetector } from '../../src/pipeline/challenge/run.js';
 import { normalizeSettings } from '../../src/pipeline/challenge/settings.js';
 import { probeNvdec } from '../../src/pipeline/decode/index.js';
-import { createPipelineEvaluator, type PipelineEvaluatorOptions } from '../../src/pipeline/evaluator.js';
+import { createPipelineEvaluator, type PipelineEvaluator, type PipelineEvaluatorOptions } from '../../src/pipeline/evaluator.js';
 import { pipelineEvaluatorFactory } from '../../src/pipeline/factory.js';
 import { ConnectionPool } from '../../src/pipeline/fetch/index.js';
 import { openDetector } from '../../src/pipeline/infer/index.js';
@@ -192,6 +192,40 @@ describe('a challenge on the lab server', () => {
       await evaluator.close();
     }
     expect(evaluator.openDetectors()).toEqual([]);
+  });
+
+  it("opens the detectors of the configs a study keeps ready, keeps every one of them open and closes the others first", async () => {
+    const s = await server();
+    const url = `${s.httpsUrl}${basename(clip.path)}`;
+    const run = (e: PipelineEvaluator, IMG_SIZE: number) => e.evaluate({ ...BASE, IMG_SIZE, FRAME_STRIDE: 25 }, { url });
+    const kept = [224, 256, 288, 320, 352].map((IMG_SIZE) => ({ ...BASE, IMG_SIZE, CONF_THRESHOLD: 0.3 }));
+    const evaluator = createPipelineEvaluator({ modelPath, device: 'cpu', ca: s.ca, reference: false });
+    try {
+      await evaluator.keepReady(kept.slice(0, 1));
+      expect(evaluator.openDetectors()).toEqual([224]);
+      for (const size of [256, 288, 320, 352]) await run(evaluator, size);
+      // The default limit of 4: the kept size outlives the least recently used others.
+      expect(evaluator.openDetectors()).toEqual([224, 288, 320, 352]);
+      // Five kept sizes: all open before any challenge, and a sixth size closes none of them.
+      await evaluator.keepReady(kept);
+      expect([...evaluator.openDetectors()].sort((a, b) => a - b)).toEqual([224, 256, 288, 320, 352]);
+      await run(evaluator, 384);
+      await run(evaluator, 416);
+      expect([...evaluator.openDetectors()].sort((a, b) => a - b)).toEqual([224, 256, 288, 320, 352, 416]);
+    } finally {
+      await evaluator.close();
+    }
+    // --max-detectors is a hard limit, the kept sizes still the last closed.
+    const bounded = createPipelineEvaluator({ modelPath, device: 'cpu', ca: s.ca, reference: false, maxDetectors: 2 });
+    try {
+      await bounded.keepReady(kept.slice(0, 3));
+      expect(bounded.openDetectors()).toHaveLength(2);
+      await run(bounded, 224);
+      await run(bounded, 384);
+      expect(bounded.openDetectors()).toEqual([224, 384]);
+    } finally {
+      await bounded.close();
+    }
   });
 
   it('takes the limit from the study (--max-detectors), the reference run included', async () => {

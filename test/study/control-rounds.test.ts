@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RACE } from '../../src/study/policy.js';
 import { CONTROL_EVERY_ROUNDS } from '../../src/study/schedule.js';
 import { CONTROLLED_VIDEOS as videos, runControlledStudy } from './fixtures/controlled-study.js';
+import { FakeEvaluator } from './fixtures/fake-evaluator.js';
 
 describe('control rounds of the search', () => {
   it('come after a whole interval of other challenges, the first one too', async () => {
@@ -29,5 +30,21 @@ describe('control rounds of the search', () => {
     const perTrial = 3 * videos.length;
     const due = Math.ceil(interval / perTrial) * perTrial;
     expect(gaps).toEqual([due, due, due]);
+  });
+
+  it("asks the evaluator to keep the control's config ready, then the race's contenders' before the race's first challenge", async () => {
+    const evaluator = new FakeEvaluator({ time: (c) => ({ CTRL: 2, T1: 1, T2: 1.5, T3: 3 })[String(c.NAME)]! });
+    const { measurements } = await runControlledStudy({
+      names: ['T1', 'T2', 'T3'],
+      policy: { repeats: { kind: 'fixed', repeats: 1 }, racing: { ...DEFAULT_RACE, enabled: false }, confirmTop: 2, confirmRepeats: 2 },
+      evaluator,
+    });
+    const names = (configs: { NAME?: unknown }[]) => configs.map((c) => c.NAME).sort();
+    expect(evaluator.keptReady).toHaveLength(2);
+    expect(evaluator.keptReady[0]).toEqual({ configs: [{ NAME: 'CTRL', ACC: 1 }], afterChallenges: 0 });
+    // The two fastest sampled trials and the control, asked for once the search is over.
+    expect(names(evaluator.keptReady[1]!.configs)).toEqual(['CTRL', 'T1', 'T2']);
+    expect(evaluator.keptReady[1]!.afterChallenges).toBe(measurements.filter((m) => m.phase !== 'confirm').length);
+    expect(measurements.some((m) => m.phase === 'confirm')).toBe(true);
   });
 });

@@ -71,7 +71,7 @@ interface RunArgs extends EvaluatorArgs, ReplayArgs, StorageArgs {
   classMap?: string;
   modelLayout?: string;
   modelCheck: boolean;
-  maxDetectors: number;
+  maxDetectors: number | undefined;
   requireReproducible: boolean;
 }
 
@@ -151,7 +151,7 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
     classMap,
     layout: args.modelLayout as LayoutKind | undefined,
     modelCheck: args.modelCheck,
-    maxDetectors: positiveInt('max-detectors', args.maxDetectors)!,
+    maxDetectors: positiveInt('max-detectors', args.maxDetectors),
   };
   const seed = positiveInt('seed', args.seed, 0)!;
   const replay = normalizeReplayArgs(args, { objective: args.objective, tMin: args.tMin, seed });
@@ -233,8 +233,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('model-layout', { type: 'string', choices: LAYOUT_KINDS as unknown as string[], describe: 'how to read the model outputs when their shapes do not tell (see README: Your model)' })
       .option('max-detectors', {
         type: 'number',
-        default: DEFAULT_MAX_DETECTORS,
-        describe: 'detectors (one per image size: an inference thread and its sessions, on a GPU its memory) kept open at once',
+        describe:
+          `detectors (one per image size: an inference thread and its sessions, on a GPU its memory) kept open at once, a hard limit (default ${DEFAULT_MAX_DETECTORS}, ` +
+          "or one more than the image sizes of the control and the race's contenders)",
       })
       .option('model-check', { type: 'boolean', default: true, describe: "check the model's answer on the first video before the study (--no-model-check skips it)" })
       .option('require-reproducible', { type: 'boolean', default: false, describe: 'a trial whose repeated answers on a video differ is infeasible (turbovision re-runs miners)' }),
