@@ -1,6 +1,6 @@
 // pm2 through its CLI (execa): find the binary, list processes, restart with a new environment and
 // wait until the process is online and carries the expected values.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,8 @@ export interface Pm2Process {
   status: string;
   restarts: number;
   env: Record<string, unknown>;
+  /** The environment pm2 stores for the process (what it was started or last restarted with). */
+  storedEnv: Record<string, string>;
   /** The files pm2 writes the process's stdout and stderr to. */
   logs: { out: string | null; err: string | null };
 }
@@ -56,8 +58,13 @@ export async function pm2List(bin: string): Promise<Pm2Process[]> {
     status: String(p.pm2_env?.status ?? 'unknown'),
     restarts: Number(p.pm2_env?.restart_time ?? 0),
     env: { ...(p.pm2_env?.env ?? {}), ...pickStrings(p.pm2_env ?? {}) },
+    storedEnv: stringValues(p.pm2_env?.env ?? {}),
     logs: { out: p.pm2_env?.pm_out_log_path ?? null, err: p.pm2_env?.pm_err_log_path ?? null },
   }));
+}
+
+function stringValues(record: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 function pickStrings(record: Record<string, unknown>): Record<string, unknown> {
@@ -109,12 +116,51 @@ export async function findPm2Process(bin: string, name: string): Promise<Pm2Proc
   return found;
 }
 
-/** `pm2 restart NAME --update-env` with `env` added to the environment pm2 passes on. */
-export async function pm2Restart(bin: string, name: string, env: Record<string, string>): Promise<void> {
-  const run = await execa(bin, ['restart', name, '--update-env'], { reject: false, stdin: 'ignore', env, extendEnv: true });
+/**
+ * `pm2 restart NAME --update-env` with `values` set in the process's environment. pm2 merges the whole
+ * environment of the pm2 command into the process's, so the command gets the process's stored
+ * environment plus the values, never autotune's own (NODE_OPTIONS, proxies, a shell's variables).
+ */
+export async function pm2Restart(bin: string, name: string, values: Record<string, string>): Promise<void> {
+  const proc = await findPm2Process(bin, name);
+  const [file, args] = pm2Command(bin);
+  const env = { ...proc.storedEnv, ...values, ...daemonAddress(proc.storedEnv) };
+  const run = await execa(file, [...args, 'restart', name, '--update-env'], { reject: false, stdin: 'ignore', env, extendEnv: false });
   if (run.exitCode !== 0) {
     throw new AutotuneError('E_PM2_RESTART', `pm2 restart ${name} failed (exit ${run.exitCode}): ${firstLine(String(run.stderr ?? '') || String(run.stdout ?? ''))}`);
   }
+}
+
+/** PM2_HOME when the process's own environment would not lead the pm2 command to this user's daemon. */
+function daemonAddress(stored: Record<string, string>): Record<string, string> {
+  const home = pm2Home();
+  if (stored.PM2_HOME === home) return {};
+  if (!stored.PM2_HOME && stored.HOME && join(stored.HOME, '.pm2') === home) return {};
+  return { PM2_HOME: home };
+}
+
+/**
+ * pm2 is a node script that finds node on PATH; the process's PATH may not lead to it (a miner started
+ * from a Python virtualenv), so a node script runs on this node.
+ */
+function pm2Command(bin: string): [string, string[]] {
+  try {
+    const real = realpathSync(bin);
+    const head = Buffer.alloc(200);
+    const fd = openSync(real, 'r');
+    const length = (() => {
+      try {
+        return readSync(fd, head, 0, head.length, 0);
+      } finally {
+        closeSync(fd);
+      }
+    })();
+    const shebang = head.subarray(0, length).toString('utf8').split('\n')[0] ?? '';
+    if (/^#!.*\bnode\b/.test(shebang)) return [process.execPath, [real]];
+  } catch {
+    // run it as given
+  }
+  return [bin, []];
 }
 
 /** `pm2 stop NAME`: ends a crash loop so the next restart is not refused mid-respawn. */

@@ -25,6 +25,8 @@ export interface Recovery {
   restart: RestartSpec;
   /** The values the miner is restarted with to run as it was found. */
   restore: Record<string, string>;
+  /** Knobs the miner did not have before the study (absent in older manifests). */
+  unset?: string[];
 }
 
 export function recoveryPath(minerDir: string): string {
@@ -87,9 +89,23 @@ export async function recoverMiner(minerDir: string, o: RecoverOptions): Promise
     await restarter.close();
   }
   o.log(`restarted the miner (${restarter.label}) with the values it ran with before the study`);
+  const stale = unsetNote(recovery.restart, recovery.unset ?? []);
+  if (stale) o.log(stale);
   await removeBackup(recovery.env.backup);
   await removeRecovery(minerDir);
   return true;
+}
+
+/**
+ * What a pm2 process keeps after a restore: pm2 restart --update-env merges into the stored
+ * environment, so a knob the miner did not have before the study keeps the last trial's value.
+ */
+export function unsetNote(restart: RestartSpec, unset: readonly string[]): string | null {
+  if (restart.kind !== 'pm2' || unset.length === 0) return null;
+  return (
+    `note: pm2 process ${restart.name} had no ${unset.join(', ')} before the study and still carries the last trial's (pm2 restart --update-env cannot unset variables); ` +
+    `to drop them: pm2 delete ${restart.name}, then start it again from its ecosystem file or start command`
+  );
 }
 
 function isAlive(r: Recovery): boolean {

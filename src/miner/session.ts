@@ -10,7 +10,7 @@ import { AutotuneError, messageOf } from '../errors.js';
 import type { ChallengeError, Config } from '../pipeline/types.js';
 import { backupEnv, envText, removeBackup, restoreEnvFile, snapshotMinerEnv, tunedValuesOf, writeEnvWith, type MinerEnvSnapshot } from './env.js';
 import { RESTORE_TIMEOUT_S, restartUntilReady } from './ready.js';
-import { recoverMiner, removeRecovery, writeRecovery } from './recovery.js';
+import { recoverMiner, removeRecovery, unsetNote, writeRecovery } from './recovery.js';
 import type { Restarter } from './restart/index.js';
 import { endpointAnswers } from './send.js';
 
@@ -127,13 +127,8 @@ export class MinerSession {
     await removeBackup(this.backup);
     await removeRecovery(this.o.minerDir);
     this.changed = false;
-    const unset = [...this.originals].filter(([, v]) => v === null).map(([k]) => k);
-    if (unset.length > 0 && this.o.restarter.spec.kind === 'pm2') {
-      this.o.log(
-        `note: ${this.o.restarter.label} had no ${unset.join(', ')} before the study and still carries the last trial's (pm2 restart --update-env cannot unset variables); ` +
-          `to drop them: pm2 delete ${this.o.restarter.spec.name}, then start it again from its ecosystem file or start command`,
-      );
-    }
+    const stale = unsetNote(this.o.restarter.spec, this.unsetKnobs());
+    if (stale) this.o.log(stale);
   }
 
   /** Restart-to-ready seconds of the miner back on its original values. */
@@ -162,6 +157,11 @@ export class MinerSession {
     return values;
   }
 
+  /** Knobs the miner had neither in its process nor in its .env before the study. */
+  private unsetKnobs(): string[] {
+    return [...this.originals].filter(([, v]) => v === null).map(([k]) => k);
+  }
+
   /** Records the originals of newly touched knobs (and the .env copy) in the manifest before any change. */
   private async remember(keys: string[]): Promise<void> {
     const fresh = keys.filter((k) => !this.originals.has(k));
@@ -175,6 +175,7 @@ export class MinerSession {
       env: { path: this.env.path, backup: this.backup },
       restart: this.o.restarter.spec,
       restore: this.restoreValues(),
+      unset: this.unsetKnobs(),
     });
     this.changed = true;
   }

@@ -21,7 +21,7 @@
 import { stopsStudy } from '../pipeline/failure.js';
 import type { ChallengeResult, Evaluator, VideoRef } from '../pipeline/types.js';
 import { configKey, type Config, type Direction, type Sampler, type Space, type TrialSummary } from '../search/index.js';
-import type { MeasurementRecord, Phase, Storage, StudyRecord, TrialRecord, TrialVerdict } from '../store/types.js';
+import type { Claim, MeasurementRecord, Phase, Storage, StudyRecord, TrialRecord, TrialVerdict } from '../store/types.js';
 import { isAutotuneError } from '../errors.js';
 import { isStaleReason } from '../store/errors.js';
 import { workerHost } from '../store/worker.js';
@@ -81,6 +81,11 @@ export interface RunStudyOptions {
   control?: string | null;
   /** Unmeasured challenges before each trial's measured ones. */
   warmup?: number;
+  /**
+   * False when the evaluator's figures do not depend on this host's load (a replay): workers of one
+   * host then do not skew each other's figures (default true).
+   */
+  timed?: boolean;
   /** Aborting it stops the study after the current challenge. */
   stop?: AbortSignal;
   /** Aborting it also aborts the current challenge (a second Ctrl-C). */
@@ -277,6 +282,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
     isAutotuneError(err, 'E_STORE') && (await storage.getTrial(study.id, trial.number))?.state !== 'RUNNING';
   const slot = await claimSlot(storage, study.id, timeoutS);
   if (slot.index > 0) events.message?.(`another worker runs this study too: this one is worker ${slot.index}, its sampler draws from seed ${options.seed} + ${slot.index} x ${SLOT_SEED_STRIDE}`);
+  if (slot.sameHost.length > 0 && options.timed !== false) events.message?.(sharedHostWarning(slot.sameHost));
   const samplerSeed = (options.seed + slot.index * SLOT_SEED_STRIDE) >>> 0;
   const beat = async () => {
     const running = live?.trial;
@@ -474,13 +480,30 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   return { stopReason: reason, interrupted: reason === 'interrupted', interruptedTrial, trialsRun, raced, ranking: analysis.ranking, winner: analysis.winner, analysis };
 }
 
-/** The lowest worker slot of the study that is free (or whose holder is gone), claimed for this process. */
-async function claimSlot(storage: Storage, studyId: number, timeoutS: number): Promise<{ index: number; name: string }> {
+/**
+ * The lowest worker slot of the study that is free (or whose holder is gone), claimed for this
+ * process, and the live workers of this host that hold the slots below it.
+ */
+async function claimSlot(storage: Storage, studyId: number, timeoutS: number): Promise<{ index: number; name: string; sameHost: Claim[] }> {
+  const here = workerHost();
+  const sameHost: Claim[] = [];
   for (let index = 0; index < MAX_SLOTS; index++) {
     const name = `worker:${index}`;
-    if ((await storage.claim(studyId, name, timeoutS)).won) return { index, name };
+    const claim = await storage.claim(studyId, name, timeoutS);
+    if (claim.won) return { index, name, sameHost };
+    if (claim.workerHost === here) sameHost.push(claim);
   }
-  return { index: MAX_SLOTS, name: `worker:${MAX_SLOTS}` };
+  return { index: MAX_SLOTS, name: `worker:${MAX_SLOTS}`, sameHost };
+}
+
+/** Workers of one host measuring at once share its CPU, GPU and link: every figure reads slower. */
+function sharedHostWarning(others: readonly Claim[]): string {
+  const who = others.map((c) => `pid ${c.workerPid}`).join(', ');
+  return (
+    `warning: ${others.length === 1 ? 'another worker' : `${others.length} other workers`} of this host (${who}) measure${others.length === 1 ? 's' : ''} this study at the same time: ` +
+    'their challenges share its CPU, GPU and link, so every figure reads slower than the miner alone would run. ' +
+    'Run one worker per host (several only with --evaluator replay); stop this one with Ctrl-C, its finished trials stay'
+  );
 }
 
 /** Waits `ms`, or less when `stop` is aborted meanwhile. */

@@ -255,6 +255,7 @@ export async function openSession<E extends Evaluator>(
           repeats: settings.repeats,
           racing: settings.racing,
           control,
+          timed: factory.timed ?? true,
           warmup: settings.warmup,
           confirmTop: settings.confirmTop,
           confirmRepeats: settings.confirmRepeats,

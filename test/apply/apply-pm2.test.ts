@@ -79,6 +79,36 @@ describe('autotune apply with a real pm2', () => {
     expect(again.stderr).toMatch(/^autotune: nothing to roll back in [^\n]*$/);
   });
 
+  it("keeps the operator's shell out of the miner: apply and --rollback restart it with its own environment plus the values", async () => {
+    const m = await setup('miner-shell', '# tuned\nIMG_SIZE=416\n');
+    const shell = { ...lab.env, AUTOTUNE_SHELL_CANARY: 'from-the-shell', NODE_OPTIONS: '--max-old-space-size=123' };
+    const storedEnv = async () => {
+      const saved = process.env.PM2_HOME;
+      process.env.PM2_HOME = lab.home;
+      try {
+        return (await pm2List(PM2_BIN)).find((p) => p.name === 'miner-shell')!.env;
+      } finally {
+        if (saved === undefined) delete process.env.PM2_HOME;
+        else process.env.PM2_HOME = saved;
+      }
+    };
+    const before = await storedEnv();
+    const run = await runCli(['apply', '--miner-dir', m.minerDir, '--env', m.tunedPath, '--pm2', 'miner-shell', '--yes'], { env: shell });
+    expect(run.exitCode).toBe(0);
+    const applied = await storedEnv();
+    expect(applied.IMG_SIZE).toBe('416');
+    expect(applied.AUTOTUNE_SHELL_CANARY).toBeUndefined();
+    expect(applied.NODE_OPTIONS).toBe(before.NODE_OPTIONS);
+    expect(applied.REPORT_FILE).toBe(before.REPORT_FILE);
+    const back = await runCli(['apply', '--miner-dir', m.minerDir, '--rollback', '--pm2', 'miner-shell'], { env: shell });
+    expect(back.exitCode).toBe(0);
+    const restored = await storedEnv();
+    expect(restored.IMG_SIZE).toBe('640');
+    expect(restored.AUTOTUNE_SHELL_CANARY).toBeUndefined();
+    expect(restored.NODE_OPTIONS).toBe(before.NODE_OPTIONS);
+    expect(await eventually(() => lab.report(m.report).env.IMG_SIZE === '640')).toBe(true);
+  });
+
   it('rolls back a restart that fails with the new values and keeps the process on the old ones', async () => {
     const m = await setup('miner-b', 'IMG_SIZE=928\nBATCH_SIZE=64\n');
     const before = snapshotDir(m.minerDir);

@@ -194,4 +194,29 @@ describe('the miner evaluator against a fixture miner under pm2', () => {
     expect(next.stdout.indexOf('restoring the miner in')).toBeLessThan(next.stdout.indexOf('trial 0'));
     await expectAsFound();
   }, 300_000);
+
+  it('a knob the miner did not have before the study is named on every way back (end of study, apply --rollback after a kill)', async () => {
+    // pm2 cannot unset a knob, so each way back gets a knob of its own.
+    const spaceWith = (knob: string) => {
+      const path = join(work, `${knob}.yaml`);
+      writeFileSync(path, `name: absent\nparams:\n  ANSWER:\n    type: categorical\n    choices: [ok]\n  ${knob}:\n    type: categorical\n    choices: [a, b, c, d, e, f]\nreference:\n  ANSWER: ok\n  ${knob}: a\n`);
+      return path;
+    };
+    const withSpace = (knob: string, db: string, trials: string) => study(db, ['--trials', trials]).map((a) => (a === join(FIXTURES, 'answers.yaml') ? spaceWith(knob) : a));
+    const note = (knob: string) => new RegExp(`note: pm2 process fx had no ${knob} before the study and still carries the last trial's \\(pm2 restart --update-env cannot unset variables\\); to drop them: pm2 delete fx`);
+    const done = await runCli(withSpace('FX_ABSENT_END', join(work, 'absent.db'), '2'), { env: lab.env });
+    expect(done.exitCode, `${done.stdout}\n${done.stderr}`).toBe(0);
+    expect(done.stdout).toMatch(note('FX_ABSENT_END'));
+
+    const child = execa('node', cliArgs(withSpace('FX_ABSENT_KILLED', join(work, 'absent-killed.db'), '6')), { cwd: root, env: lab.env, reject: false, stdin: 'ignore' });
+    let out = '';
+    await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => ((out += chunk.toString()), /trial 1 done/.test(out) && resolve())));
+    child.kill('SIGKILL');
+    await child;
+    const back = await runCli(['apply', '--rollback', '--miner-dir', minerDir, '--pm2', 'fx'], { env: lab.env });
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(back.stdout).toMatch(/restarted the miner \(pm2 process fx\) with the values it ran with before the study/);
+    expect(back.stdout).toMatch(note('FX_ABSENT_KILLED'));
+    expect(readFileSync(join(minerDir, '.env'), 'utf8')).toBe(MINER_ENV);
+  }, 300_000);
 });

@@ -2,6 +2,7 @@
 // heartbeat went unanswered) drops it and goes on; a worker whose share of the budget is spoken for by
 // another's running trial waits for it, and picks the share up when that worker dies; the sampler
 // never gets a config another worker is measuring.
+import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import type { ChallengeResult, Config, Evaluator, VideoRef } from '../../src/pip
 import { configKey } from '../../src/search/index.js';
 import { openStorage, type Storage } from '../../src/store/index.js';
 import { openStudy } from '../../src/study/open.js';
+import { workerHost } from '../../src/store/worker.js';
 import { countsTowardBudget, runStudy, type RunStudyOptions } from '../../src/study/runner.js';
 import { fakeSpace, FakeEvaluator, listSampler } from './fixtures/fake-evaluator.js';
 
@@ -26,7 +28,7 @@ async function setup() {
   const other = await openStorage(path);
   stores.push(storage, other);
   const { study } = await openStudy(storage, { name: 'w', spaceFile: 'fake.yaml', space: {}, objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 }, settings: {}, host: {} });
-  return { storage, other, study };
+  return { path, storage, other, study };
 }
 
 /** Runs `before` before a challenge of the config with SPEED `speed` (once). */
@@ -164,5 +166,29 @@ describe('many workers on one study (runner)', () => {
     expect(result.stopReason).toBe('trials');
     // The sampler saw the other worker's trial as pending while it ran, and as failed afterwards.
     expect(sawPending).toEqual([true, true, false]);
+  });
+
+  it('warns when another live worker of this host measures the study with a timed evaluator, and not for a replay', async () => {
+    for (const timed of [true, false]) {
+      const { path, storage, study } = await setup();
+      // Another process of this host (the test runner's parent, alive) holds worker slot 0.
+      const file = new Database(path);
+      file.prepare('INSERT INTO claims (study_id, name, worker_host, worker_pid, heartbeat_at) VALUES (?, ?, ?, ?, ?)').run(study.id, 'worker:0', workerHost(), process.ppid, new Date().toISOString());
+      file.close();
+      const lines: string[] = [];
+      await runStudy({
+        storage, study, evaluator: new FakeEvaluator(), videos, space: fakeSpace, baselines: [], sampler: listSampler([{ SPEED: 1, ACC: 1 }]),
+        seed: 1, trials: 1, timeLimitMs: null, repeats: 1, confirmTop: 0, confirmRepeats: 0, timed, events: { message: (line) => lines.push(line) },
+      });
+      const warning = lines.find((l) => l.startsWith('warning: another worker of this host'));
+      if (timed) {
+        expect(warning).toBe(
+          `warning: another worker of this host (pid ${process.ppid}) measures this study at the same time: their challenges share its CPU, GPU and link, so every figure reads slower than the miner alone would run. Run one worker per host (several only with --evaluator replay); stop this one with Ctrl-C, its finished trials stay`,
+        );
+      } else {
+        expect(warning).toBeUndefined();
+        expect(lines.some((l) => l.startsWith('another worker runs this study too: this one is worker 1'))).toBe(true);
+      }
+    }
   });
 });
