@@ -101,6 +101,12 @@ export interface StudyRunResult {
   interrupted: boolean;
   /** The trial the user's stop cut short (kept PRUNED, not counted), or null (none was running, or the race was). */
   interruptedTrial: number | null;
+  /**
+   * Who finishes the study when this worker stopped before it ended: the worker that claimed the
+   * confirmation race, or 'other-workers' (their trials still run, or the study's --trials are not all
+   * taken). This worker's ranking is then not the study's final one. Null when this worker finished it.
+   */
+  leftTo: { host: string; pid: number } | 'other-workers' | null;
   /** Trials started by this invocation (baselines included). */
   trialsRun: number;
   /** Trial numbers of the confirmation race's contenders. */
@@ -163,6 +169,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   let lostTrialId: number | null = null;
   let raceClaim: string | null = null;
   let raceElsewhere = false;
+  let raceRunBy: { host: string; pid: number } | null = null;
   let controlRoundsClaimed = 0;
   let exhausted = false;
   let live: RunView['live'] = null;
@@ -373,6 +380,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
           const claim = await storage.claim(study.id, name, timeoutS);
           if (!claim.won) {
             raceElsewhere = true;
+            raceRunBy = { host: claim.workerHost, pid: claim.workerPid };
             events.message?.(`the confirmation race is run by another worker (${claim.workerHost} pid ${claim.workerPid})`);
             continue;
           }
@@ -477,7 +485,10 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
   });
   if (analysis.drift.detected && !warnedDrift) events.drift?.({ drift: analysis.drift, line: driftWarning(analysis.drift, policy.control) });
   const raced = analysis.race.contenders;
-  return { stopReason: reason, interrupted: reason === 'interrupted', interruptedTrial, trialsRun, raced, ranking: analysis.ranking, winner: analysis.winner, analysis };
+  const budgetLeft = view().budgetLeft;
+  const othersFinish = !raceAnnounced && reason !== 'interrupted' && (othersRunning().length > 0 || (options.workerTrials != null && budgetLeft !== null && budgetLeft > 0));
+  const leftTo = raceRunBy ?? (othersFinish ? 'other-workers' : null);
+  return { stopReason: reason, interrupted: reason === 'interrupted', interruptedTrial, leftTo, trialsRun, raced, ranking: analysis.ranking, winner: analysis.winner, analysis };
 }
 
 /**

@@ -140,8 +140,12 @@ describe('one study, many `autotune run` workers', () => {
         expect(pids).toEqual(new Set(workers.map((w) => w.pid)));
         // One confirmation race, run by one of the survivors: the other one left it (or found it done).
         const said = others.map((r) => String(r.stdout));
-        expect(said.filter((out) => out.includes('winner: trial'))).toHaveLength(2);
         expect(said.filter((out) => /^confirmation race: trials /m.test(out))).toHaveLength(1);
+        const racer = said.find((out) => /^confirmation race: trials /m.test(out))!;
+        const other = said.find((out) => out !== racer)!;
+        expect(racer).toMatch(/^winner: trial/m);
+        // The other names no winner while the race runs elsewhere (one that found it done names it).
+        expect(other).toMatch(/^(winner: trial|no winner from this worker: the study goes on in )/m);
         expect(measurements.some((m) => m.phase === 'confirm')).toBe(true);
       } finally {
         for (const w of workers) w.kill('SIGKILL');
@@ -166,6 +170,11 @@ describe('one study, many `autotune run` workers', () => {
       for (const p of procs) expect(trials.filter((t) => t.baseline === null && t.workerPid === p.pid && t.state === 'COMPLETE')).toHaveLength(40);
       // One race, run by the worker that completed the study's 80 trials.
       expect(runs.map((r) => String(r.stdout)).filter((out) => /^confirmation race: trials /m.test(out))).toHaveLength(1);
+      // Only that worker names a winner; the other says its ranking is from before the race.
+      const [racer, other] = [...runs].sort((a, b) => Number(/^confirmation race: trials /m.test(String(b.stdout))) - Number(/^confirmation race: trials /m.test(String(a.stdout)))).map((r) => String(r.stdout));
+      expect(racer).toMatch(/^winner: /m);
+      expect(other).not.toMatch(/^winner: /m);
+      expect(other).toMatch(/^no winner from this worker: the study goes on in (another worker \(\S+ pid \d+\)|the worker that completes the study's trials), which runs the confirmation race and names the winner; the ranking above is from before that$/m);
     } finally {
       await store.close();
     }

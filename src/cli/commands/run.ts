@@ -257,6 +257,14 @@ export const runCommand: CommandModule<object, RunArgs> = {
     say(formatRanking(result.ranking.slice(0, 8), result.ranking));
     say('');
     for (const note of studyNotes(result.analysis)) say(note);
+    const trialsCommand = `autotune trials --study ${name}${settings.db === DEFAULT_DB_PATH ? '' : ` ${storageFlag(settings.db)}`}`;
+    if (result.leftTo) {
+      const by = result.leftTo === 'other-workers' ? "the worker that completes the study's trials" : `another worker (${result.leftTo.host} pid ${result.leftTo.pid})`;
+      say('');
+      say(`no winner from this worker: the study goes on in ${by}, which runs the confirmation race and names the winner; the ranking above is from before that`);
+      say(`next: once it ends, ${trialsCommand}, then autotune emit`);
+      return;
+    }
     if (outcome.noWinner) {
       process.stderr.write(`autotune: study "${name}" found no usable config: ${outcome.noWinner}\n`);
       process.exitCode = EXIT_NO_USABLE_CONFIG;
@@ -265,7 +273,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const w = result.winner!;
     say('');
     say(`winner: ${describeWinner(w)}`);
-    say(`next: autotune trials --study ${name}${settings.db === DEFAULT_DB_PATH ? '' : ` ${storageFlag(settings.db)}`}, then autotune emit`);
+    say(`next: ${trialsCommand}, then autotune emit`);
   },
 };
 
