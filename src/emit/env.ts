@@ -94,9 +94,42 @@ export function formatEnvFile(context: Pick<EmitContext, 'study' | 'ranking' | '
     ...(drift ? [drift] : []),
     `measured: ${describeFigures(winner)}`,
     ...gainLines(winner, ranking),
-    `load with: set -a; source best.env; set +a   (or merge with \`autotune apply --space ${study.spaceFile}\`)`,
+    `load with: set -a; source best.env; set +a   (or merge into the miner's .env with \`autotune apply --miner-dir DIR --env best.env --space ${study.spaceFile}\`)`,
   ];
-  return [...header.map((line) => `# ${line.replace(/[\r\n]+/g, ' ')}`), ...envLines(winner.params), ''].join('\n');
+  return [...header.map((line) => `# ${line.replace(/[\r\n]+/g, ' ')}`), ...knobSections(winner.params, study), ''].join('\n');
+}
+
+/**
+ * The winner's knobs in two groups: those the study searched (their values measured against others),
+ * then those the space fixed (set in every trial, never compared), so a fixed value is not read as tuned.
+ */
+function knobSections(params: Config, study: Pick<EmitContext['study'], 'space' | 'spaceFile' | 'settings'>): string[] {
+  const fixed = new Set(Object.keys(fixedOf(study.space)));
+  const pick = (keep: (name: string) => boolean) => Object.fromEntries(Object.entries(params).filter(([name]) => keep(name)));
+  const searched = pick((name) => !fixed.has(name));
+  const notSearched = pick((name) => fixed.has(name));
+  if (Object.keys(notSearched).length === 0) return plainHttpNote(searched, study).concat(envLines(searched));
+  return [
+    '# searched by the study:',
+    ...plainHttpNote(searched, study),
+    ...envLines(searched),
+    `# fixed by ${study.spaceFile} (set in every trial, not compared with other values):`,
+    ...envLines(notSearched),
+  ];
+}
+
+/** The `fixed` section of a study's recorded space (none for a study that recorded no space). */
+function fixedOf(space: unknown): Config {
+  const fixed = (space as { fixed?: unknown } | null)?.fixed;
+  return fixed && typeof fixed === 'object' ? (fixed as Config) : {};
+}
+
+/** HTTP/2 is negotiated over TLS only: on plain-http videos the study could not tell its two values apart. */
+function plainHttpNote(searched: Config, study: Pick<EmitContext['study'], 'settings'>): string[] {
+  if (!('ENABLE_HTTP2' in searched)) return [];
+  const videos = (study.settings as { videos?: unknown }).videos;
+  if (!Array.isArray(videos) || videos.length === 0 || !videos.every((v) => typeof v === 'string' && v.startsWith('http://'))) return [];
+  return ['# ENABLE_HTTP2 made no difference here: the videos came over plain http, and HTTP/2 is only negotiated over TLS (https); keep your own value'];
 }
 
 export const envEmitter: Emitter = {

@@ -61,6 +61,16 @@ describe('autotune run end to end (lab server, real pipeline)', () => {
     const envPath = join(out, 'best.env');
     const env = readFileSync(envPath, 'utf8');
     expect(env).toMatch(/# vs fork-default/);
+    // The space's fixed knobs come after the searched ones, under a line that says they were not compared.
+    const searchedAt = env.indexOf('# searched by the study:\n');
+    const fixedAt = env.indexOf('# fixed by search-spaces/quick.yaml (set in every trial, not compared with other values):\n');
+    expect(searchedAt).toBeGreaterThan(0);
+    expect(fixedAt).toBeGreaterThan(searchedAt);
+    expect(env.indexOf('export IMG_SIZE=')).toBeGreaterThan(searchedAt);
+    expect(env.indexOf('export IMG_SIZE=')).toBeLessThan(fixedAt);
+    expect(env.indexOf('export TIME_BUDGET_S=120\n')).toBeGreaterThan(fixedAt);
+    // The videos came over https: HTTP/2 was measured, no note.
+    expect(env).not.toMatch(/ENABLE_HTTP2 made no difference/);
     const sourced = await execa('bash', ['-c', `set -eu; source ${JSON.stringify(envPath)}; echo "$IMG_SIZE $FRAME_STRIDE"`]);
     expect(sourced.stdout).toBe(`${rows[0]!.params.IMG_SIZE} ${rows[0]!.params.FRAME_STRIDE}`);
     const config = Object.fromEntries(

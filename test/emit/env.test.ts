@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envLines, envValue, gainLines } from '../../src/emit/env.js';
+import { envLines, envValue, formatEnvFile, gainLines } from '../../src/emit/env.js';
 import type { RankedTrial } from '../../src/study/ranking.js';
 import { parseTunedEnv } from '../../src/apply/tuned-env.js';
 import { AutotuneError } from '../../src/errors.js';
@@ -55,5 +55,31 @@ describe('the gain lines of best.env', () => {
       'vs DEFAULT (trial 0, median 4.875 s): 1.25x faster, 975 ms saved (race figures, same rounds)',
       'vs QUICK (trial 1, median 2.438 s, infeasible): 1.60x slower, 1462 ms slower (race figures, same rounds)',
     ]);
+  });
+});
+
+describe('the knob lines of best.env', () => {
+  const winner = {
+    number: 3, baseline: null, state: 'COMPLETE', feasible: true, sn44: null, phase: 'search', median: 1, p90: 1, interval: null, ratioToControl: null,
+    accuracy: 1, coverage: 1, challenges: 2, speedup: {}, speedupBasis: {}, search: { median: 1 }, host: 'h',
+    params: { IMG_SIZE: 416, ENABLE_HTTP2: 1, TIME_BUDGET_S: 120 },
+  } as unknown as RankedTrial;
+  const study = (videos: string[]) =>
+    ({ name: 's', spaceFile: 'space.yaml', space: { fixed: { TIME_BUDGET_S: 120 } }, objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 }, settings: { videos } }) as never;
+  const format = (videos: string[]) => formatEnvFile({ study: study(videos), ranking: [winner], winner, date: new Date(0), analysis: { drift: { detected: false } } as never });
+
+  it('lists the searched knobs, then the fixed ones under their own line; a note on HTTP/2 over plain http only', () => {
+    const http = format(['http://127.0.0.1:1/a.mp4']).split('\n').filter((l) => !l.startsWith('# ') || /^# (searched|fixed|ENABLE_HTTP2)/.test(l));
+    expect(http).toEqual([
+      '# searched by the study:',
+      '# ENABLE_HTTP2 made no difference here: the videos came over plain http, and HTTP/2 is only negotiated over TLS (https); keep your own value',
+      'export ENABLE_HTTP2=1',
+      'export IMG_SIZE=416',
+      '# fixed by space.yaml (set in every trial, not compared with other values):',
+      'export TIME_BUDGET_S=120',
+      '',
+    ]);
+    expect(format(['https://127.0.0.1:1/a.mp4'])).not.toMatch(/ENABLE_HTTP2 made no difference/);
+    expect(parseTunedEnv(format(['http://x/a.mp4']), 'best.env').map((t) => t.key).sort()).toEqual(['ENABLE_HTTP2', 'IMG_SIZE', 'TIME_BUDGET_S']);
   });
 });
