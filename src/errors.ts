@@ -59,6 +59,8 @@ export const EXIT_MINER = 6;
 export const EXIT_ANSWER = 7;
 /** A study that ran to its end and found no config to recommend: a result, not a crash. */
 export const EXIT_NO_USABLE_CONFIG = 8;
+/** The results store (a database file, a PostgreSQL server) cannot be opened, reached or written. */
+export const EXIT_STORE = 9;
 
 const DEFAULT_EXIT: Partial<Record<ErrorCode, number>> = {
   E_USAGE: 2,
@@ -78,9 +80,13 @@ const DEFAULT_EXIT: Partial<Record<ErrorCode, number>> = {
   E_MINER: EXIT_MINER,
   E_MINER_DOWN: EXIT_MINER,
   E_MINER_RESTART: EXIT_MINER,
+  // pm2 missing, no daemon of this user, no such process: the miner cannot be driven.
+  E_PM2: EXIT_MINER,
   E_COMMAND_EXIT: EXIT_MINER,
   E_ANSWER_SCHEMA: EXIT_ANSWER,
   E_ANSWER_FRAMES: EXIT_ANSWER,
+  E_STORE: EXIT_STORE,
+  E_STORE_LOCKED: EXIT_STORE,
   E_INTERRUPTED: 130,
 };
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AutotuneError } from '../errors.js';
+import { AutotuneError, isAutotuneError } from '../errors.js';
 import { readTruth } from '../lab/clips/index.js';
 import { compareAnswers } from '../score/accuracy.js';
 import { scoreAgainstReference } from '../score/challenge.js';
@@ -175,8 +175,9 @@ class BuiltInEvaluator implements PipelineEvaluator {
     if (!pending) {
       pending = this.makeReference(video, signal);
       this.references.set(video.url, pending);
-      // A failure is not remembered: the next challenge tries again.
-      void pending.then((r) => r === null && this.references.delete(video.url));
+      // A failure is not remembered: the next challenge tries again (a thrown one reaches the caller).
+      const forget = () => this.references.delete(video.url);
+      void pending.then((r) => r === null && forget(), forget);
     }
     return pending;
   }
@@ -346,6 +347,8 @@ class BuiltInEvaluator implements PipelineEvaluator {
       await this.cache.put(key, reference);
       return reference;
     } catch (err) {
+      // The study's store failing is not the reference's: the study stops and says so.
+      if (isAutotuneError(err, 'E_STORE')) throw err;
       this.referenceFailures.set(video.url, { reason: 'internal', message: (err as Error).message });
       this.log(`reference: failed for ${video.url}: ${(err as Error).message}`);
       return null;

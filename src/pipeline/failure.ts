@@ -59,9 +59,10 @@ const REASONS = new Map(Object.entries(FAILURES).map(([reason, failure]) => [fai
 /** The context flag of a typed error with which an evaluator stops the study instead of failing one challenge. */
 export const STOPS_STUDY = 'stopsStudy';
 
-/** Whether an evaluator's error ends the study (the runner rethrows it) rather than one challenge. */
+/** Whether an evaluator's error ends the study (the runner rethrows it) rather than one challenge: its own flag, or the store failing. */
 export function stopsStudy(err: unknown): boolean {
-  return isAutotuneError(err) && err.context[STOPS_STUDY] === true;
+  // A store that fails cannot keep what is measured: going on would measure for nothing.
+  return isAutotuneError(err) && (err.context[STOPS_STUDY] === true || err.code === 'E_STORE' || err.code === 'E_STORE_LOCKED');
 }
 
 /** The failure a thrown error stands for: a typed error of the table keeps its reason (and hint), anything else is 'internal'. */

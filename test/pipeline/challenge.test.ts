@@ -11,6 +11,8 @@ import { normalizeSettings } from '../../src/pipeline/challenge/settings.js';
 import { probeNvdec } from '../../src/pipeline/decode/index.js';
 import { createPipelineEvaluator, type PipelineEvaluator, type PipelineEvaluatorOptions } from '../../src/pipeline/evaluator.js';
 import { pipelineEvaluatorFactory } from '../../src/pipeline/factory.js';
+import { stopsStudy } from '../../src/pipeline/failure.js';
+import { AutotuneError } from '../../src/errors.js';
 import { ConnectionPool } from '../../src/pipeline/fetch/index.js';
 import { openDetector } from '../../src/pipeline/infer/index.js';
 import type { Config } from '../../src/pipeline/types.js';
@@ -389,6 +391,19 @@ describe('failure reasons', () => {
       const r = await pending;
       expect(r.error).toEqual({ reason: 'internal', message: 'the challenge was aborted' });
       expect(r.framesAnswered).toBeLessThan(50);
+    } finally {
+      await evaluator.close();
+    }
+  });
+
+  it('a failing results store stops the study (the error is thrown), not read as a failed reference', async () => {
+    const s = await server();
+    const down = () => Promise.reject(new AutotuneError('E_STORE', 'lost the connection to postgres://db/x and could not get it back within 60 s (ECONNREFUSED)'));
+    const evaluator = createPipelineEvaluator({ modelPath, device: 'cpu', ca: s.ca, referenceCache: { get: down, put: down } });
+    try {
+      const failed = evaluator.evaluate({ ...BASE }, { url: `${s.httpsUrl}${basename(clip.path)}` });
+      await expect(failed).rejects.toMatchObject({ code: 'E_STORE', exitCode: 9 });
+      expect(stopsStudy(await failed.catch((e: unknown) => e))).toBe(true);
     } finally {
       await evaluator.close();
     }

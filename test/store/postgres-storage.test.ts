@@ -92,6 +92,7 @@ describe.skipIf(postgresSkip !== null)('PostgreSQL storage', () => {
     const closed = await startTcpProxy(port);
     await closed.cut();
     const unreachable = await errorOf(openStorage(`postgres://postgres@127.0.0.1:${closed.port}/x`));
+    expect(unreachable.exitCode).toBe(9);
     expect(unreachable.toLine()).toMatch(
       new RegExp(`^cannot reach the PostgreSQL server of postgres://postgres@127\\.0\\.0\\.1:${closed.port}/x \\(.*ECONNREFUSED.*\\) \\(check that the server runs`),
     );
@@ -161,6 +162,11 @@ describe.skipIf(postgresSkip !== null)('PostgreSQL storage', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(700);
     expect(err.code).toBe('E_STORE');
     expect(err.toLine()).toMatch(new RegExp(`^lost the connection to postgres://postgres@127\\.0\\.0\\.1:${proxy.port}/\\S+ and could not get it back within \\d s \\(.*\\) \\(check the server`));
+    expect(err.exitCode).toBe(9);
+    // The outage is one: an operation after it gives up at once instead of waiting a window of its own.
+    const next = Date.now();
+    expect((await errorOf(store.getStudy('lost'))).code).toBe('E_STORE');
+    expect(Date.now() - next).toBeLessThan(1000);
     // The study written before the cut is in the database.
     const direct = await track(openStorage(url));
     expect((await direct.getStudy('lost'))?.name).toBe('lost');

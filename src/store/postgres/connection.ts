@@ -29,6 +29,12 @@ export class PgConnection {
   readonly location: PostgresLocation;
   private readonly pool: pg.Pool;
   private readonly retryForMs: number;
+  /**
+   * When the connection went down (null while it works): every operation counts its retries from
+   * there, so operations queued behind one outage (a write, a heartbeat, a read) give up together
+   * after retryForMs, not one window each.
+   */
+  private downSince: number | null = null;
 
   private constructor(pool: pg.Pool, location: PostgresLocation, retryForMs: number) {
     this.pool = pool;
@@ -116,14 +122,16 @@ export class PgConnection {
   }
 
   private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
-    const started = Date.now();
     let backoff = FIRST_BACKOFF_MS;
     for (;;) {
       try {
-        return await attempt();
+        const result = await attempt();
+        this.downSince = null;
+        return result;
       } catch (err) {
         if (!isRetryable(err)) throw toStoreError(err, this.location, false);
-        const waited = Date.now() - started;
+        this.downSince ??= Date.now();
+        const waited = Date.now() - this.downSince;
         if (waited + backoff > this.retryForMs) throw connectionLost(this.location.display, waited, err);
         await sleep(backoff);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
