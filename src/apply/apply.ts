@@ -5,6 +5,7 @@ import { chmod, copyFile, realpath, rename, rm, stat, writeFile } from 'node:fs/
 import { accessSync, constants, existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
+import { workerHost } from '../store/worker.js';
 import { AutotuneError, messageOf } from '../errors.js';
 import { envValues, parseEditableEnv, setEnvValues } from './env-editor.js';
 import { checkTunedKnobs, type KnobRules } from './knobs.js';
@@ -50,6 +51,11 @@ export async function applyTuned(o: ApplyOptions): Promise<ApplyOutcome> {
   const root = o.root ?? isRoot();
   checkMinerDir(o.minerDir);
   const tunedFile = await readTunedEnv(o.envFile);
+  if (tunedFile.host !== null && tunedFile.host !== workerHost()) {
+    o.log(
+      `warning: ${o.envFile} was tuned on host ${tunedFile.host}, and this is ${workerHost()}: its figures are that host's (another GPU, CPU or link ranks configs differently); tune this host with autotune run, or apply it knowingly`,
+    );
+  }
   const tuned = tunedFile.values;
   checkTunedKnobs(tuned, o.knobs, o.envFile, tunedFile.spaceFile);
   const envPath = envPathOf(o.minerDir);

@@ -60,10 +60,17 @@ export function tunedEnvSpace(text: string): string | null {
   return /^# sn44-autotune: best config of study ".*" \((.+?)\), trial \d+/m.exec(text)?.[1] ?? null;
 }
 
+/** The host the winner was measured on, from the header emit writes (`host: NAME, date: ...`), if any. */
+export function tunedEnvHost(text: string): string | null {
+  return /^# host: (\S+), date: /m.exec(text)?.[1] ?? null;
+}
+
 export interface TunedEnv {
   values: TunedValue[];
   /** The search space the study that wrote the file searched, from its header. */
   spaceFile: string | null;
+  /** The host its figures were measured on, from its header. */
+  host: string | null;
 }
 
 export async function readTunedEnv(path: string): Promise<TunedEnv> {
@@ -76,5 +83,5 @@ export async function readTunedEnv(path: string): Promise<TunedEnv> {
       cause: err,
     });
   }
-  return { values: parseTunedEnv(text, path), spaceFile: tunedEnvSpace(text) };
+  return { values: parseTunedEnv(text, path), spaceFile: tunedEnvSpace(text), host: tunedEnvHost(text) };
 }

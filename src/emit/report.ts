@@ -69,6 +69,7 @@ export function buildReportData(source: ReportSource): ReportData {
     knobs: space?.params?.map((p) => p.name) ?? [],
     notes,
     drift: { detected: drift.detected, factor: drift.factor, threshold: drift.threshold },
+    rankedBy: analysis.rankedBy,
     control: analysis.control
       ? {
           name: analysis.control.name,
@@ -104,7 +105,12 @@ function reportTrials(source: ReportSource, ranking: readonly RankedTrial[]): Re
     const stages = medianBreakdown(used.map((m) => stageBreakdown(m.timeline)).filter((s): s is StageBreakdown => s !== null));
     const quality = median(used.map((m) => qualityOf(m, tMin)).filter((q): q is number => q !== null));
     const speedups: Record<string, number> = {};
-    for (const [name, ratio] of Object.entries(r.speedup)) if (ratio !== null) speedups[name] = ratio;
+    const speedupBasis: ReportTrial['speedupBasis'] = {};
+    for (const [name, ratio] of Object.entries(r.speedup)) {
+      if (ratio === null) continue;
+      speedups[name] = ratio;
+      speedupBasis[name] = r.speedupBasis[name] ?? 'search';
+    }
     return {
       number: r.number,
       host: r.host,
@@ -126,6 +132,7 @@ function reportTrials(source: ReportSource, ranking: readonly RankedTrial[]): Re
       stages,
       value: r.value,
       speedups,
+      speedupBasis,
       phase: r.phase === 'confirm' ? 'confirm' : 'search',
       ratio: r.ratioToControl && { median: r.ratioToControl.median, low: r.ratioToControl.low, high: r.ratioToControl.high },
       repeats: r.repeats,

@@ -105,15 +105,8 @@ export function chooseSettings(probe: SysctlProbe, winner: Config, policy: Sysct
     }
   }
 
-  if (tcp.fastOpen === null) unreadable('fastOpen');
-  else if ((tcp.fastOpen & 3) !== 3) {
-    out.settings.push({
-      key: TCP_SETTING_KEYS.fastOpen,
-      value: String(tcp.fastOpen | 3),
-      current: String(tcp.fastOpen),
-      reason: `TCP fast open for client and server: a repeat connection can carry its request in the SYN, saving one ${ms(probe.rttMs)} round trip`,
-    });
-  }
+  // TCP fast open is left alone: a download saves its round trip only when the HTTP client asks for it
+  // (undici, aiohttp and httpx do not) and the video server offers it; nothing here measures that.
 
   if (isOn(winner.USE_CONNECTION_POOL)) {
     if (tcp.slowStartAfterIdle === null) unreadable('slowStartAfterIdle');

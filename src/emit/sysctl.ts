@@ -73,7 +73,7 @@ export async function writeSysctlFiles(dir: string, input: SysctlInput): Promise
 function renderConf(settings: SysctlSetting[], notes: string[], origin: string): string {
   const lines = [
     '# sn44-autotune: TCP settings for this host, sized from a network probe.',
-    `# Install as /etc/sysctl.d/${SYSCTL_CONF_NAME} (autotune apply --sysctl FILE) and load it with sysctl -p.`,
+    `# Install as /etc/sysctl.d/${SYSCTL_CONF_NAME} (autotune apply --sysctl FILE) and load it with sudo sysctl -p /etc/sysctl.d/${SYSCTL_CONF_NAME}.`,
     `# Measured by the ${origin}.`,
     '# Only settings that differ from the values read at probe time and that the measurements justify.',
     ...notes.map((n) => `# note: ${n}`),

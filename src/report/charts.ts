@@ -237,7 +237,11 @@ export function controlOverTime(data: ReportData): Chart | null {
   if (!data.control || data.control.points.length === 0) return null;
   const { name, points } = data.control;
   const verdict = data.drift.detected
-    ? `The host's speed changed: the rolling median moved ${data.drift.factor.toFixed(2)}x (drift threshold ${data.drift.threshold.toFixed(2)}x), so trials are ranked by their ratio to the control measured near them.`
+    ? `The host's speed changed: the rolling median moved ${data.drift.factor.toFixed(2)}x (drift threshold ${data.drift.threshold.toFixed(2)}x), ${
+        data.rankedBy === 'control-normalised'
+          ? 'so trials are ranked by their ratio to the control measured near them.'
+          : 'and trials are still ranked on their absolute figures (this objective has no ratio to the control to rank by): read them with care.'
+      }`
     : `The rolling median moved ${data.drift.factor.toFixed(2)}x, under the drift threshold of ${data.drift.threshold.toFixed(2)}x.`;
   return {
     id: 'control',

@@ -10,6 +10,13 @@ const escape = (s: string) =>
 const num = (v: number | null, digits = 3) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 const pct = (v: number | null) => (v === null || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(1)}%`);
 
+/** Which figures a gain compares, next to it: a column may mix race and search gains. */
+const BASIS_LABEL: Record<ReportTrial['speedupBasis'][string], string> = {
+  race: 'race',
+  search: 'search',
+  'control-normalised': 'search, vs control',
+};
+
 function row(t: ReportTrial, data: ReportData, baselines: string[]): string {
   const cls = [t.number === data.winner ? 'winner' : '', t.feasible ? '' : 'infeasible', t.baseline ? 'baseline' : '']
     .filter(Boolean)
@@ -23,7 +30,9 @@ function row(t: ReportTrial, data: ReportData, baselines: string[]): string {
   const params = Object.entries(t.params)
     .map(([k, v]) => `${escape(k)}=${escape(String(v))}`)
     .join(' ');
-  const gains = baselines.map((b) => `<td>${t.speedups[b] === undefined ? '–' : `${t.speedups[b]!.toFixed(2)}×`}</td>`);
+  const gains = baselines.map((b) =>
+    t.speedups[b] === undefined ? '<td>–</td>' : `<td>${t.speedups[b]!.toFixed(2)}× <small class="phase">${BASIS_LABEL[t.speedupBasis[b] ?? 'search']}</small></td>`,
+  );
   return `<tr class="${cls}"><td>${t.rank ?? '–'}</td><td>#${t.number}${t.number === data.winner ? ' ★' : ''}</td>
 <td>${escape(t.baseline ?? '')}</td><td>${state}</td>
 <td>${num(t.median)}${interval} ${from}</td><td>${num(t.p90)}</td><td>${ratio}</td><td>${pct(t.accuracy)}</td><td>${pct(t.coverage)}</td>
@@ -31,7 +40,7 @@ function row(t: ReportTrial, data: ReportData, baselines: string[]): string {
 }
 
 function rankingTable(trials: readonly ReportTrial[], data: ReportData, baselines: string[]): string {
-  return `<table><thead><tr><th>rank</th><th>trial</th><th>baseline</th><th>feasible</th><th>median s [95% CI]</th><th>p90 s</th><th>vs control [95% CI]</th><th>accuracy</th><th>coverage</th><th>SN44 est.</th><th>repeats</th><th>saved</th>${baselines.map((b) => `<th>vs ${escape(b)}</th>`).join('')}<th>params</th></tr></thead>
+  return `<table><thead><tr><th>rank</th><th>trial</th><th>baseline</th><th>feasible</th><th>median s [95% CI]</th><th>p90 s</th><th>time ÷ control [95% CI] <small>(&lt;1 faster)</small></th><th>accuracy</th><th>coverage</th><th>SN44 est.</th><th>repeats</th><th>saved</th>${baselines.map((b) => `<th>vs ${escape(b)} <small>(× faster)</small></th>`).join('')}<th>params</th></tr></thead>
 <tbody>${trials.map((t) => row(t, data, baselines)).join('\n')}</tbody></table>`;
 }
 

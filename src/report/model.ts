@@ -40,6 +40,8 @@ export interface ReportTrial {
   value: number | null;
   /** Gain over each baseline's median time, as a ratio baseline/this (>1 is faster), figures of one phase. */
   speedups: Record<string, number>;
+  /** Which figures each gain compares: both from the race, both from the search, or the search's ratios to the control. */
+  speedupBasis: Record<string, 'race' | 'search' | 'control-normalised'>;
   /** Where the figures come from: the confirmation race or the search. */
   phase: 'search' | 'confirm';
   /** Median ratio to the control measured nearest in time, with its 95% interval. */
@@ -81,6 +83,8 @@ export interface ReportData {
   notes: string[];
   /** The host's speed over the study, as the control saw it. */
   drift: { detected: boolean; factor: number; threshold: number };
+  /** How the ranking orders trials: absolute figures, or their ratio to the control (after drift). */
+  rankedBy: 'absolute' | 'control-normalised';
   control: { name: string; points: ControlPoint[] } | null;
   /** A study of several hosts: one ranking per host (each host's own figures and winner); null for one host. */
   hosts?: { host: string; winner: number | null; trials: ReportTrial[]; notes: string[] }[] | null;

@@ -44,6 +44,18 @@ describe('autotune apply on files (no pm2)', () => {
     expect(snapshotDir(m.minerDir)).toEqual(before);
   });
 
+  it('warns when the tuned file was measured on another host, and not when on this one', async () => {
+    const header = (host: string) => `# sn44-autotune: best config of study "s" (search-spaces/sn44.yaml), trial 3\n# host: ${host}, date: 2026-12-01T00:00:00.000Z\n${TUNED}`;
+    const other = miner(MINER_ENV, header('gpu-far-away'));
+    const warned = await runCli(['apply', '--miner-dir', other.minerDir, '--env', other.tunedPath], { env: { ...process.env, AUTOTUNE_HOST_NAME: 'gpu-here' } });
+    expect(warned.exitCode).toBe(0);
+    expect(warned.stdout).toContain(`warning: ${other.tunedPath} was tuned on host gpu-far-away, and this is gpu-here: its figures are that host's`);
+    const same = miner(MINER_ENV, header('gpu-here'));
+    const quiet = await runCli(['apply', '--miner-dir', same.minerDir, '--env', same.tunedPath], { env: { ...process.env, AUTOTUNE_HOST_NAME: 'gpu-here' } });
+    expect(quiet.exitCode).toBe(0);
+    expect(quiet.stdout).not.toContain('was tuned on host');
+  });
+
   it('creates a missing .env, and --rollback removes it again', async () => {
     const m = miner(null);
     const run = await runCli(['apply', '--miner-dir', m.minerDir, '--env', m.tunedPath, '--yes']);

@@ -24,7 +24,6 @@ const ns = `sn44-at-${process.pid}-${Date.now() % 100000}`;
 const KEYS = [
   'net.ipv4.tcp_rmem',
   'net.ipv4.tcp_wmem',
-  'net.ipv4.tcp_fastopen',
   'net.ipv4.tcp_slow_start_after_idle',
   'net.ipv4.tcp_congestion_control',
 ];
@@ -43,11 +42,10 @@ describe.skipIf(skipReason !== null)('apply-sysctl.sh / revert-sysctl.sh inside 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'sysctl-netns-'));
     execFileSync('ip', ['netns', 'add', ns]);
-    // A deliberately untuned namespace: small buffers, reno, fast open client-only, slow start after idle on.
+    // A deliberately untuned namespace: small buffers, reno, slow start after idle on.
     for (const setting of [
       'net.ipv4.tcp_rmem=4096 87380 2097152',
       'net.ipv4.tcp_wmem=4096 16384 1048576',
-      'net.ipv4.tcp_fastopen=1',
       'net.ipv4.tcp_slow_start_after_idle=1',
       'net.ipv4.tcp_congestion_control=reno',
     ]) inNs('sysctl', '-q', '-w', setting);

@@ -19,11 +19,11 @@ fi
 `;
 
 describe('planSysctl on recorded probe figures', () => {
-  it('a slow long link on a stock host: window scaling, socket caps at the 4 MiB floor, bbr + fq, fast open, no slow start after idle', () => {
+  it('a slow long link on a stock host: window scaling, socket caps at the 4 MiB floor, bbr + fq, no slow start after idle (fast open left alone)', () => {
     const plan = planSysctl({ probe: probe('slow-long-link'), winner: { USE_CONNECTION_POOL: 1 } });
     expect(plan.files['sysctl.conf']).toBe(
       `# sn44-autotune: TCP settings for this host, sized from a network probe.
-# Install as /etc/sysctl.d/99-sn44-autotune.conf (autotune apply --sysctl FILE) and load it with sysctl -p.
+# Install as /etc/sysctl.d/99-sn44-autotune.conf (autotune apply --sysctl FILE) and load it with sudo sysctl -p /etc/sysctl.d/99-sn44-autotune.conf.
 # Measured by the probe of https://scoredata.me/chunks/slow.mp4 at 2026-11-20T10:00:00.000Z: 5.60 Mbit/s x 181.5 ms (0.70 MB/s).
 # Only settings that differ from the values read at probe time and that the measurements justify.
 
@@ -42,9 +42,6 @@ net.ipv4.tcp_congestion_control = bbr
 # fq paces BBR's packets; applies to interfaces set up after the change (was: pfifo_fast)
 net.core.default_qdisc = fq
 
-# TCP fast open for client and server: a repeat connection can carry its request in the SYN, saving one 181.5 ms round trip (was: 1)
-net.ipv4.tcp_fastopen = 3
-
 # the winning config keeps warm connections (USE_CONNECTION_POOL=1); slow start after idle would shrink an idle pooled connection back to the initial window, costing round trips of 181.5 ms on the next download (was: 1)
 net.ipv4.tcp_slow_start_after_idle = 0
 `,
@@ -59,7 +56,6 @@ sysctl -w 'net.core.rmem_max=4194304'
 sysctl -w 'net.core.wmem_max=4194304'
 sysctl -w 'net.ipv4.tcp_congestion_control=bbr'
 sysctl -w 'net.core.default_qdisc=fq'
-sysctl -w 'net.ipv4.tcp_fastopen=3'
 sysctl -w 'net.ipv4.tcp_slow_start_after_idle=0'
 `,
     );
@@ -68,7 +64,6 @@ sysctl -w 'net.ipv4.tcp_slow_start_after_idle=0'
 # sn44-autotune: restores the values read at probe time.
 # Generated from the probe of https://scoredata.me/chunks/slow.mp4 at 2026-11-20T10:00:00.000Z: 5.60 Mbit/s x 181.5 ms (0.70 MB/s).
 ` + guard('revert-sysctl.sh') + `sysctl -w 'net.ipv4.tcp_slow_start_after_idle=1'
-sysctl -w 'net.ipv4.tcp_fastopen=1'
 sysctl -w 'net.core.default_qdisc=pfifo_fast'
 sysctl -w 'net.ipv4.tcp_congestion_control=cubic'
 sysctl -w 'net.core.wmem_max=212992'
@@ -78,19 +73,16 @@ sysctl -w 'net.ipv4.tcp_window_scaling=0'
     );
   });
 
-  it('a fast short link on a host already running bbr with large buffers: only fq and fast open', () => {
+  it('a fast short link on a host already running bbr with large buffers: only fq', () => {
     const plan = planSysctl({ probe: probe('fast-short-link'), winner: { USE_CONNECTION_POOL: 0 } });
     expect(plan.files['sysctl.conf']).toBe(
       `# sn44-autotune: TCP settings for this host, sized from a network probe.
-# Install as /etc/sysctl.d/99-sn44-autotune.conf (autotune apply --sysctl FILE) and load it with sysctl -p.
+# Install as /etc/sysctl.d/99-sn44-autotune.conf (autotune apply --sysctl FILE) and load it with sudo sysctl -p /etc/sysctl.d/99-sn44-autotune.conf.
 # Measured by the probe of https://scoredata.me/chunks/fast.mp4 at 2026-11-20T11:00:00.000Z: 880.00 Mbit/s x 3.5 ms (110.00 MB/s).
 # Only settings that differ from the values read at probe time and that the measurements justify.
 
 # fq paces BBR's packets; applies to interfaces set up after the change (was: pfifo_fast)
 net.core.default_qdisc = fq
-
-# TCP fast open for client and server: a repeat connection can carry its request in the SYN, saving one 3.5 ms round trip (was: 1)
-net.ipv4.tcp_fastopen = 3
 `,
     );
     expect(plan.files['apply-sysctl.sh']).toBe(
@@ -99,15 +91,13 @@ net.ipv4.tcp_fastopen = 3
 # to keep them, install sysctl.conf with \`autotune apply --sysctl sysctl.conf\`. Undo with revert-sysctl.sh.
 # Generated from the probe of https://scoredata.me/chunks/fast.mp4 at 2026-11-20T11:00:00.000Z: 880.00 Mbit/s x 3.5 ms (110.00 MB/s).
 ` + guard('apply-sysctl.sh') + `sysctl -w 'net.core.default_qdisc=fq'
-sysctl -w 'net.ipv4.tcp_fastopen=3'
 `,
     );
     expect(plan.files['revert-sysctl.sh']).toBe(
       `#!/bin/sh
 # sn44-autotune: restores the values read at probe time.
 # Generated from the probe of https://scoredata.me/chunks/fast.mp4 at 2026-11-20T11:00:00.000Z: 880.00 Mbit/s x 3.5 ms (110.00 MB/s).
-` + guard('revert-sysctl.sh') + `sysctl -w 'net.ipv4.tcp_fastopen=1'
-sysctl -w 'net.core.default_qdisc=pfifo_fast'
+` + guard('revert-sysctl.sh') + `sysctl -w 'net.core.default_qdisc=pfifo_fast'
 ` + stillInstalled,
     );
   });
@@ -116,7 +106,7 @@ sysctl -w 'net.core.default_qdisc=pfifo_fast'
     const plan = planSysctl({ probe: probe('bbr-absent'), winner: { USE_CONNECTION_POOL: 1 } });
     expect(plan.files['sysctl.conf']).toBe(
       `# sn44-autotune: TCP settings for this host, sized from a network probe.
-# Install as /etc/sysctl.d/99-sn44-autotune.conf (autotune apply --sysctl FILE) and load it with sysctl -p.
+# Install as /etc/sysctl.d/99-sn44-autotune.conf (autotune apply --sysctl FILE) and load it with sudo sysctl -p /etc/sysctl.d/99-sn44-autotune.conf.
 # Measured by the probe of https://scoredata.me/chunks/far.mp4 at 2026-11-20T12:00:00.000Z: 400.00 Mbit/s x 121.5 ms (50.00 MB/s).
 # Only settings that differ from the values read at probe time and that the measurements justify.
 # note: the kernel does not offer bbr (available: reno cubic): congestion control left at cubic (modprobe tcp_bbr, then probe again)
@@ -164,6 +154,14 @@ sysctl -w 'net.ipv4.tcp_rmem=4096 131072 6291456'
 });
 
 describe('planSysctl rules', () => {
+  it('leaves TCP fast open alone: nothing measured tells whether the HTTP client or the video server uses it', () => {
+    for (const fastOpen of [0, 1, 2]) {
+      const base = probe('slow-long-link');
+      const plan = planSysctl({ probe: { ...base, tcp: { ...base.tcp, fastOpen } }, winner: { USE_CONNECTION_POOL: 1 } });
+      expect(plan.settings.map((s) => s.key)).not.toContain('net.ipv4.tcp_fastopen');
+    }
+  });
+
   it('proposes nothing on a host that already matches, and never lowers a buffer', () => {
     const base = probe('fast-short-link');
     const tuned: NetProbe = {
@@ -187,10 +185,10 @@ describe('planSysctl rules', () => {
 
   it('leaves unreadable values alone and says so', () => {
     const base = probe('slow-long-link');
-    const plan = planSysctl({ probe: { ...base, tcp: { ...base.tcp, fastOpen: null, defaultQdisc: null } }, winner: {} });
-    expect(plan.settings.map((s) => s.key)).not.toContain('net.ipv4.tcp_fastopen');
+    const plan = planSysctl({ probe: { ...base, tcp: { ...base.tcp, slowStartAfterIdle: null, defaultQdisc: null } }, winner: { USE_CONNECTION_POOL: 1 } });
+    expect(plan.settings.map((s) => s.key)).not.toContain('net.ipv4.tcp_slow_start_after_idle');
     expect(plan.settings.map((s) => s.key)).not.toContain('net.core.default_qdisc');
-    expect(plan.notes).toContain('net.ipv4.tcp_fastopen was unreadable at probe time: left alone');
+    expect(plan.notes).toContain('net.ipv4.tcp_slow_start_after_idle was unreadable at probe time: left alone');
     expect(plan.files['sysctl.conf']).toContain('# note: net.core.default_qdisc was unreadable at probe time: left alone');
   });
 

@@ -23,6 +23,7 @@ export function sampleReportData(): ReportData {
     stages: { connect: 0.01, firstByte: 0.1, download: 0.3, decode: 0.2, inference: 1.2 + n * 0.05, wait: 0.02 },
     value: 2 + n * 0.1,
     speedups: {},
+    speedupBasis: {},
     phase: n < 2 || n === 3 ? 'confirm' : 'search',
     ratio: { median: 0.5 + n * 0.05, low: 0.45 + n * 0.05, high: 0.56 + n * 0.05 },
     repeats: 2,
@@ -41,7 +42,9 @@ export function sampleReportData(): ReportData {
   ];
   for (const t of trials) {
     for (const b of trials.filter((x) => x.baseline)) {
-      if (t.median !== null && b.median !== null) t.speedups[b.baseline!] = b.median / t.median;
+      if (t.median === null || b.median === null) continue;
+      t.speedups[b.baseline!] = b.median / t.median;
+      t.speedupBasis[b.baseline!] = t.phase === 'confirm' && b.phase === 'confirm' ? 'race' : 'search';
     }
   }
   return {
@@ -58,6 +61,7 @@ export function sampleReportData(): ReportData {
     knobs: ['IMG_SIZE', 'FRAME_STRIDE', 'CHUNKED_STREAMING'],
     notes: ['USE_NVDEC dropped: no NVDEC on this host', "warning: the host's speed changed during the study: the control (fork-default) ran 1.90x slower"],
     drift: { detected: true, factor: 1.9, threshold: 1.15 },
+    rankedBy: 'control-normalised',
     control: {
       name: 'fork-default',
       // Two videos, the host twice as slow from the fifth round on.

@@ -62,6 +62,21 @@ describe('report building blocks', () => {
   });
 });
 
+describe('the figures the report sets side by side', () => {
+  it('marks which phase each gain over a baseline compares, and says how a drifted study is ranked', async () => {
+    const data = sampleReportData();
+    const html = await renderReportHtml(data);
+    // Trial 3 (raced) against fork-default (raced): race figures; trial 4 (search only): search figures.
+    const rowOf = (n: number) => html.split('<tr').find((r) => r.includes(`<td>#${n}`))!;
+    expect(rowOf(3)).toMatch(/<td>[\d.]+× <small class="phase">race<\/small><\/td>/);
+    expect(rowOf(4)).toMatch(/<td>[\d.]+× <small class="phase">search<\/small><\/td>/);
+    expect(html).toContain('<th>time ÷ control [95% CI] <small>(&lt;1 faster)</small></th>');
+    const caption = (d: typeof data) => allCharts(d).find((c) => c.id === 'control')!.caption;
+    expect(caption(data)).toMatch(/so trials are ranked by their ratio to the control measured near them\.$/);
+    expect(caption({ ...data, rankedBy: 'absolute' })).toMatch(/trials are still ranked on their absolute figures .*read them with care\.$/);
+  });
+});
+
 describe('report in headless Chromium', () => {
   if (!existsSync(CHROMIUM)) {
     console.log(`skipping the Chromium report test: no ${CHROMIUM} (run scripts/install-system-deps.sh as root, or set CHROMIUM_PATH)`);

@@ -1,8 +1,8 @@
 // Restarts a pm2 process with the apply machinery: `pm2 restart NAME --update-env` with the values in
 // the environment, then waits until pm2 lists it online with them.
 
-import { open } from 'node:fs/promises';
-import { findPm2Process, pm2Restart, pm2Stop, resolvePm2, waitOnline } from '../../apply/pm2.js';
+import { open, stat } from 'node:fs/promises';
+import { findPm2Process, pm2Restart, pm2Stop, resolvePm2, waitOnline, type Pm2Process } from '../../apply/pm2.js';
 import { isAutotuneError } from '../../errors.js';
 import { tailLines, type Restarter, type RestartSpec } from './types.js';
 
@@ -14,6 +14,10 @@ export class Pm2Restarter implements Restarter {
   private pid: number | null = null;
   /** Counts restarts, so a confirmation that outlives its restart cannot set the pid of a later one. */
   private generation = 0;
+  /** pm2's log files of the process (they stay across restarts). */
+  private logs: Pm2Process['logs'] | null = null;
+  /** Each log file's size when the last restart began: what the miner wrote before is not this start's. */
+  private logStart = new Map<string, number>();
 
   constructor(
     private readonly name: string,
@@ -38,6 +42,8 @@ export class Pm2Restarter implements Restarter {
   async restart(values: Record<string, string>, options: { timeoutMs: number; afterFailure?: boolean }): Promise<void> {
     this.pid = null;
     this.generation++;
+    this.logs ??= (await findPm2Process(this.bin, this.name)).logs;
+    this.logStart = new Map(await Promise.all([this.logs.err, this.logs.out].filter((p): p is string => p !== null).map(async (p) => [p, await sizeOf(p)] as const)));
     // A process that crashed with the previous values may be in pm2's respawn loop, which refuses a
     // restart ("Process with pid N already exists"): stop it first.
     if (options.afterFailure) await pm2Stop(this.bin, this.name);
@@ -64,11 +70,12 @@ export class Pm2Restarter implements Restarter {
     return null;
   }
 
+  /** The last lines the miner logged since the last restart began (stderr first). */
   async lastLogLines(): Promise<string> {
     const proc = await findPm2Process(this.bin, this.name).catch(() => null);
     if (!proc) return '';
     for (const path of [proc.logs.err, proc.logs.out]) {
-      const tail = path ? tailLines(await readTail(path)) : '';
+      const tail = path ? tailLines(await readTail(path, this.logStart.get(path) ?? 0)) : '';
       if (tail) return tail;
     }
     return '';
@@ -77,12 +84,17 @@ export class Pm2Restarter implements Restarter {
   async close(): Promise<void> {}
 }
 
-async function readTail(path: string): Promise<string> {
+async function sizeOf(path: string): Promise<number> {
+  return stat(path).then((s) => s.size, () => 0);
+}
+
+/** The end of a log, from `from` on (all of it when the file is now shorter: rotated or truncated). */
+async function readTail(path: string, from: number): Promise<string> {
   try {
     const file = await open(path, 'r');
     try {
       const { size } = await file.stat();
-      const start = Math.max(0, size - LOG_TAIL_BYTES);
+      const start = Math.max(size < from ? 0 : from, size - LOG_TAIL_BYTES);
       const buffer = Buffer.alloc(size - start);
       await file.read(buffer, 0, buffer.length, start);
       return buffer.toString('utf8');
