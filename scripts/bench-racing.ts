@@ -22,7 +22,7 @@ import { configKey } from '../src/search/index.js';
 import { DEFAULT_MAX_REPEATS, DEFAULT_RACE, describeRepeats, type RepeatPolicy } from '../src/study/policy.js';
 import { openSession, type StudySession } from '../src/study/session.js';
 import { bootstrapMedianInterval, median, wilcoxonSignedRank } from '../src/study/stats.js';
-import { formatTable } from '../src/util/format.js';
+import { count, formatTable } from '../src/util/format.js';
 import { ensureClips, ensureModel } from './bench/assets.js';
 
 const started = Date.now();
@@ -100,7 +100,7 @@ async function study(variant: Variant, db: string, clipsDir: string, clips: stri
   try {
     const result = await session.run({
       events: {
-        trialEnd: ({ trial, verdict }) => say(`  ${name}: trial ${trial.number} ${trial.state} (${verdict.kind}, ${verdict.challenges} challenges)`),
+        trialEnd: ({ trial, verdict }) => say(`  ${name}: trial ${trial.number} ${trial.state} (${verdict.kind}, ${count(verdict.challenges, 'challenge')})`),
         drift: ({ line }) => say(`  ${name}: ${line}`),
         raceStart: ({ trials }) => say(`  ${name}: confirmation race of trials ${trials.map((t) => t.number).join(', ')}`),
       },

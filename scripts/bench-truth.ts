@@ -27,7 +27,7 @@ import { ControlSeries, createNormaliser, findControlTrial } from '../src/study/
 import { analyseStudy, type StudyAnalysis } from '../src/study/ranking.js';
 import { openSession } from '../src/study/session.js';
 import { bootstrapMedianInterval, kendallTau, median } from '../src/study/stats.js';
-import { formatTable } from '../src/util/format.js';
+import { count, formatTable } from '../src/util/format.js';
 import { ensureClips, ensureModel } from './bench/assets.js';
 
 const started = Date.now();
@@ -128,7 +128,7 @@ async function study(o: { name: string; seed: number; loaded: boolean; db: strin
       events: {
         trialEnd: ({ trial }) => {
           if (trial.baseline === null) done++;
-          say(`  ${o.name}: trial ${trial.number} ${trial.state}${trial.verdict ? ` (${trial.verdict.kind}, ${trial.verdict.challenges} challenges)` : ''}`);
+          say(`  ${o.name}: trial ${trial.number} ${trial.state}${trial.verdict ? ` (${trial.verdict.kind}, ${count(trial.verdict.challenges, 'challenge')})` : ''}`);
           if (o.loaded && !load && done >= 5) {
             say(`  ${o.name}: CPU load on (${2 * availableParallelism()} busy threads)`);
             load = execa('node', [burner], { reject: false });

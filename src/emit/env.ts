@@ -10,6 +10,7 @@ import type { Config, KnobValue } from '../pipeline/types.js';
 import { driftLine } from '../study/notes.js';
 import { baselineRows, type RankedTrial } from '../study/ranking.js';
 import type { EmitContext, Emitter } from './emitter.js';
+import { count } from '../util/format.js';
 
 
 /** The value as it appears after `=`; throws E_ENV_FILE for a name or value that is not safe. */
@@ -55,7 +56,7 @@ export function describeFigures(r: RankedTrial): string {
     : '';
   return (
     `median ${s(r.median)}${ci}, p90 ${s(r.p90)}${ratio}, accuracy ${f(r.accuracy)}, coverage ${f(r.coverage)}, SN44 estimate ${f(r.sn44)}, ` +
-    `${r.challenges} challenges (${r.phase === 'confirm' ? 'confirmation race' : 'search'})`
+    `${count(r.challenges, 'challenge')} (${r.phase === 'confirm' ? 'confirmation race' : 'search'})`
   );
 }
 

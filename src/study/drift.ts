@@ -3,7 +3,7 @@
 // runs over these normalised times, and the drift factor is its slowest value over its fastest. The
 // host drifted when the factor passes DRIFT_FACTOR and also what the control's own noise explains:
 // the spread of each time around the median of its neighbours, which a slow change of speed leaves
-// alone. Or, without a control, when a baseline's race figures fall outside its search interval by
+// alone (up to DRIFT_FACTOR_CAP: a move beyond it is drift however noisy the control). Or, without a control, when a baseline's race figures fall outside its search interval by
 // more than DRIFT_FACTOR.
 
 import type { ControlSeries } from './control.js';
@@ -11,6 +11,12 @@ import { bootstrapMedianInterval, median } from './stats.js';
 
 /** A rolling median that moves more than this (slowest / fastest) is drift. */
 export const DRIFT_FACTOR = 1.15;
+/**
+ * A rolling median that moves more than this is drift whatever the control's noise: a short series
+ * with a step in it reads the step as noise, and a host whose control swings by half is no place to
+ * rank configs on their absolute figures either.
+ */
+export const DRIFT_FACTOR_CAP = 1.5;
 
 export interface DriftPoint {
   /** Measurement id (the time order), video, phase and time of the control's challenge. */
@@ -64,7 +70,7 @@ export function assessDrift(series: ControlSeries, videos: number): Drift {
   // on a steady host its highest and lowest values over a study stay within some three of those
   // either side of the truth, so a factor under six of them is noise (on a quiet 2-core lab host the
   // control's noise was 2-12% a challenge).
-  const threshold = Math.max(DRIFT_FACTOR, Math.exp((6 * 1.25 * spread) / Math.sqrt(window)));
+  const threshold = Math.min(DRIFT_FACTOR_CAP, Math.max(DRIFT_FACTOR, Math.exp((6 * 1.25 * spread) / Math.sqrt(window))));
   const factor = rolling.length >= 2 ? Math.max(...rolling) / Math.min(...rolling) : 1;
   return { detected: factor > threshold, factor, threshold, source: rolling.length >= 2 ? 'control' : null, window, spread, points };
 }

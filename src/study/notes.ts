@@ -4,6 +4,7 @@
 import { driftWarning } from './drift.js';
 import type { RankedTrial, StudyAnalysis } from './ranking.js';
 import { warningLines } from './warnings.js';
+import { count } from '../util/format.js';
 
 /** One line on the host's speed: the drift warning, or that the control saw none. */
 export function driftLine(analysis: StudyAnalysis): string | null {
@@ -19,7 +20,7 @@ export function controlLine(analysis: StudyAnalysis): string | null {
   const c = analysis.control;
   if (!c) return null;
   return (
-    `control: ${c.name} (trial ${c.trial}), measured in its own trial and in ${c.rounds} round(s) between trials: ${c.challenges} challenges ` +
+    `control: ${c.name} (trial ${c.trial}), measured in its own trial and in ${c.rounds} round(s) between trials: ${count(c.challenges, 'challenge')} ` +
     `beyond its trial (${(c.share * 100).toFixed(0)}% of the study's ${analysis.challenges.total})`
   );
 }
@@ -60,10 +61,10 @@ export function describeWinner(w: RankedTrial): string {
   const gap = w.phase === 'confirm' && s.median && w.median ? w.median / s.median - 1 : null;
   const searched =
     gap !== null && Math.abs(gap) > PHASE_GAP
-      ? `; its search median was ${s.median!.toFixed(3)} s (${s.challenges} challenges), the race's is ${(1 + gap).toFixed(2)}x that`
+      ? `; its search median was ${s.median!.toFixed(3)} s (${count(s.challenges, 'challenge')}), the race's is ${(1 + gap).toFixed(2)}x that`
       : '';
   return (
     `trial ${w.number}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3)} s ` +
-    `(${w.phase === 'confirm' ? 'confirmation race' : 'search'} figures, ${w.challenges} challenges)${ratio}, accuracy ${w.accuracy?.toFixed(3) ?? '-'}${searched}`
+    `(${w.phase === 'confirm' ? 'confirmation race' : 'search'} figures, ${count(w.challenges, 'challenge')})${ratio}, accuracy ${w.accuracy?.toFixed(3) ?? '-'}${searched}`
   );
 }

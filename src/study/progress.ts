@@ -5,6 +5,7 @@
 import cliProgress from 'cli-progress';
 import type { TrialVerdict } from '../store/types.js';
 import type { RunnerEvents } from './runner.js';
+import { count } from '../util/format.js';
 
 export interface ProgressOptions {
   tty: boolean;
@@ -101,7 +102,7 @@ export function createProgress(options: ProgressOptions): Progress {
     },
     controlRound({ round, challenges }) {
       what = `control round ${round}`;
-      if (!options.tty) write(`control round ${round} done (${challenges} challenges)`);
+      if (!options.tty) write(`control round ${round} done (${count(challenges, 'challenge')})`);
     },
     raceStart({ trials, repeats, challenges }) {
       raceRounds = repeats;

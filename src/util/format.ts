@@ -32,3 +32,8 @@ export function bytes(value: number | null | undefined): string {
   if (value >= 1024) return `${(value / 1024).toFixed(1)} KiB`;
   return `${value} B`;
 }
+
+/** "1 challenge", "3 challenges": a count with its noun (plural by an added s). */
+export function count(n: number, noun: string): string {
+  return `${n} ${n === 1 ? noun : `${noun}s`}`;
+}

@@ -50,6 +50,16 @@ describe('assessDrift', () => {
     expect(twice.factor).toBeLessThan(2.4);
   });
 
+  it('calls a 1.9x move drift however noisy the control: a few points with a step in them read the step as noise', () => {
+    // The control's own trial, then one round: six points, the host 1.9x slower for the last three.
+    const short = assessDrift(series(7, noiseOf(0.05), (i) => (i >= 4 ? 1.9 : 1)), 2);
+    expect(short.threshold).toBeLessThanOrEqual(1.5);
+    expect(short, `factor ${short.factor} threshold ${short.threshold}`).toMatchObject({ detected: true, source: 'control' });
+    const noisy = assessDrift(series(24, noiseOf(0.3), (i) => (i >= 12 ? 2 : 1)), 2);
+    expect(noisy.threshold).toBe(1.5);
+    expect(noisy.detected).toBe(true);
+  });
+
   it('says nothing before two rolling windows fill', () => {
     expect(assessDrift(series(DRIFT_WINDOW, (i) => (i === 3 ? 2 : 1)), 2)).toMatchObject({ detected: false, factor: 1, source: null });
     expect(assessDrift(series(16, () => 1, (i) => (i >= 8 ? 2 : 1)), 2)).toMatchObject({ detected: true, factor: 2, source: 'control' });
