@@ -110,6 +110,16 @@ describe.skipIf(postgresSkip !== null)('PostgreSQL storage', () => {
       `the PostgreSQL server of postgres://postgres@127.0.0.1:${port}/no_such_db has no database "no_such_db" (create it (createdb -h 127.0.0.1 -p ${port} -U postgres no_such_db) or fix the database name in --storage)`,
     );
 
+    // PostgreSQL 15+: a user that does not own the database may not create tables in public.
+    const owned = await freshDatabase('owned');
+    const asUser = owned.replace('postgres@', `${PASSWORD_USER.name}:${PASSWORD_USER.password}@`);
+    const denied = await errorOf(openStorage(asUser));
+    expect(denied.exitCode).toBe(9);
+    expect(denied.toLine()).toMatch(
+      /permission denied for schema public \(SQLSTATE 42501\) \(user "autotune_pw" may not create or change autotune's tables: on the database host, make it the database's owner \(ALTER DATABASE \S+ OWNER TO autotune_pw\) or GRANT CREATE ON SCHEMA public TO autotune_pw\)$/,
+    );
+    expect(denied.toLine()).not.toContain(PASSWORD_USER.password);
+
     const empty = await freshDatabase('empty');
     expect(await codeOf(openStorage(empty, { mustExist: true }))).toBe('E_NOT_FOUND');
     expect((await adminQuery(empty, "SELECT to_regclass('autotune_schema') AS t")).rows[0].t).toBeNull();

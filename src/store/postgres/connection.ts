@@ -175,6 +175,14 @@ export function toStoreError(err: unknown, location: PostgresLocation, opening: 
   const message = err instanceof Error ? err.message : String(err);
   return new AutotuneError('E_STORE', `PostgreSQL at ${location.display} failed: ${message}${typeof code === 'string' ? ` (SQLSTATE ${code})` : ''}`, {
     cause: err,
+    // PostgreSQL 15 and later no longer let every user create tables in the public schema.
+    ...(code === '42501'
+      ? {
+          hint:
+            `user "${location.user}" may not create or change autotune's tables: on the database host, make it the database's owner ` +
+            `(ALTER DATABASE ${location.database} OWNER TO ${location.user}) or GRANT CREATE ON SCHEMA public TO ${location.user}`,
+        }
+      : {}),
   });
 }
 
