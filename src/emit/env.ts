@@ -114,7 +114,7 @@ function knobSections(params: Config, study: Pick<EmitContext['study'], 'space' 
     '# searched by the study:',
     ...plainHttpNote(searched, study),
     ...envLines(searched),
-    `# fixed by ${study.spaceFile} (set in every trial, not compared with other values):`,
+    `# not searched (fixed by ${study.spaceFile}, or pinned by what this host lacks): set in every trial, not compared with other values:`,
     ...envLines(notSearched),
   ];
 }
