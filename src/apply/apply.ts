@@ -51,9 +51,10 @@ export async function applyTuned(o: ApplyOptions): Promise<ApplyOutcome> {
   const root = o.root ?? isRoot();
   checkMinerDir(o.minerDir);
   const tunedFile = await readTunedEnv(o.envFile);
-  if (tunedFile.host !== null && tunedFile.host !== workerHost()) {
+  const here = workerHost();
+  if (tunedFile.host !== null && tunedFile.host !== here) {
     o.log(
-      `warning: ${o.envFile} was tuned on host ${tunedFile.host}, and this is ${workerHost()}: its figures are that host's (another GPU, CPU or link ranks configs differently); tune this host with autotune run, or apply it knowingly`,
+      `warning: ${o.envFile} was tuned on host ${tunedFile.host}, and this is ${here}: its figures are that host's (another GPU, CPU or link ranks configs differently); tune this host with autotune run, or apply it knowingly`,
     );
   }
   const tuned = tunedFile.values;

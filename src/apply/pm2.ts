@@ -148,13 +148,12 @@ function pm2Command(bin: string): [string, string[]] {
     const real = realpathSync(bin);
     const head = Buffer.alloc(200);
     const fd = openSync(real, 'r');
-    const length = (() => {
-      try {
-        return readSync(fd, head, 0, head.length, 0);
-      } finally {
-        closeSync(fd);
-      }
-    })();
+    let length: number;
+    try {
+      length = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
     const shebang = head.subarray(0, length).toString('utf8').split('\n')[0] ?? '';
     if (/^#!.*\bnode\b/.test(shebang)) return [process.execPath, [real]];
   } catch {

@@ -3,8 +3,8 @@
 // runs over these normalised times, and the drift factor is its slowest value over its fastest. The
 // host drifted when the factor passes DRIFT_FACTOR and also what the control's own noise explains:
 // the spread of each time around the median of its neighbours, which a slow change of speed leaves
-// alone (up to DRIFT_FACTOR_CAP: a move beyond it is drift however noisy the control). Or, without a control, when a baseline's race figures fall outside its search interval by
-// more than DRIFT_FACTOR.
+// alone (up to DRIFT_FACTOR_CAP: a move beyond it is drift however noisy the control). Or, without a
+// control, when a baseline's race figures fall outside its search interval by more than DRIFT_FACTOR.
 
 import type { ControlSeries } from './control.js';
 import { bootstrapMedianInterval, median } from './stats.js';
