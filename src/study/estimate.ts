@@ -3,6 +3,7 @@
 // them, and the confirmation race. Progress bars use it so they never sit at 100% through a race.
 
 import { controlInterval, plannedOf, raceDone, raceOf, type RunView } from './schedule.js';
+import { unracedBaselines } from './standing.js';
 
 export interface EstimateInput {
   /** The study's sampled-trial budget and how many of it are used; null budget: bounded by time. */
@@ -51,7 +52,8 @@ export function estimateTotal(view: RunView, input: EstimateInput): number {
     } else {
       const feasible = data.trials().filter((t) => t.baseline === null && t.state === 'COMPLETE' && t.feasible).length;
       const top = Math.min(policy.confirmTop, Math.max(feasible, input.budget === null ? policy.confirmTop : Math.min(policy.confirmTop, input.budget)));
-      const baselines = new Set(data.trials().filter((t) => t.baseline !== null).map((t) => t.baseline)).size + Math.max(0, baselinesLeft);
+      const unraced = policy.racing.enabled ? unracedBaselines(data, view.standing.objective, policy.control).length : 0;
+      const baselines = new Set(data.trials().filter((t) => t.baseline !== null).map((t) => t.baseline)).size - unraced + Math.max(0, baselinesLeft);
       race = top > 0 ? (top + baselines) * v * policy.confirmRepeats : 0;
       // The control round that closes the search.
       if (race > 0 && view.standing.controlTrial && search + view.sinceControl > 0) race += v;

@@ -67,6 +67,7 @@ export function combineHosts(perHost: readonly HostAnalysis[], objective: Object
       contenders: perHost.flatMap((h) => h.analysis.race.contenders),
       rounds: Math.max(0, ...perHost.map((h) => h.analysis.race.rounds)),
       dropped: perHost.flatMap((h) => h.analysis.race.dropped),
+      unraced: perHost.flatMap((h) => h.analysis.race.unraced),
       searchDropped: perHost.flatMap((h) => h.analysis.race.searchDropped),
     },
     saved: sum((a) => a.saved),

@@ -34,10 +34,20 @@ export function raceLine(analysis: StudyAnalysis): string | null {
         (r.dropped.length ? `, dropped ${r.dropped.join(', ')}` : ''),
     );
   }
+  if (r.unraced.length > 0) parts.push(unracedLine(r.unraced));
   if (r.searchDropped.length > 0) parts.push(`dropped during the search: ${r.searchDropped.length} trial(s)`);
   if (analysis.saved > 0) parts.push(`challenges saved by early stops and the race: ${analysis.saved}`);
   if (!r.enabled && parts.length === 0) return null;
   return `${r.enabled ? 'racing on' : 'racing off'}${parts.length ? `: ${parts.join('; ')}` : ''}`;
+}
+
+/** "baselines QUICK (trial 1), ULTRA (trial 2) not raced: ..." */
+export function unracedLine(unraced: readonly { number: number; baseline: string }[]): string {
+  const names = unraced.map((u) => `${u.baseline} (trial ${u.number})`).join(', ');
+  return (
+    `${unraced.length === 1 ? 'baseline' : 'baselines'} ${names} not raced: ${unraced.length === 1 ? 'its' : 'their'} search showed ` +
+    `${unraced.length === 1 ? 'it' : 'they'} cannot reach the accuracy floor (speed-ups over ${unraced.length === 1 ? 'it are' : 'them are'} from the search)`
+  );
 }
 
 /** Every note, in the order a reader needs them. */

@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import type { TrialVerdict } from '../store/types.js';
 import type { RunnerEvents } from './runner.js';
 import { count } from '../util/format.js';
+import { unracedLine } from './notes.js';
 
 export interface ProgressOptions {
   tty: boolean;
@@ -104,7 +105,7 @@ export function createProgress(options: ProgressOptions): Progress {
       what = `control round ${round}`;
       if (!options.tty) write(`control round ${round} done (${count(challenges, 'challenge')})`);
     },
-    raceStart({ trials, repeats, challenges }) {
+    raceStart({ trials, repeats, challenges, unraced }) {
       raceRounds = repeats;
       raceRound = 1;
       what = `race round 1/${repeats}`;
@@ -112,6 +113,7 @@ export function createProgress(options: ProgressOptions): Progress {
         `confirmation race: trials ${trials.map((t) => t.number + (t.baseline ? ` (${t.baseline})` : '')).join(', ')}, ` +
           `up to ${repeats} rounds, up to ${challenges} challenges`,
       );
+      if (unraced.length > 0) log(unracedLine(unraced.map(({ trial }) => ({ number: trial.number, baseline: trial.baseline! }))));
     },
     raceDrop({ round, dropped }) {
       raceRound = round + 1;

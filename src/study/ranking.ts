@@ -20,7 +20,7 @@ import { raceShift, type Drift } from './drift.js';
 import { evaluateObjective, type Observation, type TrialFigures } from './objective.js';
 import { policyOf, type MeasurePolicy } from './policy.js';
 import { replayConfirmRace, type BlockValue, type ConfirmRace } from './race.js';
-import { blocksOf, feasibleOf, standingOf, valueOf, type Standing } from './standing.js';
+import { blocksOf, feasibleOf, standingOf, unracedBaselines, valueOf, type Standing } from './standing.js';
 import { mannWhitneyU, median, RANK_TEST_ALPHA, type Interval } from './stats.js';
 import { trialWarnings, type TrialWarning } from './warnings.js';
 
@@ -88,6 +88,8 @@ export interface RaceSummary {
   contenders: number[];
   rounds: number;
   dropped: number[];
+  /** Baselines left out of the race (racing on): their search shows they cannot become feasible. */
+  unraced: { number: number; baseline: string; why: string }[];
   /** Trials dropped during the search. */
   searchDropped: number[];
 }
@@ -162,6 +164,11 @@ export function analyseStudy(input: AnalysisInput): StudyAnalysis {
     .filter((t) => t.state !== 'RUNNING')
     .map((trial) => rowOf(trial, data, standing, policy, videos.length, race, raced.has(trial.id)));
 
+  const unraced = race && policy.racing.enabled ? unracedBaselines(data, objective, policy.control).map(({ trial, why }) => ({ number: trial.number, baseline: trial.baseline!, why })) : [];
+  for (const u of unraced) {
+    const row = rows.find((r) => r.number === u.number);
+    if (row) row.saved += policy.confirmRepeats * videos.length;
+  }
   const drift = driftOf(standing, data, rows);
   const better = (a: number | null, b: number | null) => {
     if (a === null && b === null) return 0;
@@ -221,6 +228,7 @@ export function analyseStudy(input: AnalysisInput): StudyAnalysis {
       contenders: (race?.contenders ?? []).map((id) => data.trial(id)!.number),
       rounds: race?.rounds ?? 0,
       dropped: [...(race?.dropped.keys() ?? [])].map((id) => data.trial(id)!.number),
+      unraced,
       searchDropped: rows.filter((r) => r.dropped?.phase === 'search').map((r) => r.number),
     },
     saved: rows.reduce((s, r) => s + r.saved, 0),

@@ -35,7 +35,7 @@ import { DEFAULT_RACE, type MeasurePolicy, type RacePolicy, type RepeatPolicy } 
 import { analyseStudy, observationOf, type RankedTrial, type StudyAnalysis } from './ranking.js';
 import { decideNext, plannedOf, raceOf, type RunView, type Step, type StopReason } from './schedule.js';
 import { estimateTotal } from './estimate.js';
-import { blocksOf, incumbentOf, standingOf, valueOf, type Standing } from './standing.js';
+import { blocksOf, incumbentOf, standingOf, unracedBaselines, valueOf, type Standing } from './standing.js';
 import { foreignHistory, otherHosts, type ForeignTrials, type WarmStart } from './warm-start.js';
 
 export type { StopReason } from './schedule.js';
@@ -45,7 +45,7 @@ export interface RunnerEvents {
   challenge?(info: { trial: TrialRecord; video: VideoRef; repeat: number; phase: Phase; result: ChallengeResult }): void;
   trialEnd?(info: { trial: TrialRecord; figures: TrialFigures; best: { number: number; value: number } | null; verdict: TrialVerdict }): void;
   controlRound?(info: { round: number; challenges: number }): void;
-  raceStart?(info: { trials: TrialRecord[]; repeats: number; challenges: number }): void;
+  raceStart?(info: { trials: TrialRecord[]; repeats: number; challenges: number; unraced: { trial: TrialRecord; why: string }[] }): void;
   /** Trials the confirmation race dropped after a round. */
   raceDrop?(info: { round: number; dropped: { trial: TrialRecord; p: number; vs: number }[] }): void;
   /** The host's speed moved beyond what the control's spread explains (once per run). */
@@ -395,6 +395,7 @@ export async function runStudy(options: RunStudyOptions): Promise<StudyRunResult
             trials: state.contenders,
             repeats: policy.confirmRepeats,
             challenges: state.race.live.length * videoUrls.length * (policy.confirmRepeats - state.race.rounds),
+            unraced: policy.racing.enabled ? unracedBaselines(data, study.objective, policy.control) : [],
           });
         }
         try {

@@ -140,7 +140,7 @@ function controlRounds(data: StudyData, control: TrialRecord): number {
 export function raceOf(view: Pick<RunView, 'data' | 'standing' | 'videos' | 'policy'>): { contenders: TrialRecord[]; race: ConfirmRace } | null {
   const { data, standing, videos, policy } = view;
   if (policy.confirmRepeats === 0) return null;
-  const contenders = raceContenders(data, standing.objective, policy.control, videos.length, policy.confirmTop);
+  const contenders = raceContenders(data, standing.objective, policy.control, videos.length, policy.confirmTop, policy.racing.enabled);
   if (contenders.length === 0) return null;
   return { contenders, race: replayRaceOf(contenders.map((t) => t.id), data, standing, policy, videos) };
 }

@@ -7,7 +7,7 @@ import type { MeasurementRecord, ObjectiveSpec, TrialRecord } from '../store/typ
 import { ControlSeries, createNormaliser, findControlTrial, type Normaliser } from './control.js';
 import type { StudyData } from './data.js';
 import { assessDrift, NO_DRIFT, type Drift } from './drift.js';
-import type { TrialBlock } from './judge.js';
+import { unrecoverable, type TrialBlock } from './judge.js';
 import { directionOf } from './objective.js';
 import { median } from './stats.js';
 
@@ -91,8 +91,17 @@ export function incumbentOf(data: StudyData, standing: Standing): Incumbent | nu
  * either round's speed, so each trial has two readings: against the control before it and after it.
  * The best `top` by the reading that does not favour them race, and so does any trial that, read in
  * its favour, beats the best of those read against it (it could be the best), up to twice `top`.
+ *
+ * With racing on, a baseline that cannot become feasible (see hopelessBaseline) does not race.
  */
-export function raceContenders(data: StudyData, objective: ObjectiveSpec, control: string | null, videos: number, top: number): TrialRecord[] {
+export function raceContenders(
+  data: StudyData,
+  objective: ObjectiveSpec,
+  control: string | null,
+  videos: number,
+  top: number,
+  racing: boolean,
+): TrialRecord[] {
   const standing = standingOf(data, objective, control, videos, data.beforeRaceId);
   const { direction, normaliser } = standing;
   const candidates = data
@@ -121,9 +130,36 @@ export function raceContenders(data: StudyData, objective: ObjectiveSpec, contro
     .filter((c) => chosen.has(c.trial.id))
     .map((c) => c.trial);
   if (sampled.length === 0) return [];
-  const seen = new Set<string>();
-  const baselines = data.trials().filter((t) => t.baseline !== null && t.state === 'COMPLETE' && !seen.has(t.baseline) && seen.add(t.baseline));
+  const baselines = finishedBaselines(data).filter((t) => !racing || !hopelessBaseline(t, data, objective, control));
   return [...sampled, ...baselines];
+}
+
+/** The first finished trial of each baseline. */
+const finishedBaselines = (data: StudyData): TrialRecord[] => {
+  const seen = new Set<string>();
+  return data.trials().filter((t) => t.baseline !== null && t.state === 'COMPLETE' && !seen.has(t.baseline) && seen.add(t.baseline));
+};
+
+/** The finished baselines a race under racing leaves out (see hopelessBaseline), with why. */
+export function unracedBaselines(data: StudyData, objective: ObjectiveSpec, control: string | null): { trial: TrialRecord; why: string }[] {
+  return finishedBaselines(data).flatMap((trial) => {
+    const why = hopelessBaseline(trial, data, objective, control);
+    return why ? [{ trial, why }] : [];
+  });
+}
+
+/**
+ * Why a baseline sits out the confirmation race under racing, or null when it races: its search shows
+ * it cannot become feasible (a failed challenge, or accuracy far below the floor on every one: the
+ * rule that stops such a trial in the search), so it cannot win, and the race would spend a challenge
+ * per video and round on it only for its speed-ups, which the search figures give (against the
+ * control measured near them once the host drifted). The control always races (the others are set
+ * against it), and so does a baseline the race has measured already (a race resumed as it ran).
+ */
+export function hopelessBaseline(trial: TrialRecord, data: StudyData, objective: ObjectiveSpec, control: string | null): string | null {
+  if (trial.baseline === null || trial.baseline === control || data.race(trial.id).length > 0) return null;
+  const search = data.of(trial.id, 'search');
+  return search.length > 0 ? unrecoverable(search.map((m) => ({ videoUrl: m.videoUrl, repeat: m.repeat, value: null, failed: m.error !== null, accuracy: m.accuracy })), objective) : null;
 }
 
 /** Trials whose finished search figures are feasible: those a race may compare the others with. */

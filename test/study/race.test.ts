@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openStorage, type Storage } from '../../src/store/index.js';
 import { openStudy } from '../../src/study/open.js';
 import { DEFAULT_RACE, type RepeatPolicy } from '../../src/study/policy.js';
-import { describeWinner } from '../../src/study/notes.js';
+import { describeWinner, studyNotes } from '../../src/study/notes.js';
 import { describeVerdict } from '../../src/study/progress.js';
 import { runStudy, type RunStudyOptions } from '../../src/study/runner.js';
 import { fakeSpace, FakeEvaluator, listSampler, type FakeBehaviour } from './fixtures/fake-evaluator.js';
@@ -39,7 +39,7 @@ function planted(table: Record<string, number | Record<string, number>>, noise =
       const sign = name.startsWith('TWIN') || name.startsWith('NEAR') ? -1 : 1;
       return base * (1 + sign * noise * PATTERN[(call + name.length) % PATTERN.length]!);
     },
-    accuracyOf: (c) => (String(c.NAME).startsWith('BLUR') ? 0.5 : 0.995),
+    accuracyOf: (c) => (String(c.NAME).startsWith('BLUR') ? 0.5 : String(c.NAME).startsWith('MARGIN') ? 0.96 : 0.995),
     fail: (c) => (String(c.NAME).startsWith('BROKEN') ? 'connection reset' : null),
   };
 }
@@ -323,6 +323,51 @@ describe('the confirmation race', () => {
     const steady = await race(planted({ BEST: 1, SLOW: 1.6 }), ['BEST', 'SLOW'], { repeats: 2, confirmTop: 2, confirmRepeats: 3 });
     expect(steady.result.winner!.phase).toBe('confirm');
     expect(describeWinner(steady.result.winner!)).not.toContain('search median');
+  });
+
+  it('leaves out a baseline that cannot reach the accuracy floor (not the control, not one just under it), and says so', async () => {
+    // BLURQ answers at 0.5 (far below the floor 0.98): it cannot win, and the race would spend 10
+    // challenges on it for speed-ups the search gives. MARGINQ (0.96) could still reach the floor.
+    const table = { BEST: 1, NEAR: 1.005, CTRL: 2, BLURQ: 0.5, MARGINQ: 0.6 };
+    const baselines = [
+      { name: 'CTRL', config: { NAME: 'CTRL' } },
+      { name: 'QUICK', config: { NAME: 'BLURQ' } },
+      { name: 'MARGIN', config: { NAME: 'MARGINQ' } },
+    ];
+    const started: string[][] = [];
+    const over = {
+      repeats: 2,
+      baselines,
+      control: 'CTRL',
+      confirmTop: 2,
+      confirmRepeats: 5,
+      events: { raceStart: (e: { unraced: { trial: { baseline: string | null } }[] }) => void started.push(e.unraced.map((u) => u.trial.baseline!)) },
+    };
+    const on = await race(planted(table), ['BEST', 'NEAR'], over);
+    expect(started).toEqual([['QUICK']]);
+    expect(await on.ms('BLURQ')).toHaveLength(1); // its search stopped after one challenge, and it never raced
+    expect(on.row('BLURQ')).toMatchObject({ phase: 'search', raceRounds: 0, saved: 3 + 5 * 2 });
+    expect(on.row('MARGINQ').raceRounds).toBe(5);
+    expect(on.row('CTRL').raceRounds).toBe(5);
+    expect(on.result.raced).not.toContain(on.byName('BLURQ').number);
+    expect(on.result.analysis.race.unraced).toEqual([
+      { number: on.byName('BLURQ').number, baseline: 'QUICK', why: expect.stringMatching(/accuracy at most 0\.500 on every challenge, far below the floor 0\.98/) },
+    ]);
+    // The winner's speed-up over it compares search figures with search figures.
+    expect(on.result.winner!.params.NAME).toBe('BEST');
+    expect(on.result.winner!.speedupBasis).toMatchObject({ QUICK: 'search', CTRL: 'race', MARGIN: 'race' });
+    expect(studyNotes(on.result.analysis).join('\n')).toContain(
+      `baseline QUICK (trial ${on.byName('BLURQ').number}) not raced: its search showed it cannot reach the accuracy floor (speed-ups over it are from the search)`,
+    );
+    const confirm = await on.storage.listMeasurements({ studyId: on.study.id, phase: 'confirm' });
+    expect(confirm).toHaveLength(4 * 5 * 2);
+
+    // Without racing every baseline races, as the search measured them all.
+    started.length = 0;
+    const off = await race(planted(table), ['BEST', 'NEAR'], { ...over, racing: { ...DEFAULT_RACE, enabled: false } });
+    expect(started).toEqual([[]]);
+    expect(off.row('BLURQ').raceRounds).toBe(5);
+    expect(off.result.analysis.race.unraced).toEqual([]);
   });
 
   it('with racing off, every contender runs every round', async () => {
