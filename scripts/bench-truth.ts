@@ -160,7 +160,7 @@ async function study(o: { name: string; seed: number; loaded: boolean; db: strin
         search: w.search.median,
         confirm: w.phase === 'confirm' ? w.median : null,
         ratio: w.phase === 'confirm' && w.median !== null && w.search.median ? w.median / w.search.median : null,
-        controlRatio: phaseRatio(trials, measurements, a.control?.name ?? null, w.number, session.study.objective),
+        controlRatio: phaseRatio(trials, measurements, a.control?.name ?? null, w.number, session.study.objective, a.rankedBy === 'absolute'),
         phases: { search: spreadOf(measurements, trials, w.number, 'search'), race: spreadOf(measurements, trials, w.number, 'confirm') },
       },
       absoluteWinner: blind.winner ? configKey(blind.winner.params) : null,
@@ -176,12 +176,12 @@ async function study(o: { name: string; seed: number; loaded: boolean; db: strin
   }
 }
 
-/** A trial's race median over its search median, each challenge set against the control measured nearest to it. */
-function phaseRatio(trials: TrialRecord[], measurements: MeasurementRecord[], control: string | null, number: number, objective: ObjectiveSpec): number | null {
+/** A trial's race median over its search median, each challenge set against the control near it (as the study's ranking does). */
+function phaseRatio(trials: TrialRecord[], measurements: MeasurementRecord[], control: string | null, number: number, objective: ObjectiveSpec, steady: boolean): number | null {
   const controlTrial = findControlTrial(trials, control);
   const trial = trials.find((t) => t.number === number);
   if (!controlTrial || !trial) return null;
-  const normaliser = createNormaliser(ControlSeries.of(controlTrial, measurements.filter((m) => m.trialId === controlTrial.id)), objective);
+  const normaliser = createNormaliser(ControlSeries.of(controlTrial, measurements.filter((m) => m.trialId === controlTrial.id)), objective, { steady });
   const of = (phase: string) => median(measurements.filter((m) => m.trialId === trial.id && m.phase === phase).map((m) => normaliser.ratio(m)).filter((r): r is number => r !== null));
   const search = of('search');
   const race = of('confirm');

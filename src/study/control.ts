@@ -62,6 +62,18 @@ export class ControlSeries {
     return id - before.id <= after.id - id ? before : after;
   }
 
+  /**
+   * The control's level on the video near measurement `id`: the median of its `points` measurements of
+   * that video nearest in time (the earlier on a tie), so one unlucky control challenge does not move
+   * every trial measured near it.
+   */
+  levelNear(videoUrl: string, id: number, points: number): number | null {
+    const list = this.byVideo.get(videoUrl);
+    if (!list || list.length === 0) return null;
+    const near = [...list].sort((a, b) => Math.abs(a.id - id) - Math.abs(b.id - id) || a.id - b.id).slice(0, points);
+    return median(near.map((p) => p.total));
+  }
+
   /** The control's measurements on the same video just before and just after measurement `id`. */
   around(videoUrl: string, id: number): { before: ControlPoint | null; after: ControlPoint | null } {
     const list = this.byVideo.get(videoUrl);
@@ -93,12 +105,12 @@ export function findControlTrial(trials: readonly TrialRecord[], name: string | 
 }
 
 /**
- * Takes the host's speed out of a measurement by setting it against the control measured nearest to
- * it on the same video.
+ * Takes the host's speed out of a measurement by setting it against the control measured near it on
+ * the same video: the measurement nearest in time, or the control's local level (see levelNear).
  */
 export interface Normaliser {
   readonly series: ControlSeries;
-  /** total / the control's total nearest in time on the same video; null for a failed challenge. */
+  /** total / the control's total near it in time on the same video; null for a failed challenge. */
   ratio(m: MeasurementRecord): number | null;
   /**
    * The objective's per-challenge value with the speed change taken out: the ratio (fastest-safe),
@@ -114,28 +126,37 @@ export interface Normaliser {
   bracket(m: MeasurementRecord): [number, number] | null;
 }
 
-export function createNormaliser(series: ControlSeries, objective: ObjectiveSpec): Normaliser {
-  const against = (m: MeasurementRecord, control: ControlPoint | null): number | null => {
-    if (m.error !== null || !isPositive(m.timeline.total) || !control) return null;
+/**
+ * Control measurements of a video whose median is the control's level near a challenge while the host
+ * is steady. Once it drifted, the single nearest measurement is used: a median reaching back across a
+ * change of speed would read the old speed (and the control is then measured twice as often).
+ */
+export const LEVEL_POINTS = 3;
+
+export function createNormaliser(series: ControlSeries, objective: ObjectiveSpec, options: { steady?: boolean } = {}): Normaliser {
+  const against = (m: MeasurementRecord, control: number | null): number | null => {
+    if (m.error !== null || !isPositive(m.timeline.total) || control === null) return null;
     const total = m.timeline.total;
-    if (objective.kind === 'fastest-safe') return total / control.total;
+    if (objective.kind === 'fastest-safe') return total / control;
     const ref = series.reference(m.videoUrl);
     if (m.sn44 === null || ref === null) return null;
-    const atReference = total * (ref / control.total);
+    const atReference = total * (ref / control);
     return m.sn44 + 0.35 * (speedScore(atReference, 1, objective.tMin) - speedScore(total, 1, objective.tMin));
   };
+  const near = (m: MeasurementRecord): number | null =>
+    options.steady ? series.levelNear(m.videoUrl, m.id, LEVEL_POINTS) : (series.nearest(m.videoUrl, m.id)?.total ?? null);
   return {
     series,
     ratio(m) {
       if (m.error !== null || !isPositive(m.timeline.total)) return null;
-      const near = series.nearest(m.videoUrl, m.id);
-      return near ? m.timeline.total / near.total : null;
+      const control = near(m);
+      return control !== null ? m.timeline.total / control : null;
     },
-    value: (m) => against(m, series.nearest(m.videoUrl, m.id)),
+    value: (m) => against(m, near(m)),
     bracket(m) {
       const { before, after } = series.around(m.videoUrl, m.id);
-      const a = against(m, before ?? after);
-      const b = against(m, after ?? before);
+      const a = against(m, (before ?? after)?.total ?? null);
+      const b = against(m, (after ?? before)?.total ?? null);
       return a === null || b === null ? null : [a, b];
     },
   };

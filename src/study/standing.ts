@@ -30,7 +30,7 @@ export function standingOf(data: StudyData, objective: ObjectiveSpec, control: s
   let series = controlTrial ? ControlSeries.of(controlTrial, data.of(controlTrial.id)) : null;
   if (series && untilId !== Infinity) series = series.until(untilId);
   const drift = series ? assessDrift(series, videos) : NO_DRIFT;
-  const ratios = series ? createNormaliser(series, objective) : null;
+  const ratios = series ? createNormaliser(series, objective, { steady: !drift.detected }) : null;
   return {
     objective,
     direction: directionOf(objective),
