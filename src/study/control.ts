@@ -68,24 +68,22 @@ export class ControlSeries {
    * every trial measured near it.
    */
   levelNear(videoUrl: string, id: number, points: number): number | null {
-    const list = this.byVideo.get(videoUrl);
-    if (!list || list.length === 0) return null;
-    const near = [...list].sort((a, b) => Math.abs(a.id - id) - Math.abs(b.id - id) || a.id - b.id).slice(0, points);
-    return median(near.map((p) => p.total));
+    const list = this.byVideo.get(videoUrl) ?? [];
+    const near: number[] = [];
+    let after = firstAtOrAfter(list, id);
+    let before = after - 1;
+    while (near.length < points && (before >= 0 || after < list.length)) {
+      const takeBefore = after >= list.length || (before >= 0 && id - list[before]!.id <= list[after]!.id - id);
+      near.push(takeBefore ? list[before--]!.total : list[after++]!.total);
+    }
+    return median(near);
   }
 
   /** The control's measurements on the same video just before and just after measurement `id`. */
   around(videoUrl: string, id: number): { before: ControlPoint | null; after: ControlPoint | null } {
-    const list = this.byVideo.get(videoUrl);
-    if (!list || list.length === 0) return { before: null, after: null };
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]!.id < id) lo = mid + 1;
-      else hi = mid;
-    }
-    return { before: list[lo - 1] ?? null, after: list[lo] ?? null };
+    const list = this.byVideo.get(videoUrl) ?? [];
+    const at = firstAtOrAfter(list, id);
+    return { before: list[at - 1] ?? null, after: list[at] ?? null };
   }
 
   /** The median of the video's first FIRST_WINDOW measurements: its speed at the start of the study. */
@@ -174,6 +172,18 @@ export function ratioToControl(measurements: readonly MeasurementRecord[], norma
   const mid = median(ratios);
   const interval = bootstrapMedianInterval(ratios, { seed });
   return mid === null || interval === null ? null : { median: mid, low: interval.low, high: interval.high, n: ratios.length };
+}
+
+/** Index of the first point with an id of at least `id` (the list is in id order). */
+function firstAtOrAfter(list: readonly ControlPoint[], id: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function isPositive(v: number | null): v is number {
