@@ -8,7 +8,7 @@
 // studies' winner (and would the absolute figures have)? Prints a table and saves
 // results/bench/truth-<timestamp>.{md,json} with the studies' database.
 //
-//   npm run bench:truth -- [--frames 50] [--size 640x360] [--clips 2] [--seeds 1,2] [--space scripts/bench/truth.yaml]
+//   npm run bench:truth -- [--frames 50] [--size 640x360] [--clips 2] [--seeds 1,2] [--space scripts/bench/truth.yaml] [--confirm-top 3]
 //
 // The machine is shared: the 1-minute load average is sampled through each study and printed with it.
 
@@ -45,6 +45,7 @@ const args = yargs(hideBin(process.argv))
   .option('space', { type: 'string', default: 'scripts/bench/truth.yaml', describe: 'search space (small: every config is measured)' })
   .option('model', { type: 'string', default: 'models/lab-detector.onnx' })
   .option('max-repeats', { type: 'number', default: DEFAULT_MAX_REPEATS })
+  .option('confirm-top', { type: 'number', default: 3, describe: "sampled trials in the confirmation race (run's default 3; 5 races the whole top 5 the tau compares)" })
   .option('confirm-repeats', { type: 'number', default: 5 })
   .option('load', { type: 'boolean', default: true, describe: 'also run the studies with a CPU load in their second half' })
   .option('out', { type: 'string', default: 'results/bench' })
@@ -95,7 +96,7 @@ async function study(o: { name: string; seed: number; loaded: boolean; db: strin
   const policy: Pick<MeasurePolicy, 'repeats' | 'racing' | 'confirmTop' | 'confirmRepeats'> = {
     repeats: { kind: 'auto', maxRepeats: args['max-repeats'] },
     racing: DEFAULT_RACE,
-    confirmTop: 3,
+    confirmTop: args['confirm-top'],
     confirmRepeats: args['confirm-repeats'],
   };
   const session = await openSession(
@@ -249,7 +250,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `Truth benchmark (${args.frames}-frame ${args.size} lab clips x ${clips.length}, space ${args.space}, grid seeds ${seeds.join(' and ')}, ` +
-      `adaptive repeats up to ${args['max-repeats']}, racing, confirmation race of ${args['confirm-repeats']} rounds; ${availableParallelism()} cores):`,
+      `adaptive repeats up to ${args['max-repeats']}, racing, confirmation race of the top ${args['confirm-top']} x ${args['confirm-repeats']} rounds; ${availableParallelism()} cores):`,
     '',
     table,
     '',
