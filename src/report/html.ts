@@ -23,7 +23,8 @@ function row(t: ReportTrial, data: ReportData, baselines: string[]): string {
     .join(' ');
   const interval = t.low !== null && t.high !== null ? ` <small>[${num(t.low)}, ${num(t.high)}]</small>` : '';
   const from = `<small class="phase">${t.phase === 'confirm' ? 'race' : 'search'}</small>`;
-  const ratio = t.ratio ? `${num(t.ratio.median, 2)} <small>[${num(t.ratio.low, 2)}, ${num(t.ratio.high, 2)}]</small>` : '–';
+  const ratioInterval = t.ratio && t.ratio.low !== null && t.ratio.high !== null ? ` <small>[${num(t.ratio.low, 2)}, ${num(t.ratio.high, 2)}]</small>` : '';
+  const ratio = t.ratio ? `${num(t.ratio.median, 2)}${ratioInterval}` : '–';
   const state = t.dropped
     ? `dropped <small>(p ${t.dropped.p.toPrecision(2)} vs #${t.dropped.vs})</small>`
     : `${t.feasible ? 'yes' : 'no'}${t.tiedWithBest ? ' <small>(tied)</small>' : ''}`;

@@ -44,8 +44,8 @@ export interface ReportTrial {
   speedupBasis: Record<string, 'race' | 'search' | 'control-normalised'>;
   /** Where the figures come from: the confirmation race or the search. */
   phase: 'search' | 'confirm';
-  /** Median ratio to the control measured nearest in time, with its 95% interval. */
-  ratio: { median: number; low: number; high: number } | null;
+  /** Median ratio to the control measured nearest in time, with its 95% interval (null from one pair). */
+  ratio: { median: number; low: number | null; high: number | null } | null;
   repeats: number;
   raceRounds: number;
   /** Dropped by the race (the search's or the confirmation race's), with the p-value. */

@@ -162,7 +162,7 @@ export function createNormaliser(series: ControlSeries, objective: ObjectiveSpec
 
 export interface RatioToControl extends Interval {
   median: number;
-  /** Pairs behind it. */
+  /** Pairs behind it: from one pair, low and high are that pair's ratio (readers show no interval). */
   n: number;
 }
 

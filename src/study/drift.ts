@@ -3,8 +3,10 @@
 // runs over these normalised times, and the drift factor is its slowest value over its fastest. The
 // host drifted when the factor passes DRIFT_FACTOR and also what the control's own noise explains:
 // the spread of each time around the median of its neighbours, which a slow change of speed leaves
-// alone (up to DRIFT_FACTOR_CAP: a move beyond it is drift however noisy the control). Or, without a
-// control, when a baseline's race figures fall outside its search interval by more than DRIFT_FACTOR.
+// alone (up to DRIFT_FACTOR_CAP: a move beyond it is drift however noisy the control). Or when a
+// baseline's race figures fall outside the interval of its figures before the race by more than
+// DRIFT_FACTOR (one figure is no interval: one challenge's noise, or a cold first challenge, is not a
+// change of the host's speed).
 
 import type { ControlSeries } from './control.js';
 import { bootstrapMedianInterval, median } from './stats.js';
@@ -83,11 +85,12 @@ function localNoise(values: readonly number[]): number {
 }
 
 /**
- * The race check: a trial's race median against the bootstrap interval of its search median. Returns
- * the shift (race / search, or its inverse when faster) when the race median lies outside the interval
- * and moved by more than DRIFT_FACTOR; else null.
+ * The race check: a trial's race median against the bootstrap interval of its median before the race.
+ * Returns the shift (race / before, or its inverse when faster) when the race median lies outside the
+ * interval and moved by more than DRIFT_FACTOR; else null, and null with fewer than 2 figures before.
  */
 export function raceShift(search: readonly number[], race: readonly number[], seed: number): number | null {
+  if (search.length < 2) return null;
   const s = median(search);
   const r = median(race);
   const interval = bootstrapMedianInterval(search, { seed });

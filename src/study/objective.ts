@@ -43,6 +43,7 @@ export interface TrialFigures {
   /** Seconds, over the successful challenges. */
   median: number | null;
   p90: number | null;
+  /** Bootstrap 95% interval of the median; null from fewer than 2 successful challenges (one figure has none). */
   interval: Interval | null;
   /** Lowest per-video median accuracy. */
   accuracy: number | null;
@@ -91,7 +92,7 @@ export function evaluateObjective(observations: readonly Observation[], objectiv
     firstError: observations.find((o) => o.error)?.error ? describeError(observations.find((o) => o.error)!.error!) : null,
     median: median(totals),
     p90: p90(totals),
-    interval: seed === null ? null : bootstrapMedianInterval(totals, { seed }),
+    interval: seed === null || totals.length < 2 ? null : bootstrapMedianInterval(totals, { seed }),
     accuracy,
     coverage: median(finite(ok.map((o) => o.coverage))),
     truthF1: median(finite(ok.map((o) => o.truthF1))),

@@ -359,15 +359,19 @@ function rowOf(
   };
 }
 
-/** The drift verdict: the control's series, or the baselines' race figures against their search figures. */
+/**
+ * The drift verdict: the control's series, or the baselines' race figures against their figures before
+ * the race (the control's include its control rounds: its search alone may be one challenge).
+ */
 function driftOf(standing: Standing, data: StudyData, rows: readonly RankedTrial[]): Drift {
   if (standing.drift.detected) return standing.drift;
   const byNumber = new Map(data.trials().map((t) => [t.number, t]));
   const shifts = rows
     .filter((r) => r.baseline !== null && r.phase === 'confirm' && r.state === 'COMPLETE')
     .map((r) => {
-      const search = data.of(byNumber.get(r.number)!.id, 'search').filter((m) => m.error === null && m.timeline.total !== null);
-      return raceShift(search.map((m) => m.timeline.total!), r.totals, r.number + 1);
+      const id = byNumber.get(r.number)!.id;
+      const before = [...data.of(id, 'search'), ...data.of(id, 'control')].filter((m) => m.error === null && m.timeline.total !== null);
+      return raceShift(before.map((m) => m.timeline.total!), r.totals, r.number + 1);
     })
     .filter((s): s is number => s !== null);
   if (shifts.length === 0) return standing.drift;

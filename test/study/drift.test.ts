@@ -166,3 +166,24 @@ describe('a change of speed under the end of the search', () => {
     expect(events[1]).toBe('race');
   });
 });
+
+describe('a slow first challenge of a control measured once in its search', () => {
+  it('is not drift: the race is set against the control rounds too', async () => {
+    // CTRL cannot reach the floor, so its search is one challenge: the study's first, 1.35x slow (a cold
+    // process, as the demo's first challenge was). The host is steady after it; the control races as
+    // the yardstick. The two videos take as long (as the demo's clips do).
+    const SPEED: Record<string, number> = { CTRL: 2, B: 1.3, C: 1.6, A: 1 };
+    const time = (c: Config, _v: { url: string }, _call: number, tick: number) => SPEED[String(c.NAME)]! * noise(tick) * (tick === 0 ? 1.35 : 1);
+    const { result, trials, measurements: ms } = await runControlledStudy({
+      names: ['B', 'C', 'A'],
+      time,
+      accuracy: (c) => (c.NAME === 'CTRL' ? 0.5 : 1),
+      policy: { repeats: { kind: 'auto', maxRepeats: 3 }, racing: DEFAULT_RACE, confirmTop: 2, confirmRepeats: 3 },
+    });
+    const ctrl = trials.find((t) => t.baseline === 'CTRL')!;
+    expect(ms.filter((m) => m.trialId === ctrl.id && m.phase === 'search')).toHaveLength(1);
+    expect(ms.filter((m) => m.trialId === ctrl.id && m.phase === 'confirm').length).toBeGreaterThan(0);
+    expect(result.analysis.drift.detected).toBe(false);
+    expect(result.analysis.rankedBy).toBe('absolute');
+  });
+});

@@ -65,7 +65,9 @@ export function formatRanking(ranking: readonly RankedTrial[], all: readonly Ran
           {
             header: 'vs control [95% CI]',
             value: (r: RankedTrial) =>
-              r.ratioToControl ? `${r.ratioToControl.median.toFixed(2)} [${r.ratioToControl.low.toFixed(2)}-${r.ratioToControl.high.toFixed(2)}]` : '-',
+              r.ratioToControl
+                ? `${r.ratioToControl.median.toFixed(2)} ${r.ratioToControl.n > 1 ? `[${r.ratioToControl.low.toFixed(2)}-${r.ratioToControl.high.toFixed(2)}]` : '[1 pair]'}`
+                : '-',
             align: 'right' as const,
           },
         ]
@@ -95,7 +97,8 @@ export function rankingLegend(analysis: StudyAnalysis): string {
           ? '; ranked by the ratio to the control (the host drifted)'
           : ''),
     'median: race = from the confirmation race, srch = from the search; n: successful/all challenges ranked; reps: search repeats per video + race rounds',
-    'vs control: median ratio to the control measured nearest in time on the same video; saved: challenges saved by early stops and the race' +
+    '95% CI: - for one figure; vs control: median ratio to the control measured near it in time on the same video ([1 pair]: one figure, no interval); ' +
+      'saved: challenges saved by early stops and the race' +
       (analysis.control && analysis.race.contenders.length > 0
         ? "\nbelow the race's survivors, trials raced or not are ranked by their value against the control (measured in both phases)"
         : ''),
