@@ -5,8 +5,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // One throwaway PostgreSQL cluster for the suite; each file that needs it makes its own database.
-    globalSetup: ['test/helpers/postgres-cluster.ts'],
+    // One temporary folder for the whole suite, removed at its end; one throwaway PostgreSQL cluster
+    // in it, where each file that needs it makes its own database.
+    globalSetup: ['test/helpers/temp-root.ts', 'test/helpers/postgres-cluster.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 120_000,
