@@ -21,7 +21,7 @@ import { evaluateObjective, type Observation, type TrialFigures } from './object
 import { policyOf, type MeasurePolicy } from './policy.js';
 import { replayConfirmRace, type BlockValue, type ConfirmRace } from './race.js';
 import { blocksOf, feasibleOf, standingOf, unracedBaselines, valueOf, type Standing } from './standing.js';
-import { mannWhitneyU, median, RANK_TEST_ALPHA, type Interval } from './stats.js';
+import { mannWhitneyU, median, RANK_TEST_ALPHA, smallestRankTestP, type Interval } from './stats.js';
 import { trialWarnings, type TrialWarning } from './warnings.js';
 
 export type { SpeedupBasis } from './speedup.js';
@@ -37,9 +37,12 @@ export interface RankedTrial extends Omit<TrialFigures, 'totals' | 'sn44s'> {
   baseline: string | null;
   /** Which measurements the figures come from: the current confirmation race, or the search. */
   phase: Phase;
-  /** p-value of the rank test against the best trial (same phase); null for the best and for infeasible trials. */
+  /**
+   * p-value of the rank test against the best trial (same phase); null for the best, for infeasible
+   * trials, and where the two have too few figures for the test to tell any configs apart at alpha.
+   */
   pVsBest: number | null;
-  /** Not significantly different from the best (p >= alpha), or the best itself. */
+  /** Not significantly different from the best (p >= alpha) by a test that could have told them apart, or the best itself. */
   tiedWithBest: boolean;
   /** Baseline name -> the baseline's median / this trial's median (> 1 means faster), figures of one phase. */
   speedup: Record<string, number | null>;
@@ -198,7 +201,11 @@ export function analyseStudy(input: AnalysisInput): StudyAnalysis {
       if (row === winner) row.tiedWithBest = true;
       else if (row.feasible && !row.dropped) {
         const phase = row.phase === 'confirm' && winner.phase === 'confirm' ? 'confirm' : 'search';
-        row.pVsBest = mannWhitneyU(samples(winner, phase), samples(row, phase)).p;
+        const best = samples(winner, phase);
+        const mine = samples(row, phase);
+        // Too few figures for the test to tell any two configs apart: neither tied nor behind.
+        if (smallestRankTestP(best.length, mine.length) >= RANK_TEST_ALPHA) continue;
+        row.pVsBest = mannWhitneyU(best, mine).p;
         row.tiedWithBest = row.pVsBest >= RANK_TEST_ALPHA;
       }
     }

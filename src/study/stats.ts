@@ -86,6 +86,19 @@ export function mannWhitneyU(a: readonly number[], b: readonly number[]): RankTe
   return { u, p: Math.min(1, 2 * (1 - normalCdf(Math.max(0, z)))), method: 'normal' };
 }
 
+/**
+ * The smallest p-value the rank test can give samples of these sizes (every value of one below every
+ * value of the other): at or above alpha, the test cannot tell any two configs apart (one figure
+ * against four gives at best 0.4), and "not significantly different" says nothing.
+ */
+export function smallestRankTestP(n1: number, n2: number): number {
+  if (n1 === 0 || n2 === 0) return 1;
+  return mannWhitneyU(
+    Array.from({ length: n1 }, (_, i) => i),
+    Array.from({ length: n2 }, (_, i) => n1 + i),
+  ).p;
+}
+
 /** P(U <= u) * 2 under H0, counting rank arrangements (no ties). */
 function exactTwoSided(u: number, n1: number, n2: number): number {
   // counts[m][k] over growing n: number of arrangements of m values of group 1 among m + n with U = k.

@@ -36,10 +36,25 @@ describe('a trial measured once', () => {
     expect(a.interval!.high).toBeGreaterThan(a.interval!.low);
   });
 
+  it('is not called tied with the best: one figure against the best\'s four, the rank test cannot tell any two apart', () => {
+    const { ranking, winner } = result.analysis;
+    expect(winner!.params.NAME).toBe('A');
+    expect(winner!.challenges).toBeGreaterThanOrEqual(4);
+    const c = ranking.find((r) => r.params.NAME === 'C')!;
+    expect(c.feasible).toBe(true);
+    expect(c.pVsBest).toBeNull();
+    expect(c.tiedWithBest).toBe(false);
+    // B has figures enough for the test, and is judged by it.
+    const b = ranking.find((r) => r.params.NAME === 'B')!;
+    expect(b.challenges).toBeGreaterThanOrEqual(4);
+    expect(b.pVsBest).not.toBeNull();
+  });
+
   it('shows "-" and "[1 pair]" in trials, null in --json', async () => {
     const text = await runCli(['trials', '--db', db]);
     expect(text.exitCode, text.stderr).toBe(0);
     const row = text.stdout.split('\n').find((l) => l.includes('NAME=C'))!;
+    expect(row).toMatch(/^\s*\d+ /); // its rank, without the '=' of a tie
     expect(row).toMatch(/s srch\s+-\s/);
     expect(row).toMatch(/\d\.\d\d \[1 pair\]/);
     const json = await runCli(['trials', '--db', db, '--json']);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  smallestRankTestP,
   bootstrapMedianInterval,
   holm,
   kendallTau,
@@ -115,5 +116,16 @@ describe('racing statistics against reference values', () => {
     expect(kendallTau([1, 2, 3, 4, 5], [1, 2, 3, 5, 4])).toBeCloseTo(0.8, 12);
     expect(kendallTau([1, 2, 2, 3, 4], [1, 3, 2, 2, 4])).toBeCloseTo(0.6666666666666666, 12);
     expect(kendallTau([1, 1], [2, 2])).toBeNull();
+  });
+});
+
+describe('smallestRankTestP', () => {
+  it('is the exact two-sided p of full separation: 2 / C(n1 + n2, n1)', () => {
+    expect(smallestRankTestP(1, 4)).toBeCloseTo(2 / 5, 10);
+    expect(smallestRankTestP(2, 4)).toBeCloseTo(2 / 15, 10);
+    expect(smallestRankTestP(3, 5)).toBeCloseTo(2 / 56, 10);
+    expect(smallestRankTestP(0, 5)).toBe(1);
+    // Large samples (the normal approximation) can always reach the alpha.
+    expect(smallestRankTestP(30, 30)).toBeLessThan(1e-6);
   });
 });

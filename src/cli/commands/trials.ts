@@ -90,7 +90,8 @@ export function formatRanking(ranking: readonly RankedTrial[], all: readonly Ran
 /** What the table's marks mean. */
 export function rankingLegend(analysis: StudyAnalysis): string {
   return [
-    `rank N= : not distinguishable from the best (Mann-Whitney U on figures of the same phase, alpha ${RANK_TEST_ALPHA})` +
+    `rank N= : not distinguishable from the best (Mann-Whitney U on figures of the same phase, alpha ${RANK_TEST_ALPHA}); ` +
+      'no mark: behind it, or too few figures for the test to tell (one challenge against four cannot reach the alpha)' +
       (analysis.acrossHosts
         ? "; the test, the medians and the vs columns compare trials of the row's own host"
         : analysis.rankedBy === 'control-normalised'
