@@ -83,7 +83,11 @@ export function buildSummary(context: Omit<EmitContext, 'outDir'>) {
       hostSnapshot: study.host,
       netProbe: study.netProbe,
     },
-    rankTest: { name: 'Mann-Whitney U, two-sided', alpha: RANK_TEST_ALPHA },
+    rankTest: {
+      name: 'Mann-Whitney U, two-sided',
+      alpha: RANK_TEST_ALPHA,
+      untested: 'pVsBest is null (and tiedWithBest false) where the smallest p the two sample sizes allow is at or above alpha',
+    },
     drift: driftJson(analysis),
     control: analysis.control,
     race: { ...analysis.race, test: 'Wilcoxon signed-rank, one-sided; Holm across the confirmation race', challengesSaved: analysis.saved },

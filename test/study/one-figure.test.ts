@@ -70,6 +70,8 @@ describe('a trial measured once', () => {
     const out = join(dirname(db), 'out');
     const emit = await runCli(['emit', '--db', db, '--out', out]);
     expect(emit.exitCode, emit.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.rankTest.untested).toMatch(/pVsBest is null/);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     const row = html.split('<tr').find((r) => r.includes('NAME=C'))!;
     expect(row).not.toMatch(/\[[\d.]+, [\d.]+\]/);
