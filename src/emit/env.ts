@@ -53,7 +53,9 @@ export function describeFigures(r: RankedTrial): string {
   const ci = r.interval ? ` (95% CI ${r.interval.low.toFixed(3)}-${r.interval.high.toFixed(3)} s)` : '';
   const ratio = r.ratioToControl
     ? `, ${r.ratioToControl.median.toFixed(3)}x the control's time` +
-      (r.ratioToControl.n > 1 ? ` (95% CI ${r.ratioToControl.low.toFixed(3)}-${r.ratioToControl.high.toFixed(3)})` : ' (one pair, no interval)')
+      (r.ratioToControl.low !== null && r.ratioToControl.high !== null
+        ? ` (95% CI ${r.ratioToControl.low.toFixed(3)}-${r.ratioToControl.high.toFixed(3)})`
+        : ' (one pair, no interval)')
     : '';
   return (
     `median ${s(r.median)}${ci}, p90 ${s(r.p90)}${ratio}, accuracy ${f(r.accuracy)}, coverage ${f(r.coverage)}, SN44 estimate ${f(r.sn44)}, ` +

@@ -134,11 +134,7 @@ function reportTrials(source: ReportSource, ranking: readonly RankedTrial[]): Re
       speedups,
       speedupBasis,
       phase: r.phase === 'confirm' ? 'confirm' : 'search',
-      ratio: r.ratioToControl && {
-        median: r.ratioToControl.median,
-        low: r.ratioToControl.n > 1 ? r.ratioToControl.low : null,
-        high: r.ratioToControl.n > 1 ? r.ratioToControl.high : null,
-      },
+      ratio: r.ratioToControl && { median: r.ratioToControl.median, low: r.ratioToControl.low, high: r.ratioToControl.high },
       repeats: r.repeats,
       raceRounds: r.raceRounds,
       dropped: r.dropped && { phase: r.dropped.phase, p: r.dropped.p, vs: r.dropped.vs },

@@ -6,7 +6,7 @@
 
 import { speedScore } from '../score/sn44.js';
 import type { MeasurementRecord, ObjectiveSpec, Phase, TrialRecord } from '../store/types.js';
-import { bootstrapMedianInterval, median, type Interval } from './stats.js';
+import { bootstrapMedianInterval, median } from './stats.js';
 
 export interface ControlPoint {
   id: number;
@@ -52,14 +52,6 @@ export class ControlSeries {
   with(m: MeasurementRecord): ControlSeries {
     if (m.trialId !== this.trial.id || m.error !== null || !isPositive(m.timeline.total)) return this;
     return new ControlSeries(this.trial, [...this.points, { id: m.id, videoUrl: m.videoUrl, total: m.timeline.total, phase: m.phase }]);
-  }
-
-  /** The control's measurement on the same video nearest in time (the earlier one on a tie). */
-  nearest(videoUrl: string, id: number): ControlPoint | null {
-    const { before, after } = this.around(videoUrl, id);
-    if (!before) return after;
-    if (!after) return before;
-    return id - before.id <= after.id - id ? before : after;
   }
 
   /**
@@ -142,7 +134,7 @@ export function createNormaliser(series: ControlSeries, objective: ObjectiveSpec
     return m.sn44 + 0.35 * (speedScore(atReference, 1, objective.tMin) - speedScore(total, 1, objective.tMin));
   };
   const near = (m: MeasurementRecord): number | null =>
-    options.steady ? series.levelNear(m.videoUrl, m.id, LEVEL_POINTS) : (series.nearest(m.videoUrl, m.id)?.total ?? null);
+    series.levelNear(m.videoUrl, m.id, options.steady ? LEVEL_POINTS : 1);
   return {
     series,
     ratio(m) {
@@ -160,9 +152,12 @@ export function createNormaliser(series: ControlSeries, objective: ObjectiveSpec
   };
 }
 
-export interface RatioToControl extends Interval {
+export interface RatioToControl {
   median: number;
-  /** Pairs behind it: from one pair, low and high are that pair's ratio (readers show no interval). */
+  /** Its bootstrap 95% interval; null from one pair. */
+  low: number | null;
+  high: number | null;
+  /** Pairs behind it. */
   n: number;
 }
 
@@ -170,8 +165,9 @@ export interface RatioToControl extends Interval {
 export function ratioToControl(measurements: readonly MeasurementRecord[], normaliser: Normaliser, seed: number): RatioToControl | null {
   const ratios = measurements.map((m) => normaliser.ratio(m)).filter((r): r is number => r !== null);
   const mid = median(ratios);
+  if (mid === null) return null;
   const interval = bootstrapMedianInterval(ratios, { seed });
-  return mid === null || interval === null ? null : { median: mid, low: interval.low, high: interval.high, n: ratios.length };
+  return { median: mid, low: interval?.low ?? null, high: interval?.high ?? null, n: ratios.length };
 }
 
 /** Index of the first point with an id of at least `id` (the list is in id order). */

@@ -87,10 +87,9 @@ function localNoise(values: readonly number[]): number {
 /**
  * The race check: a trial's race median against the bootstrap interval of its median before the race.
  * Returns the shift (race / before, or its inverse when faster) when the race median lies outside the
- * interval and moved by more than DRIFT_FACTOR; else null, and null with fewer than 2 figures before.
+ * interval and moved by more than DRIFT_FACTOR; else null (as with one figure before: no interval).
  */
 export function raceShift(search: readonly number[], race: readonly number[], seed: number): number | null {
-  if (search.length < 2) return null;
   const s = median(search);
   const r = median(race);
   const interval = bootstrapMedianInterval(search, { seed });

@@ -92,7 +92,7 @@ export function evaluateObjective(observations: readonly Observation[], objectiv
     firstError: observations.find((o) => o.error)?.error ? describeError(observations.find((o) => o.error)!.error!) : null,
     median: median(totals),
     p90: p90(totals),
-    interval: seed === null || totals.length < 2 ? null : bootstrapMedianInterval(totals, { seed }),
+    interval: seed === null ? null : bootstrapMedianInterval(totals, { seed }),
     accuracy,
     coverage: median(finite(ok.map((o) => o.coverage))),
     truthF1: median(finite(ok.map((o) => o.truthF1))),

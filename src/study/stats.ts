@@ -25,14 +25,13 @@ export interface Interval {
   high: number;
 }
 
-/** Percentile bootstrap 95% interval of the median; null for an empty sample. */
+/** Percentile bootstrap 95% interval of the median; null for fewer than 2 values (one figure has no interval). */
 export function bootstrapMedianInterval(
   values: readonly number[],
   options: { seed?: number; resamples?: number; level?: number } = {},
 ): Interval | null {
   const n = values.length;
-  if (n === 0) return null;
-  if (n === 1) return { low: values[0]!, high: values[0]! };
+  if (n < 2) return null;
   const random = mulberry32(options.seed ?? 1);
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
   const level = options.level ?? 0.95;

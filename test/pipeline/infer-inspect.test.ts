@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AutotuneError } from '../../src/errors.js';
 import { buildLabDetector, TensorType } from '../../src/lab/model/index.js';
@@ -16,10 +16,9 @@ async function rejected(p: Promise<unknown>): Promise<AutotuneError> {
 
 describe('inspectModel', () => {
   it('reads a dynamic model at the size asked for: the lab detector is YOLOv8 with 46400 anchors at 640', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'inspect-lab-')), 'lab.onnx');
+    const path = join(tmpdir(), `inspect-lab-${process.pid}.onnx`);
     writeFileSync(path, buildLabDetector().bytes);
     const facts = await inspectModel({ modelPath: path, imgSize: 640 });
-    rmSync(dirname(path), { recursive: true, force: true });
     expect(facts).toMatchObject({ fixedSize: null, imgSize: 640, layout: { kind: 'yolov8', classes: 4, anchors: 46400 } });
     expect(facts.outputs).toEqual([{ name: 'output0', dims: [1, 8, 46400] }]);
     expect(fixedSizePin(facts)).toBeNull();

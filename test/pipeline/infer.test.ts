@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { AutotuneError } from '../../src/errors.js';
@@ -163,10 +163,9 @@ describe('models that are not YOLO detectors', () => {
     const bad = await failure(openDetector({ modelPath: u8, device: 'cpu', imgSize: 64 }));
     expect(bad.code).toBe('E_MODEL_LAYOUT');
     expect(bad.message).toMatch(/uint8/);
-    const junk = join(mkdtempSync(join(tmpdir(), 'autotune-junk-')), 'junk.onnx');
+    const junk = join(tmpdir(), `autotune-junk-${process.pid}.onnx`);
     writeFileSync(junk, 'not a model');
     const load = await failure(openDetector({ modelPath: junk, device: 'cpu', imgSize: 64 }));
-    rmSync(dirname(junk), { recursive: true, force: true });
     expect(load.code).toBe('E_MODEL_LOAD');
     expect(load.message).toContain(junk);
     const missing = await failure(openDetector({ modelPath: '/nonexistent/model.onnx', device: 'cpu', imgSize: 64 }));

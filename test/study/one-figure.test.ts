@@ -31,7 +31,7 @@ describe('a trial measured once', () => {
     expect(c.challenges).toBe(1);
     expect(c.median).not.toBeNull();
     expect(c.interval).toBeNull();
-    expect(c.ratioToControl).toMatchObject({ n: 1 });
+    expect(c.ratioToControl).toMatchObject({ n: 1, low: null, high: null });
     const a = result.analysis.ranking.find((r) => r.params.NAME === 'A')!;
     expect(a.interval!.high).toBeGreaterThan(a.interval!.low);
   });
@@ -58,9 +58,9 @@ describe('a trial measured once', () => {
     expect(row).toMatch(/s srch\s+-\s/);
     expect(row).toMatch(/\d\.\d\d \[1 pair\]/);
     const json = await runCli(['trials', '--db', db, '--json']);
-    const c = (JSON.parse(json.stdout) as { params: Config; interval: unknown; ratioToControl: { n: number } }[]).find((r) => r.params.NAME === 'C')!;
+    const c = (JSON.parse(json.stdout) as { params: Config; interval: unknown; ratioToControl: { n: number; low: unknown } }[]).find((r) => r.params.NAME === 'C')!;
     expect(c.interval).toBeNull();
-    expect(c.ratioToControl.n).toBe(1);
+    expect(c.ratioToControl).toMatchObject({ n: 1, low: null, high: null });
     const show = await runCli(['show', '--db', db, String(result.analysis.ranking.find((r) => r.params.NAME === 'C')!.number)]);
     expect(show.exitCode, show.stderr).toBe(0);
     expect(show.stdout).toMatch(/vs control: \d\.\d{3}x over 1 pair/);

@@ -63,7 +63,7 @@ export const showCommand: CommandModule<object, ShowArgs> = {
         const r = ranked.ratioToControl;
         lines.push(
           `repeats: ${ranked.repeats} per video in the search${ranked.raceRounds ? `, ${ranked.raceRounds} race round(s)` : ''}` +
-            (r ? `; vs control: ${r.median.toFixed(3)}x ${r.n > 1 ? `[${r.low.toFixed(3)}-${r.high.toFixed(3)}] over ${r.n} pairs` : 'over 1 pair'}` : ''),
+            (r ? `; vs control: ${r.median.toFixed(3)}x ${r.low !== null && r.high !== null ? `[${r.low.toFixed(3)}-${r.high.toFixed(3)}] over ${r.n} pairs` : 'over 1 pair'}` : ''),
         );
         const stopped = describeVerdict(ranked.verdict);
         if (stopped) lines.push(`search: ${stopped}${ranked.saved ? `; ${ranked.saved} challenges saved` : ''}`);

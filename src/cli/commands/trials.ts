@@ -66,7 +66,7 @@ export function formatRanking(ranking: readonly RankedTrial[], all: readonly Ran
             header: 'vs control [95% CI]',
             value: (r: RankedTrial) =>
               r.ratioToControl
-                ? `${r.ratioToControl.median.toFixed(2)} ${r.ratioToControl.n > 1 ? `[${r.ratioToControl.low.toFixed(2)}-${r.ratioToControl.high.toFixed(2)}]` : '[1 pair]'}`
+                ? `${r.ratioToControl.median.toFixed(2)} ${r.ratioToControl.low !== null && r.ratioToControl.high !== null ? `[${r.ratioToControl.low.toFixed(2)}-${r.ratioToControl.high.toFixed(2)}]` : '[1 pair]'}`
                 : '-',
             align: 'right' as const,
           },
