@@ -1,13 +1,17 @@
-// `npm run bench:racing`: what racing saves on a real study. Three studies of the same space on the
-// lab (the real pipeline on lab clips), same sampler and seed, the control and a confirmation race:
-// `autotune run`'s defaults (racing, adaptive repeats that go to contenders only); `--racing off`
-// (adaptive repeats kept); and `--racing off --repeats 3`, every trial measured alike, as studies
-// ran before racing. Then the defaults' winner measured head to head against each other winner,
-// interleaved on the same videos, to say whether they are the same config or tied (paired Wilcoxon
-// signed-rank on the log time ratios, two-sided, alpha 0.05; or within 5%).
-// Prints a table and saves results/bench/racing-<timestamp>.{md,json} with the studies' database.
+// `npm run bench:racing`: what racing saves on a real study, and what it costs in the answer. Studies
+// of the same space on the lab (the real pipeline on lab clips), same sampler and seed, the control and
+// a confirmation race: `autotune run`'s defaults (racing, adaptive repeats that go to contenders only);
+// `--racing off` (adaptive repeats kept); and `--racing off --repeats 3`, every trial measured alike,
+// as studies ran before racing. Then every study's winner and a fixed reference config (the space's
+// first baseline) in one side-by-side run, interleaved on the same videos: the defaults' winner against
+// each other winner says whether they are the same config or tied (paired Wilcoxon signed-rank on the
+// log time ratios, two-sided, alpha 0.05; or within 5%), and each winner's time over the reference's
+// compares the variants across seeds (--seeds N: seeds --seed .. --seed+N-1), where one seed's winners
+// differ as much by the search's luck as by racing.
+// Prints tables and saves results/bench/racing-<timestamp>.{md,json} with the studies' database.
 //
-//   npm run bench:racing -- [--trials 40] [--space search-spaces/sn44.yaml] [--frames 12] [--size 320x180] [--accuracy-floor 0.85]
+//   npm run bench:racing -- [--trials 40] [--seed 1] [--seeds 1] [--variants defaults,racing-off,racing-off-3]
+//                           [--space search-spaces/sn44.yaml] [--frames 12] [--size 320x180] [--accuracy-floor 0.85]
 //
 // The machine is shared: the 1-minute load average is sampled through each study and printed with it.
 
@@ -16,48 +20,70 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import type { PipelineEvaluator } from '../src/pipeline/evaluator.js';
 import { pipelineEvaluatorFactory } from '../src/pipeline/factory.js';
 import type { Config } from '../src/pipeline/types.js';
 import { configKey } from '../src/search/index.js';
+import type { ObjectiveSpec } from '../src/store/types.js';
 import { DEFAULT_MAX_REPEATS, DEFAULT_RACE, describeRepeats, type RepeatPolicy } from '../src/study/policy.js';
 import { openSession, type StudySession } from '../src/study/session.js';
-import { bootstrapMedianInterval, median, wilcoxonSignedRank } from '../src/study/stats.js';
+import { median } from '../src/study/stats.js';
 import { count, formatTable } from '../src/util/format.js';
 import { ensureClips, ensureModel } from './bench/assets.js';
+import { acrossSeeds, pairedRatio, verdictOf, type PairedRatio, type SeedComparison, type Verdict } from './bench/racing-summary.js';
+import { runSideBySide, type Contender } from './bench/side-by-side.js';
 
 const started = Date.now();
 const stamp = new Date(started).toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
 const say = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 
-const args = yargs(hideBin(process.argv))
-  .usage('npm run bench:racing -- [options]')
-  .option('trials', { type: 'number', default: 40, describe: 'sampled trials per study' })
-  .option('space', { type: 'string', default: 'search-spaces/sn44.yaml' })
-  .option('seed', { type: 'number', default: 1 })
-  .option('frames', { type: 'number', default: 12, describe: 'frames per lab clip (25 fps); small, so that three 40-trial studies take minutes on 2 cores' })
-  .option('size', { type: 'string', default: '320x180', describe: 'clip size WIDTHxHEIGHT' })
-  .option('clips', { type: 'number', default: 2 })
-  .option('profile', { type: 'string', default: 'lan', describe: "the lab server's link profile" })
-  .option('accuracy-floor', { type: 'number', default: 0.85, describe: 'on 12-frame 320x180 clips a 40-trial study of sn44.yaml found no config that keeps 0.98 of the reference answer' })
-  .option('model', { type: 'string', default: 'models/lab-detector.onnx' })
-  .option('rounds', { type: 'number', default: 6, describe: 'head-to-head rounds (each visits every video)' })
-  .option('out', { type: 'string', default: 'results/bench' })
-  .strict()
-  .parseSync();
-
 interface Variant {
+  id: string;
   name: string;
   racing: boolean;
   repeats: RepeatPolicy;
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'defaults', racing: true, repeats: { kind: 'auto', maxRepeats: DEFAULT_MAX_REPEATS } },
-  { name: 'racing off', racing: false, repeats: { kind: 'auto', maxRepeats: DEFAULT_MAX_REPEATS } },
-  { name: 'racing off, 3 repeats', racing: false, repeats: { kind: 'fixed', repeats: 3 } },
+  { id: 'defaults', name: 'defaults', racing: true, repeats: { kind: 'auto', maxRepeats: DEFAULT_MAX_REPEATS } },
+  { id: 'racing-off', name: 'racing off', racing: false, repeats: { kind: 'auto', maxRepeats: DEFAULT_MAX_REPEATS } },
+  { id: 'racing-off-3', name: 'racing off, 3 repeats', racing: false, repeats: { kind: 'fixed', repeats: 3 } },
 ];
+const SHARE_LIMIT = 0.4;
+
+const args = yargs(hideBin(process.argv))
+  .usage('npm run bench:racing -- [options]')
+  .option('trials', { type: 'number', default: 40, describe: 'sampled trials per study' })
+  .option('space', { type: 'string', default: 'search-spaces/sn44.yaml' })
+  .option('seed', { type: 'number', default: 1, describe: 'the first seed' })
+  .option('seeds', { type: 'number', default: 1, describe: 'seeds: --seed .. --seed+N-1, every variant studied on each' })
+  .option('variants', { type: 'string', default: VARIANTS.map((v) => v.id).join(','), describe: `the studies, the first compared with the others: ${VARIANTS.map((v) => v.id).join(', ')}` })
+  .option('reference', { type: 'string', describe: "a baseline of the space measured beside the winners (default: the space's first)" })
+  .option('frames', { type: 'number', default: 12, describe: 'frames per lab clip (25 fps); small, so that three 40-trial studies take minutes on 2 cores' })
+  .option('size', { type: 'string', default: '320x180', describe: 'clip size WIDTHxHEIGHT' })
+  .option('clips', { type: 'number', default: 2 })
+  .option('profile', { type: 'string', default: 'lan', describe: "the lab server's link profile" })
+  .option('accuracy-floor', { type: 'number', default: 0.85, describe: 'on 12-frame 320x180 clips a 40-trial study of sn44.yaml found no config that keeps 0.98 of the reference answer' })
+  .option('model', { type: 'string', default: 'models/lab-detector.onnx' })
+  .option('rounds', { type: 'number', default: 6, describe: 'rounds of the side-by-side run (each visits every video)' })
+  .option('out', { type: 'string', default: 'results/bench' })
+  .strict()
+  .check((a) => {
+    if (!Number.isInteger(a.seeds) || a.seeds < 1) throw new Error(`--seeds ${a.seeds}: give a whole number of seeds, 1 or more`);
+    const ids = a.variants.split(',').map((v) => v.trim());
+    for (const id of ids) if (!VARIANTS.some((v) => v.id === id)) throw new Error(`--variants: unknown variant ${id}; use ${VARIANTS.map((v) => v.id).join(', ')}`);
+    if (ids.length < 2 || new Set(ids).size !== ids.length) throw new Error('--variants: name two or more different variants');
+    return true;
+  })
+  .parseSync();
+
+const variants = args.variants.split(',').map((id) => VARIANTS.find((v) => v.id === id.trim())!);
+const seeds = Array.from({ length: args.seeds }, (_, i) => args.seed + i);
+const objective: ObjectiveSpec = { kind: 'fastest-safe', accuracyFloor: args['accuracy-floor'], tMin: 2 };
 
 interface StudyFigures {
+  seed: number;
+  variant: string;
   name: string;
   racing: boolean;
   repeats: string;
@@ -69,22 +95,22 @@ interface StudyFigures {
   winner: { number: number; config: Config; median: number | null; phase: string } | null;
 }
 
-async function study(variant: Variant, db: string, clipsDir: string, clips: string[]): Promise<{ figures: StudyFigures; session: StudySession }> {
+async function study(variant: Variant, seed: number, db: string, clipsDir: string, clips: string[]): Promise<{ figures: StudyFigures; session: StudySession<PipelineEvaluator> }> {
   const { name, racing } = variant;
   const session = await openSession(
     {
       space: args.space,
-      study: name.replace(/[^a-z0-9]+/g, '-'),
+      study: `${variant.id}-s${seed}`,
       db,
       sampler: 'tpe',
-      seed: args.seed,
+      seed,
       trials: args.trials,
       timeLimitMs: null,
       repeats: variant.repeats,
       racing: { ...DEFAULT_RACE, enabled: racing },
       control: undefined,
       warmup: 0,
-      objective: { kind: 'fastest-safe', accuracyFloor: args['accuracy-floor'], tMin: 2 },
+      objective,
       confirmTop: 3,
       confirmRepeats: 5,
       device: 'cpu',
@@ -110,6 +136,8 @@ async function study(variant: Variant, db: string, clipsDir: string, clips: stri
     return {
       session,
       figures: {
+        seed,
+        variant: variant.id,
         name,
         racing,
         repeats: describeRepeats(variant.repeats),
@@ -121,33 +149,12 @@ async function study(variant: Variant, db: string, clipsDir: string, clips: stri
         winner: w && { number: w.number, config: w.params, median: w.median, phase: w.phase },
       },
     };
+  } catch (err) {
+    await session.close();
+    throw err;
   } finally {
     clearInterval(sampler);
   }
-}
-
-/** Both winners measured in turn on every video, `rounds` times, the order alternating per round. */
-async function headToHead(session: StudySession, a: Config, b: Config): Promise<{ ratio: number | null; low: number | null; high: number | null; p: number | null; pairs: number }> {
-  const logRatios: number[] = [];
-  for (let round = 0; round < args.rounds; round++) {
-    for (const video of session.videos) {
-      const order = round % 2 === 0 ? [a, b] : [b, a];
-      const times = new Map<Config, number | null>();
-      for (const config of order) {
-        const r = await session.evaluator.evaluate(config, video);
-        times.set(config, r.error ? null : r.timeline.total);
-      }
-      const ta = times.get(a);
-      const tb = times.get(b);
-      if (ta && tb) logRatios.push(Math.log(ta / tb));
-    }
-    say(`  head to head: round ${round + 1}/${args.rounds}`);
-  }
-  if (logRatios.length === 0) return { ratio: null, low: null, high: null, p: null, pairs: 0 };
-  const m = median(logRatios)!;
-  const ci = bootstrapMedianInterval(logRatios);
-  const test = wilcoxonSignedRank(logRatios, 'two-sided');
-  return { ratio: Math.exp(m), low: ci ? Math.exp(ci.low) : null, high: ci ? Math.exp(ci.high) : null, p: test.p, pairs: logRatios.length };
 }
 
 const describeConfig = (c: Config, space: StudySession['space']) =>
@@ -155,6 +162,48 @@ const describeConfig = (c: Config, space: StudySession['space']) =>
     .filter((p) => c[p.name] !== undefined)
     .map((p) => `${p.name}=${c[p.name]}`)
     .join(' ');
+
+/** The side-by-side run's contenders: the reference, then each distinct winner once (a winner of several studies, or the reference itself, under its first label). */
+function contendersOf(reference: { name: string; config: Config }, results: readonly StudyFigures[]): { contenders: Contender[]; labelOf: Map<StudyFigures, string> } {
+  const contenders: Contender[] = [{ label: reference.name, aliases: [], kind: 'baseline', config: reference.config }];
+  const byKey = new Map<string, Contender>([[configKey(reference.config), contenders[0]!]]);
+  const labelOf = new Map<StudyFigures, string>();
+  for (const r of results) {
+    if (!r.winner) continue;
+    const label = `s${r.seed} ${r.variant} #${r.winner.number}`;
+    const key = configKey(r.winner.config);
+    const known = byKey.get(key);
+    if (known) {
+      known.aliases.push(label);
+      labelOf.set(r, known.label);
+    } else {
+      const c: Contender = { label, aliases: [], kind: 'winner', config: r.winner.config };
+      contenders.push(c);
+      byKey.set(key, c);
+      labelOf.set(r, label);
+    }
+  }
+  return { contenders, labelOf };
+}
+
+interface Comparison {
+  seed: number;
+  against: string;
+  share: number | null;
+  same: boolean;
+  h2h: PairedRatio | null;
+  verdict: Verdict;
+  firstToReference: number | null;
+  otherToReference: number | null;
+}
+
+const VERDICT_WORDS: Record<Verdict, (against: string) => string> = {
+  same: () => 'the same config',
+  tied: () => 'tied',
+  faster: () => "the defaults' winner is faster",
+  slower: (against) => `${against}'s winner is faster`,
+  none: () => 'no test (a study found no feasible config, or too few pairs)',
+};
 
 async function main(): Promise<void> {
   await mkdir(args.out, { recursive: true });
@@ -164,33 +213,83 @@ async function main(): Promise<void> {
   const [width, height] = args.size.split('x').map(Number) as [number, number];
   const { dir, clips } = await ensureClips({ frames: args.frames, clips: args.clips, width, height, fps: 25 }, say);
   say(`host: ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const runs: { figures: StudyFigures; session: StudySession }[] = [];
-  const comparisons: { against: string; share: number | null; same: boolean; h2h: Awaited<ReturnType<typeof headToHead>> | null; tied: boolean }[] = [];
+  const results: StudyFigures[] = [];
+  // One session is kept open after its study: its evaluator and lab server run the side-by-side run.
+  let last: StudySession<PipelineEvaluator> | null = null;
+  let records: Awaited<ReturnType<typeof runSideBySide>>['records'] = [];
+  let labels = new Map<StudyFigures, string>();
+  let referenceName = '';
+  let space: StudySession['space'] | null = null;
   try {
-    for (const variant of VARIANTS) {
-      say(`=== study ${variant.name} ===`);
-      runs.push(await study(variant, db, dir, clips.map((c) => c.name)));
-    }
-    const [first, ...others] = runs;
-    const wa = first!.figures.winner;
-    for (const other of others) {
-      const wb = other.figures.winner;
-      const same = !!wa && !!wb && configKey(wa.config) === configKey(wb.config);
-      let h2h: Awaited<ReturnType<typeof headToHead>> | null = null;
-      if (wa && wb && !same) {
-        say(`=== head to head: the defaults' winner (trial ${wa.number}) against ${other.figures.name}'s (trial ${wb.number}) ===`);
-        h2h = await headToHead(other.session, wa.config, wb.config);
+    for (const seed of seeds) {
+      for (const variant of variants) {
+        say(`=== seed ${seed}: study ${variant.name} ===`);
+        const run = await study(variant, seed, db, dir, clips.map((c) => c.name));
+        await last?.close();
+        last = run.session;
+        results.push(run.figures);
       }
-      const tied = !!h2h && h2h.ratio !== null && ((h2h.p !== null && h2h.p >= 0.05) || Math.abs(h2h.ratio - 1) <= 0.05);
-      const total = other.figures.challenges.total;
-      comparisons.push({ against: other.figures.name, share: total > 0 ? first!.figures.challenges.total / total : null, same, h2h, tied });
     }
+    space = last!.space;
+    const reference = args.reference ? space.baselines.find((b) => b.name === args.reference) : space.baselines[0];
+    if (!reference) throw new Error(args.reference ? `--reference ${args.reference}: the space has no such baseline` : 'the space has no baseline to measure the winners against');
+    referenceName = reference.name;
+    const { contenders, labelOf } = contendersOf(reference, results);
+    labels = labelOf;
+    say(`=== side by side: ${contenders.length} configs (${reference.name} and the winners), ${args.rounds} rounds ===`);
+    records = (await runSideBySide({ evaluator: last!.evaluator, contenders, videos: last!.videos, repeats: args.rounds, objective, say })).records;
   } finally {
-    for (const r of runs) await r.session.close();
+    await last?.close();
   }
-  const results = runs.map((r) => r.figures);
-  const space = runs[0]!.session.space;
-  const table = formatTable(results, [
+  const toReference = (r: StudyFigures) => {
+    const label = labels.get(r);
+    if (!label) return null;
+    return label === referenceName ? 1 : pairedRatio(records, label, referenceName).ratio;
+  };
+  const comparisons: Comparison[] = [];
+  for (const seed of seeds) {
+    const [first, ...others] = results.filter((r) => r.seed === seed);
+    for (const other of others) {
+      const la = labels.get(first!);
+      const lb = labels.get(other);
+      const same = !!la && la === lb;
+      const h2h = la && lb && !same ? pairedRatio(records, la, lb) : null;
+      comparisons.push({
+        seed,
+        against: other.name,
+        share: other.challenges.total > 0 ? first!.challenges.total / other.challenges.total : null,
+        same,
+        h2h,
+        verdict: verdictOf(same, h2h),
+        firstToReference: toReference(first!),
+        otherToReference: toReference(other),
+      });
+    }
+  }
+  const text = report(results, comparisons, referenceName, (c) => describeConfig(c, space!));
+  say('');
+  process.stdout.write(`${text}\n`);
+  await writeFile(`${base}.md`, `# Racing benchmark ${stamp}\n\n\`\`\`\n${text}\n\`\`\`\n`);
+  await writeFile(`${base}.json`, `${JSON.stringify({ args, results, comparisons, acrossSeeds: summaries(comparisons), sideBySide: records.map(({ contender, video, repeat, order, error, timeline }) => ({ contender, video, repeat, order, total: timeline.total, error: error?.reason ?? null })) }, null, 2)}\n`);
+  say(`saved ${base}.md, ${base}.json and the studies in ${db}. Total ${((Date.now() - started) / 60000).toFixed(1)} min.`);
+}
+
+function summaries(comparisons: readonly Comparison[]): { against: string; figures: ReturnType<typeof acrossSeeds> }[] {
+  return [...new Set(comparisons.map((c) => c.against))].map((against) => {
+    const rows: SeedComparison[] = comparisons
+      .filter((c) => c.against === against)
+      .map((c) => ({ seed: c.seed, share: c.share, aToReference: c.firstToReference, bToReference: c.otherToReference, verdict: c.verdict }));
+    return { against, figures: acrossSeeds(rows, SHARE_LIMIT) };
+  });
+}
+
+const x = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '-' : v.toFixed(digits));
+const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(0)}%`);
+
+function report(results: readonly StudyFigures[], comparisons: readonly Comparison[], referenceName: string, describe: (c: Config) => string): string {
+  const first = variants[0]!.name;
+  const studies = formatTable(results, [
+    ...(seeds.length > 1 ? [{ header: 'seed', value: (r: StudyFigures) => String(r.seed), align: 'right' as const }] : []),
     { header: 'study', value: (r) => r.name },
     { header: 'repeats', value: (r) => r.repeats },
     { header: 'load avg (mean/max)', value: (r) => `${r.load.mean.toFixed(1)}/${r.load.max.toFixed(1)}`, align: 'right' },
@@ -198,31 +297,41 @@ async function main(): Promise<void> {
     { header: 'challenges', value: (r) => String(r.challenges.total), align: 'right' },
     { header: 'search/control/confirm', value: (r) => `${r.challenges.search}/${r.challenges.control}/${r.challenges.confirm}`, align: 'right' },
     { header: 'dropped', value: (r) => String(r.dropped), align: 'right' },
-    { header: 'winner', value: (r) => (r.winner ? `trial ${r.winner.number}: ${describeConfig(r.winner.config, space)}` : '-') },
     { header: 'winner median (phase)', value: (r) => (r.winner?.median != null ? `${r.winner.median.toFixed(3)} s (${r.winner.phase})` : '-'), align: 'right' },
+    { header: 'winner', value: (r) => (r.winner ? `trial ${r.winner.number}: ${describe(r.winner.config)}` : '-') },
   ]);
   const lines = [
-    `Racing bench (${args.trials} sampled trials of ${args.space}, seed ${args.seed}, TPE, the control, confirmation race of 3 x 5 rounds;`,
+    `Racing bench (${args.trials} sampled trials of ${args.space}, seed${seeds.length > 1 ? `s ${seeds[0]}-${seeds.at(-1)}` : ` ${seeds[0]}`}, TPE, the control, confirmation race of 3 x 5 rounds;`,
     `${args.clips} lab clips of ${args.frames} frames ${args.size}, link ${args.profile}, CPU; ${availableParallelism()} cores):`,
     '',
-    table,
+    studies,
     '',
-    ...comparisons.flatMap((c) => [
-      `Challenges of the defaults / ${c.against}: ${c.share === null ? '-' : `${(c.share * 100).toFixed(0)}%`}${c.against.endsWith('3 repeats') ? ' (target <= 40%)' : ''}`,
-      c.same
-        ? '  winners: the same config.'
-        : c.h2h
-          ? `  winners differ; head to head (${c.h2h.pairs} pairs, interleaved): the defaults' winner / ${c.against}'s = ${c.h2h.ratio?.toFixed(3)} [${c.h2h.low?.toFixed(3)}, ${c.h2h.high?.toFixed(3)}], ` +
-            `Wilcoxon p = ${c.h2h.p?.toFixed(3)}: ${c.tied ? 'tied' : c.h2h.ratio! < 1 ? "the defaults' winner is faster" : `${c.against}'s winner is faster`}`
-          : '  winners: at least one study found no feasible config.',
-    ]),
+    `Winners side by side with ${referenceName} (${args.rounds} rounds x ${args.clips} videos, interleaved, the order rotating; paired per video and round):`,
   ];
-  const text = lines.join('\n');
-  say('');
-  process.stdout.write(`${text}\n`);
-  await writeFile(`${base}.md`, `# Racing benchmark ${stamp}\n\n\`\`\`\n${text}\n\`\`\`\n`);
-  await writeFile(`${base}.json`, `${JSON.stringify({ args, results, comparisons }, null, 2)}\n`);
-  say(`saved ${base}.md, ${base}.json and the studies in ${db}. Total ${((Date.now() - started) / 60000).toFixed(1)} min.`);
+  for (const c of comparisons) {
+    lines.push(
+      `${seeds.length > 1 ? `seed ${c.seed}: ` : ''}challenges of the ${first} / ${c.against}: ${pct(c.share)}${c.against.endsWith('3 repeats') ? ` (target <= ${pct(SHARE_LIMIT)})` : ''}`,
+      `  winners / ${referenceName}: ${first} ${x(c.firstToReference)}, ${c.against} ${x(c.otherToReference)}; ` +
+        (c.h2h && c.h2h.ratio !== null
+          ? `${first}' winner / ${c.against}'s = ${x(c.h2h.ratio)} [${x(c.h2h.low)}, ${x(c.h2h.high)}] over ${c.h2h.pairs} pairs, Wilcoxon p = ${x(c.h2h.p)}: ${VERDICT_WORDS[c.verdict](c.against)}`
+          : VERDICT_WORDS[c.verdict](c.against)),
+    );
+  }
+  if (seeds.length > 1) {
+    for (const { against, figures: f } of summaries(comparisons)) {
+      const v = f.verdicts;
+      lines.push(
+        '',
+        `Over ${f.seeds} seeds, the ${first} against ${against}:`,
+        `  challenges: median ${pct(f.share.median)}, most ${pct(f.share.max)}; at most ${pct(f.share.limit)} on ${f.share.atMost} of ${f.seeds} seeds`,
+        `  winners: the same config ${v.same}, tied ${v.tied}, the ${first}' faster ${v.faster}, ${against}'s faster ${v.slower}${v.none ? `, no test ${v.none}` : ''}`,
+        `  winner / ${referenceName} (lower is faster), median and 80th percentile over seeds: ${first} ${x(f.aToReference.median)} / ${x(f.aToReference.p80)}, ${against} ${x(f.bToReference.median)} / ${x(f.bToReference.p80)}`,
+        `  ${first}' winner / ${against}'s, seed by seed through ${referenceName}: ${x(f.aOverB.ratio)} [${x(f.aOverB.low)}, ${x(f.aOverB.high)}] over ${f.aOverB.pairs} seeds, Wilcoxon p = ${x(f.aOverB.p)}` +
+          (f.aOverB.p === null ? '' : f.aOverB.p < 0.05 ? (f.aOverB.ratio! > 1 ? `: ${against} finds faster winners` : `: the ${first} find faster winners`) : ': no difference the seeds can show'),
+      );
+    }
+  }
+  return lines.join('\n');
 }
 
 await main();
