@@ -116,7 +116,8 @@ describe('openDetector with hand-built YOLO models', () => {
     // The model's shared session really runs, WARM_UP_RUNS times, on the blank frame.
     const session = (await modelSession(model, 'cpu', 640)).session;
     const runs = vi.spyOn(session, 'run');
-    await warm.warmUp();
+    // Every candidate goes through the answer's code, so none of it runs cold in a challenge.
+    expect(await warm.warmUp()).toBeGreaterThan(0);
     expect(runs).toHaveBeenCalledTimes(WARM_UP_RUNS);
     runs.mockRestore();
     expect(warm.stats).toMatchObject({ frames: 0, batches: 0 });
@@ -130,7 +131,13 @@ describe('openDetector with hand-built YOLO models', () => {
     expect(one.stats.batches).toBe(0);
   });
 
-  it('rejects an input size the model does not take', async () => {
+  it('warms up the answer\'s code even on a model that sees nothing above the threshold in a blank frame', async () => {
+    const faint = await openDetector({ modelPath: yolov8Model([[320, 320, 64, 32, 0.01, 0.02]], 2), device: 'cpu', imgSize: 640 });
+    expect(await faint.warmUp()).toBeGreaterThan(0);
+    expect((await faint.detect(grey(640), lb))[0]).toEqual([]);
+  });
+
+    it('rejects an input size the model does not take', async () => {
     const model = constantModel({ rows: 6, cols: 16, values: new Array(96).fill(0), inputShape: [1, 3, 64, 64] });
     const err = await failure(openDetector({ modelPath: model, device: 'cpu', imgSize: 128 }));
     expect(err.code).toBe('E_MODEL_LAYOUT');
