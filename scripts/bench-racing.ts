@@ -197,11 +197,11 @@ interface Comparison {
   otherToReference: number | null;
 }
 
-const VERDICT_WORDS: Record<Verdict, (against: string) => string> = {
+const VERDICT_WORDS: Record<Verdict, (first: string, against: string) => string> = {
   same: () => 'the same config',
   tied: () => 'tied',
-  faster: () => "the defaults' winner is faster",
-  slower: (against) => `${against}'s winner is faster`,
+  faster: (first) => `${first}' winner is faster`,
+  slower: (_, against) => `${against}'s winner is faster`,
   none: () => 'no test (a study found no feasible config, or too few pairs)',
 };
 
@@ -313,8 +313,8 @@ function report(results: readonly StudyFigures[], comparisons: readonly Comparis
       `${seeds.length > 1 ? `seed ${c.seed}: ` : ''}challenges of the ${first} / ${c.against}: ${pct(c.share)}${c.against.endsWith('3 repeats') ? ` (target <= ${pct(SHARE_LIMIT)})` : ''}`,
       `  winners / ${referenceName}: ${first} ${x(c.firstToReference)}, ${c.against} ${x(c.otherToReference)}; ` +
         (c.h2h && c.h2h.ratio !== null
-          ? `${first}' winner / ${c.against}'s = ${x(c.h2h.ratio)} [${x(c.h2h.low)}, ${x(c.h2h.high)}] over ${c.h2h.pairs} pairs, Wilcoxon p = ${x(c.h2h.p)}: ${VERDICT_WORDS[c.verdict](c.against)}`
-          : VERDICT_WORDS[c.verdict](c.against)),
+          ? `${first}' winner / ${c.against}'s = ${x(c.h2h.ratio)} [${x(c.h2h.low)}, ${x(c.h2h.high)}] over ${c.h2h.pairs} pairs, Wilcoxon p = ${x(c.h2h.p)}: ${VERDICT_WORDS[c.verdict](first, c.against)}`
+          : VERDICT_WORDS[c.verdict](first, c.against)),
     );
   }
   if (seeds.length > 1) {
