@@ -137,7 +137,7 @@ describe('openDetector with hand-built YOLO models', () => {
     expect((await faint.detect(grey(640), lb))[0]).toEqual([]);
   });
 
-    it('rejects an input size the model does not take', async () => {
+  it('rejects an input size the model does not take', async () => {
     const model = constantModel({ rows: 6, cols: 16, values: new Array(96).fill(0), inputShape: [1, 3, 64, 64] });
     const err = await failure(openDetector({ modelPath: model, device: 'cpu', imgSize: 128 }));
     expect(err.code).toBe('E_MODEL_LAYOUT');

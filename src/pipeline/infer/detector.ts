@@ -155,8 +155,8 @@ class SessionDetector implements Detector {
     try {
       // A blank frame passes no real threshold, and a warm-up that finds nothing leaves the code
       // that reads, suppresses and maps boxes cold in a new thread: the first challenge after a new
-      // input size was 1.11-1.15x the next ones, 1.08-1.11x with this (npm run bench:switch). A
-      // video's shape of letterbox.
+      // input size was 1.11-1.15x the next ones, 1.08-1.11x with this (npm run bench:switch). The
+      // letterbox is a 16:9 video's, so mapping boxes back runs as in a challenge.
       for (let i = 0; i < WARM_UP_RUNS; i++) boxes = (await this.detect(frames, letterbox(16 * S, 9 * S, S), WARM_UP_CONF)).reduce((n, f) => n + f.length, 0);
     } catch {
       // A model that cannot answer says so on the first real batch, with the error it has there.
