@@ -63,6 +63,7 @@ const args = yargs(hideBin(process.argv))
   .option('trials', { type: 'number', default: 40, describe: 'sampled trials per study' })
   .option('space', { type: 'string', default: 'search-spaces/sn44.yaml' })
   .option('seed', { type: 'number', default: 1, describe: 'the first seed' })
+  .option('sampler', { type: 'string', choices: ['tpe', 'random'], default: 'tpe', describe: 'random: every variant measures the same configs, so the winners differ by racing alone' })
   .option('seeds', { type: 'number', default: 1, describe: 'seeds: --seed .. --seed+N-1, every variant studied on each' })
   .option('variants', { type: 'string', default: DEFAULT_VARIANTS.join(','), describe: `the studies, the first compared with the others: ${VARIANTS.map((v) => v.id).join(', ')}` })
   .option('reference', { type: 'string', describe: "a baseline of the space measured beside the winners (default: the space's first)" })
@@ -109,7 +110,7 @@ async function study(variant: Variant, seed: number, db: string, clipsDir: strin
       space: args.space,
       study: `${variant.id}-s${seed}`,
       db,
-      sampler: 'tpe',
+      sampler: args.sampler as 'tpe' | 'random',
       seed,
       trials: args.trials,
       timeLimitMs: null,
@@ -204,11 +205,14 @@ interface Comparison {
   otherToReference: number | null;
 }
 
+/** A study's name in the possessive: "defaults'", "racing off, 3 repeats, again's". */
+const of = (name: string) => (name.endsWith('s') ? `${name}'` : `${name}'s`);
+
 const VERDICT_WORDS: Record<Verdict, (first: string, against: string) => string> = {
   same: () => 'the same config',
   tied: () => 'tied',
-  faster: (first) => `${first}' winner is faster`,
-  slower: (_, against) => `${against}'s winner is faster`,
+  faster: (first) => `${of(first)} winner is faster`,
+  slower: (_, against) => `${of(against)} winner is faster`,
   none: () => 'no test (a study found no feasible config, or too few pairs)',
 };
 
@@ -308,7 +312,7 @@ function report(results: readonly StudyFigures[], comparisons: readonly Comparis
     { header: 'winner', value: (r) => (r.winner ? `trial ${r.winner.number}: ${describe(r.winner.config)}` : '-') },
   ]);
   const lines = [
-    `Racing bench (${args.trials} sampled trials of ${args.space}, seed${seeds.length > 1 ? `s ${seeds[0]}-${seeds.at(-1)}` : ` ${seeds[0]}`}, TPE, the control, confirmation race of 3 x 5 rounds;`,
+    `Racing bench (${args.trials} sampled trials of ${args.space}, seed${seeds.length > 1 ? `s ${seeds[0]}-${seeds.at(-1)}` : ` ${seeds[0]}`}, ${args.sampler === 'tpe' ? 'TPE' : 'random search'}, the control, confirmation race of 3 x 5 rounds;`,
     `${args.clips} lab clips of ${args.frames} frames ${args.size}, link ${args.profile}, CPU; ${availableParallelism()} cores):`,
     '',
     studies,
@@ -320,7 +324,7 @@ function report(results: readonly StudyFigures[], comparisons: readonly Comparis
       `${seeds.length > 1 ? `seed ${c.seed}: ` : ''}challenges of the ${first} / ${c.against}: ${pct(c.share)}${first === 'defaults' && c.against === 'racing off, 3 repeats' ? ` (target <= ${pct(SHARE_LIMIT)})` : ''}`,
       `  winners / ${referenceName}: ${first} ${x(c.firstToReference)}, ${c.against} ${x(c.otherToReference)}; ` +
         (c.h2h && c.h2h.ratio !== null
-          ? `${first}' winner / ${c.against}'s = ${x(c.h2h.ratio)} [${x(c.h2h.low)}, ${x(c.h2h.high)}] over ${c.h2h.pairs} pairs, Wilcoxon p = ${x(c.h2h.p)}: ${VERDICT_WORDS[c.verdict](first, c.against)}`
+          ? `${of(first)} winner / ${of(c.against)} = ${x(c.h2h.ratio)} [${x(c.h2h.low)}, ${x(c.h2h.high)}] over ${c.h2h.pairs} pairs, Wilcoxon p = ${x(c.h2h.p)}: ${VERDICT_WORDS[c.verdict](first, c.against)}`
           : VERDICT_WORDS[c.verdict](first, c.against)),
     );
   }
@@ -330,11 +334,12 @@ function report(results: readonly StudyFigures[], comparisons: readonly Comparis
       lines.push(
         '',
         `Over ${f.seeds} seeds, the ${first} against ${against}:`,
-        `  challenges: median ${pct(f.share.median)}, most ${pct(f.share.max)}; at most ${pct(f.share.limit)} on ${f.share.atMost} of ${f.seeds} seeds`,
-        `  winners: the same config ${v.same}, tied ${v.tied}, the ${first}' faster ${v.faster}, ${against}'s faster ${v.slower}${v.none ? `, no test ${v.none}` : ''}`,
+        `  challenges of the ${first} / ${against}: median ${pct(f.share.median)}, most ${pct(f.share.max)}` +
+          (first === 'defaults' && against === 'racing off, 3 repeats' ? `; at most ${pct(f.share.limit)} on ${f.share.atMost} of ${f.seeds} seeds` : ''),
+        `  winners: the same config ${v.same}, tied ${v.tied}, ${of(first)} faster ${v.faster}, ${of(against)} faster ${v.slower}${v.none ? `, no test ${v.none}` : ''}`,
         `  winner / ${referenceName} (lower is faster), median and 80th percentile over seeds: ${first} ${x(f.aToReference.median)} / ${x(f.aToReference.p80)}, ${against} ${x(f.bToReference.median)} / ${x(f.bToReference.p80)}`,
-        `  ${first}' winner / ${against}'s, seed by seed through ${referenceName}: ${x(f.aOverB.ratio)} [${x(f.aOverB.low)}, ${x(f.aOverB.high)}] over ${f.aOverB.pairs} seeds, Wilcoxon p = ${x(f.aOverB.p)}` +
-          (f.aOverB.p === null ? '' : f.aOverB.p < 0.05 ? (f.aOverB.ratio! > 1 ? `: ${against} finds faster winners` : `: the ${first} find faster winners`) : ': no difference the seeds can show'),
+        `  ${of(first)} winner / ${of(against)}, seed by seed through ${referenceName}: ${x(f.aOverB.ratio)} [${x(f.aOverB.low)}, ${x(f.aOverB.high)}] over ${f.aOverB.pairs} seeds, Wilcoxon p = ${x(f.aOverB.p)}` +
+          (f.aOverB.p === null ? '' : f.aOverB.p < 0.05 ? (f.aOverB.ratio! > 1 ? `: the ${against} study finds faster winners` : `: the ${first} study finds faster winners`) : ': no difference the seeds can show'),
       );
     }
   }
