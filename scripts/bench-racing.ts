@@ -66,7 +66,7 @@ const args = yargs(hideBin(process.argv))
   .option('trials', { type: 'number', default: 40, describe: 'sampled trials per study' })
   .option('space', { type: 'string', default: 'search-spaces/sn44.yaml' })
   .option('seed', { type: 'number', default: 1, describe: 'the first seed' })
-  .option('sampler', { type: 'string', choices: ['tpe', 'random'], default: 'tpe', describe: 'random: every variant measures the same configs, so the winners differ by racing alone' })
+  .option('sampler', { choices: ['tpe', 'random'] as const, default: 'tpe' as const, describe: 'random: every variant measures the same configs, so the winners differ by racing alone' })
   .option('seeds', { type: 'number', default: 1, describe: 'seeds: --seed .. --seed+N-1, every variant studied on each' })
   .option('variants', { type: 'string', default: DEFAULT_VARIANTS.join(','), describe: `the studies, the first compared with the others: ${VARIANTS.map((v) => v.id).join(', ')}` })
   .option('reference', { type: 'string', describe: "a baseline of the space measured beside the winners (default: the space's first)" })
@@ -113,7 +113,7 @@ async function study(variant: Variant, seed: number, db: string, clipsDir: strin
       space: args.space,
       study: `${variant.id}-s${seed}`,
       db,
-      sampler: args.sampler as 'tpe' | 'random',
+      sampler: args.sampler,
       seed,
       trials: args.trials,
       timeLimitMs: null,
