@@ -63,7 +63,7 @@ export function judgeTrial(input: JudgeInput): Judgement {
   });
 
   if (k > 0 && stopsEarly(policy)) {
-    const hopeless = unrecoverable(blocks, objective);
+    const hopeless = unrecoverable(blocks, objective) ?? (input.baseline ? null : underFloor(blocks, objective));
     if (hopeless) return stop('COMPLETE', 'infeasible', `stopped after ${k}/${planned} challenges: ${hopeless}`);
     if (!input.baseline && input.incumbent) {
       const drop = searchRaceDrop(comparable(blocks), input.incumbent.blocks, direction, policy.racing);
@@ -106,6 +106,28 @@ export function unrecoverable(blocks: readonly TrialBlock[], objective: Objectiv
     if (blocks.every((b) => b.accuracy !== null && b.accuracy < far)) {
       const best = Math.max(...blocks.map((b) => b.accuracy!));
       return `accuracy at most ${best.toFixed(3)} on every challenge, far below the floor ${objective.accuracyFloor}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Why a sampled trial is infeasible on its figures so far, or null: a video whose every accuracy so far
+ * is under the floor. Feasibility takes each video's median accuracy and the lowest of them, so no
+ * other video can save it; only later repeats of that video could, and a video's accuracy rarely
+ * changes between repeats (the same frames through the same model; a time budget or a stalled stream
+ * can move it: in the 3-repeat sn44 studies of `npm run bench:racing`, 1 of 907 trials this rule stops
+ * was feasible by its medians). So such a trial is judged on its first values, as a clear loser is;
+ * baselines keep their repeats (they are the yardsticks of every speed-up).
+ */
+export function underFloor(blocks: readonly TrialBlock[], objective: ObjectiveSpec): string | null {
+  if (objective.kind !== 'fastest-safe') return null;
+  const byVideo = new Map<string, number[]>();
+  for (const b of blocks) if (b.accuracy !== null) byVideo.set(b.videoUrl, [...(byVideo.get(b.videoUrl) ?? []), b.accuracy]);
+  for (const [video, values] of byVideo) {
+    if (values.every((a) => a < objective.accuracyFloor)) {
+      const name = video.split('/').pop() || video;
+      return `accuracy ${Math.max(...values).toFixed(3)} on ${name}, under the floor ${objective.accuracyFloor} (a video's accuracy rarely changes between repeats)`;
     }
   }
   return null;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStorage, type Storage } from '../../src/store/index.js';
+import type { ObjectiveSpec } from '../../src/store/types.js';
 import { openStudy } from '../../src/study/open.js';
 import { DEFAULT_RACE, type RepeatPolicy } from '../../src/study/policy.js';
 import { describeWinner, studyNotes } from '../../src/study/notes.js';
@@ -47,15 +48,16 @@ function planted(table: Record<string, number | Record<string, number>>, noise =
 async function race(
   behaviour: FakeBehaviour,
   configs: string[],
-  over: Partial<RunStudyOptions> & { repeats?: number | RepeatPolicy } = {},
+  options: Partial<RunStudyOptions> & { repeats?: number | RepeatPolicy; objective?: ObjectiveSpec } = {},
 ) {
+  const { objective = { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 }, ...over } = options;
   const storage = await openStorage(join(mkdtempSync(join(tmpdir(), 'autotune-race-')), 'a.db'));
   stores.push(storage);
   const { study } = await openStudy(storage, {
     name: 'race',
     spaceFile: 'fake.yaml',
     space: {},
-    objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 },
+    objective,
     settings: {},
     host: {},
   });
@@ -122,6 +124,25 @@ describe('racing in the search', () => {
     expect((await off.ms('BLUR')).length).toBe(6);
     expect((await off.ms('BROKEN')).length).toBe(6);
     expect(off.byName('BLUR').verdict).toMatchObject({ kind: 'planned' });
+  });
+
+  it('stops a sampled trial under the floor on a video after that video\'s first challenge; a baseline keeps its repeats', async () => {
+    // MARGIN answers at 0.96: under the floor 0.98, not far under it. Feasibility takes the lowest
+    // video, so its first challenge already makes it infeasible on its figures.
+    const on = await race(planted({ MARGIN: 0.5 }), ['OK', 'MARGIN'], {
+      repeats: { kind: 'auto', maxRepeats: 3 },
+      baselines: [{ name: 'MARGIN-PRESET', config: { NAME: 'MARGINB' } }],
+    });
+    expect(on.byName('MARGIN')).toMatchObject({ state: 'COMPLETE', feasible: false, verdict: { kind: 'infeasible', challenges: 1 } });
+    expect(on.byName('MARGIN').reason).toMatch(/stopped after 1\/6 challenges: accuracy 0\.960 on v1\.mp4, under the floor 0\.98 \(a video's accuracy rarely changes between repeats\)/);
+    expect((await on.ms('MARGINB')).length).toBeGreaterThanOrEqual(4);
+    expect(on.byName('MARGINB').feasible).toBe(false);
+    // Only the accuracy floor of fastest-safe makes a trial infeasible this way.
+    const sn44 = await race(planted({ MARGIN: 0.5 }), ['OK', 'MARGIN'], { repeats: { kind: 'auto', maxRepeats: 3 }, objective: { kind: 'sn44', accuracyFloor: 0.98, tMin: 2 } });
+    expect(sn44.byName('MARGIN').verdict).not.toMatchObject({ kind: 'infeasible' });
+    // Fixed repeats without racing measure every planned challenge.
+    const off = await race(planted({ MARGIN: 0.5 }), ['OK', 'MARGIN'], { racing: { ...DEFAULT_RACE, enabled: false } });
+    expect((await off.ms('MARGIN')).length).toBe(6);
   });
 });
 
