@@ -28,7 +28,7 @@ import {
   type MethodSummary,
 } from './bench/search-harness.js';
 
-const BUILT_IN = ['lab-quick', 'lab-link'].map((name) => ({
+export const BUILT_IN_TABLES = ['lab-quick', 'lab-link', 'lab-mixed'].map((name) => ({
   name,
   table: `scripts/bench/tables/${name}.csv`,
   space: `scripts/bench/tables/${name}.yaml`,
@@ -70,7 +70,7 @@ export function parseSearchBenchArgs(argv: string[]): SearchBenchSettings {
     .parseSync();
   const tables = a.table?.length
     ? a.table.map((table, i) => ({ name: basename(table, '.csv'), table, space: a.space?.[i] ?? join(dirname(table), `${basename(table, '.csv')}.yaml`) }))
-    : BUILT_IN;
+    : BUILT_IN_TABLES;
   const objectives = a.objectives.split(',').map((o) => o.trim());
   for (const o of objectives) if (o !== 'fastest-safe' && o !== 'sn44') throw new Error(`unknown objective ${o}: use fastest-safe and/or sn44`);
   const variants = (a.variant ?? []).map((v) => {

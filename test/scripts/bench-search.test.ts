@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSearchBenchArgs, runSearchBench } from '../../scripts/bench-search.js';
+import { BUILT_IN_TABLES, parseSearchBenchArgs, runSearchBench } from '../../scripts/bench-search.js';
 import { OPTUNA_PYTHON, startOptuna } from '../../scripts/bench/optuna.js';
 import { loadBenchTable, quantile, truthOf } from '../../scripts/bench/search-harness.js';
 import { PLANTED_SPACE, writePlanted } from '../replay/fixtures/planted.js';
@@ -36,6 +36,20 @@ describe('npm run bench:search', () => {
     expect(truth.feasible).toBe(6);
     expect(quantile([1, 2, Infinity, 4], 0.5)).toBe(3);
     expect(quantile([1, Infinity, Infinity], 0.5)).toBe(Infinity);
+  });
+
+  it('each built-in table covers its space and has feasible configs under both objectives, some cut by the floor', () => {
+    expect(BUILT_IN_TABLES.map((t) => t.name)).toEqual(['lab-quick', 'lab-link', 'lab-mixed']);
+    for (const t of BUILT_IN_TABLES) {
+      const bench = loadBenchTable(t.name, t.table, t.space);
+      expect(bench.videos).toHaveLength(2);
+      for (const kind of ['fastest-safe', 'sn44'] as const) {
+        const truth = truthOf(bench, { kind, accuracyFloor: 0.98, tMin: 2 });
+        expect(truth.feasible, `${t.name} ${kind}`).toBeGreaterThan(0);
+        // The accuracy floor cuts some configs under fastest-safe (sn44 has no floor).
+        if (kind === 'fastest-safe') expect(truth.feasible, t.name).toBeLessThan(truth.configs);
+      }
+    }
   });
 
   it('refuses a table that does not cover its space', () => {
