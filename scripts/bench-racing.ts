@@ -76,6 +76,7 @@ const args = yargs(hideBin(process.argv))
   .option('profile', { type: 'string', default: 'lan', describe: "the lab server's link profile" })
   .option('accuracy-floor', { type: 'number', default: 0.85, describe: 'on 12-frame 320x180 clips a 40-trial study of sn44.yaml found no config that keeps 0.98 of the reference answer' })
   .option('model', { type: 'string', default: 'models/lab-detector.onnx' })
+  .option('confirm-top', { type: 'number', default: 3, describe: "sampled trials in each study's confirmation race (autotune run's default 3)" })
   .option('rounds', { type: 'number', default: 6, describe: 'rounds of the side-by-side run (each visits every video)' })
   .option('out', { type: 'string', default: 'results/bench' })
   .strict()
@@ -122,7 +123,7 @@ async function study(variant: Variant, seed: number, db: string, clipsDir: strin
       control: undefined,
       warmup: 0,
       objective,
-      confirmTop: 3,
+      confirmTop: args['confirm-top'],
       confirmRepeats: 5,
       device: 'cpu',
       source: { kind: 'samples', dir: clipsDir, profile: args.profile, names: clips },
@@ -315,7 +316,7 @@ function report(results: readonly StudyFigures[], comparisons: readonly Comparis
     { header: 'winner', value: (r) => (r.winner ? `trial ${r.winner.number}: ${describe(r.winner.config)}` : '-') },
   ]);
   const lines = [
-    `Racing bench (${args.trials} sampled trials of ${args.space}, seed${seeds.length > 1 ? `s ${seeds[0]}-${seeds.at(-1)}` : ` ${seeds[0]}`}, ${args.sampler === 'tpe' ? 'TPE' : 'random search'}, the control, confirmation race of 3 x 5 rounds;`,
+    `Racing bench (${args.trials} sampled trials of ${args.space}, seed${seeds.length > 1 ? `s ${seeds[0]}-${seeds.at(-1)}` : ` ${seeds[0]}`}, ${args.sampler === 'tpe' ? 'TPE' : 'random search'}, the control, confirmation race of ${args['confirm-top']} x 5 rounds;`,
     `${args.clips} lab clips of ${args.frames} frames ${args.size}, link ${args.profile}, CPU; ${availableParallelism()} cores):`,
     '',
     studies,
