@@ -8,7 +8,7 @@
 // studies' winner (and would the absolute figures have)? Prints a table and saves
 // results/bench/truth-<timestamp>.{md,json} with the studies' database.
 //
-//   npm run bench:truth -- [--frames 50] [--size 640x360] [--clips 2] [--seeds 1,2] [--space scripts/bench/truth.yaml] [--confirm-top 3]
+//   npm run bench:truth -- [--frames 50] [--size 640x360] [--clips 2] [--seeds 1,2] [--space scripts/bench/truth.yaml] [--confirm-top 5]
 //
 // The machine is shared: the 1-minute load average is sampled through each study and printed with it.
 
@@ -45,7 +45,7 @@ const args = yargs(hideBin(process.argv))
   .option('space', { type: 'string', default: 'scripts/bench/truth.yaml', describe: 'search space (small: every config is measured)' })
   .option('model', { type: 'string', default: 'models/lab-detector.onnx' })
   .option('max-repeats', { type: 'number', default: DEFAULT_MAX_REPEATS })
-  .option('confirm-top', { type: 'number', default: 3, describe: "sampled trials in the confirmation race (run's default 3; 5 races the whole top 5 the tau compares)" })
+  .option('confirm-top', { type: 'number', default: 5, describe: "sampled trials in the confirmation race (run's default 5: the whole top 5 the tau compares)" })
   .option('confirm-repeats', { type: 'number', default: 5 })
   .option('load', { type: 'boolean', default: true, describe: 'also run the studies with a CPU load in their second half' })
   .option('out', { type: 'string', default: 'results/bench' })

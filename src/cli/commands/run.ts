@@ -226,7 +226,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('objective', { type: 'string', default: 'fastest-safe', choices: ['fastest-safe', 'sn44'] })
       .option('accuracy-floor', accuracyFloorOption)
       .option('t-min', tMinOption)
-      .option('confirm-top', { type: 'number', default: 3, describe: 'feasible trials re-measured against the baselines at the end' })
+      .option('confirm-top', { type: 'number', default: 5, describe: 'feasible sampled trials re-measured side by side with the baselines at the end' })
       .option('confirm-repeats', { type: 'number', default: 5, describe: 'repeats per video in the confirmation race (0 skips it)' })
       .option('device', { type: 'string', default: 'auto', choices: ['auto', 'cpu', 'cuda'], describe: 'inference device' })
       .option('class-map', { type: 'string', describe: 'model class id -> SN44 class, e.g. 0=player,1=goalkeeper,2=referee,32=ball (unlisted classes are dropped)' })
