@@ -1,7 +1,8 @@
 // After each block of a trial of the search (one video at one repeat), whether it goes on and with
 // which block, or why it stops: the planned repeats are done; adaptive repeats reached their precision
 // or found the trial behind the best (within its first round, or after any later whole round); it can
-// no longer become feasible; or the race dropped it.
+// no longer become feasible, or (a sampled trial) is under the accuracy floor on a video; or the race
+// dropped it.
 // Blocks run round by round: every video at repeat 1, then every video at repeat 2, and so on.
 
 import type { Direction } from '../search/index.js';
