@@ -127,9 +127,17 @@ export function underFloor(blocks: readonly TrialBlock[], objective: ObjectiveSp
   for (const b of blocks) if (b.accuracy !== null) byVideo.set(b.videoUrl, [...(byVideo.get(b.videoUrl) ?? []), b.accuracy]);
   for (const [video, values] of byVideo) {
     if (values.every((a) => a < objective.accuracyFloor)) {
-      const name = video.split('/').pop() || video;
-      return `accuracy ${Math.max(...values).toFixed(3)} on ${name}, under the floor ${objective.accuracyFloor} (a video's accuracy rarely changes between repeats)`;
+      return `accuracy ${Math.max(...values).toFixed(3)} on ${fileName(video)}, under the floor ${objective.accuracyFloor} (a video's accuracy rarely changes between repeats)`;
     }
   }
   return null;
+}
+
+/** A video's file name for a one-line reason: its URL's last path segment (no query, which may carry a signature). */
+function fileName(video: string): string {
+  try {
+    return new URL(video).pathname.split('/').pop() || video;
+  } catch {
+    return video;
+  }
 }

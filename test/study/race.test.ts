@@ -10,6 +10,7 @@ import type { ObjectiveSpec } from '../../src/store/types.js';
 import { openStudy } from '../../src/study/open.js';
 import { DEFAULT_RACE, type RepeatPolicy } from '../../src/study/policy.js';
 import { describeWinner, studyNotes } from '../../src/study/notes.js';
+import { judgeTrial } from '../../src/study/judge.js';
 import { describeVerdict } from '../../src/study/progress.js';
 import { runStudy, type RunStudyOptions } from '../../src/study/runner.js';
 import { fakeSpace, FakeEvaluator, listSampler, type FakeBehaviour } from './fixtures/fake-evaluator.js';
@@ -143,6 +144,26 @@ describe('racing in the search', () => {
     // Fixed repeats without racing measure every planned challenge.
     const off = await race(planted({ MARGIN: 0.5 }), ['OK', 'MARGIN'], { racing: { ...DEFAULT_RACE, enabled: false } });
     expect((await off.ms('MARGIN')).length).toBe(6);
+  });
+
+  it('names the video under the floor by its file name, without the query of a signed URL', () => {
+    const url = 'https://cdn.example/chunks/clip-7.mp4?X-Amz-Signature=abc123';
+    const judged = judgeTrial({
+      blocks: [{ videoUrl: url, repeat: 1, value: 1.2, failed: false, accuracy: 0.95 }],
+      videos: [url, 'https://cdn.example/chunks/clip-8.mp4'],
+      policy: { repeats: { kind: 'auto', maxRepeats: 3 }, racing: DEFAULT_RACE, control: null, warmup: 0, confirmTop: 5, confirmRepeats: 5 },
+      objective: { kind: 'fastest-safe', accuracyFloor: 0.98, tMin: 2 },
+      direction: 'minimize',
+      baseline: false,
+      control: false,
+      incumbent: null,
+      normalised: false,
+      seed: 1,
+    });
+    expect(judged).toMatchObject({ kind: 'stop', state: 'COMPLETE', verdict: { kind: 'infeasible', challenges: 1 } });
+    const reason = (judged as { reason: string }).reason;
+    expect(reason).toMatch(/^stopped after 1\/6 challenges: accuracy 0\.950 on clip-7\.mp4, under the floor 0\.98/);
+    expect(reason).not.toMatch(/Signature/);
   });
 });
 
