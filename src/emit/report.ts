@@ -10,6 +10,7 @@ import { studyNotes } from '../study/notes.js';
 import { directionOf } from '../study/objective.js';
 import { sn44Quality } from '../score/sn44.js';
 import { renderReportHtml } from '../report/html.js';
+import { videoName } from '../util/format.js';
 import type { ReportData, ReportTrial } from '../report/model.js';
 import { medianBreakdown, stageBreakdown } from '../report/stages.js';
 import type { StageBreakdown } from '../report/model.js';
@@ -75,7 +76,7 @@ export function buildReportData(source: ReportSource): ReportData {
           name: analysis.control.name,
           points: drift.points.map((p, index) => ({
             index,
-            video: p.videoUrl.split('/').pop() ?? p.videoUrl,
+            video: videoName(p.videoUrl),
             phase: p.phase,
             total: p.total,
             normalised: p.normalised,

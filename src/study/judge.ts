@@ -6,10 +6,12 @@
 // Blocks run round by round: every video at repeat 1, then every video at repeat 2, and so on.
 
 import type { Direction } from '../search/index.js';
+import { videoName } from '../util/format.js';
 import type { ObjectiveSpec, TrialVerdict } from '../store/types.js';
 import { AUTO_MIN_REPEATS, FAR_BELOW_FLOOR, maxRepeatsOf, stopsEarly, type MeasurePolicy } from './policy.js';
 import { searchRaceDrop, type BlockValue } from './race.js';
 import { clearLoss, isPrecise } from './repeats.js';
+import { valuesByVideo } from './stats.js';
 
 export interface TrialBlock extends BlockValue {
   failed: boolean;
@@ -123,21 +125,10 @@ export function unrecoverable(blocks: readonly TrialBlock[], objective: Objectiv
  */
 export function underFloor(blocks: readonly TrialBlock[], objective: ObjectiveSpec): string | null {
   if (objective.kind !== 'fastest-safe') return null;
-  const byVideo = new Map<string, number[]>();
-  for (const b of blocks) if (b.accuracy !== null) byVideo.set(b.videoUrl, [...(byVideo.get(b.videoUrl) ?? []), b.accuracy]);
-  for (const [video, values] of byVideo) {
+  for (const [video, values] of valuesByVideo(blocks, (b) => b.accuracy)) {
     if (values.every((a) => a < objective.accuracyFloor)) {
-      return `accuracy ${Math.max(...values).toFixed(3)} on ${fileName(video)}, under the floor ${objective.accuracyFloor} (a video's accuracy rarely changes between repeats)`;
+      return `accuracy ${Math.max(...values).toFixed(3)} on ${videoName(video)}, under the floor ${objective.accuracyFloor} (a video's accuracy rarely changes between repeats)`;
     }
   }
   return null;
-}
-
-/** A video's file name for a one-line reason: its URL's last path segment (no query, which may carry a signature). */
-function fileName(video: string): string {
-  try {
-    return new URL(video).pathname.split('/').pop() || video;
-  } catch {
-    return video;
-  }
 }

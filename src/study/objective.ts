@@ -12,7 +12,7 @@
 
 import type { ObjectiveSpec, TrialOutcome } from '../store/types.js';
 import type { Direction } from '../search/index.js';
-import { bootstrapMedianInterval, median, p90, type Interval } from './stats.js';
+import { bootstrapMedianInterval, median, p90, valuesByVideo, type Interval } from './stats.js';
 
 /** What the objective needs of a measurement (a stored one or a fresh ChallengeResult). */
 export interface Observation {
@@ -76,9 +76,7 @@ export function evaluateObjective(observations: readonly Observation[], objectiv
   const failed = observations.length - ok.length;
   const totals = finite(ok.map((o) => o.total));
   const sn44s = finite(ok.map((o) => o.sn44));
-  const byVideo = new Map<string, number[]>();
-  for (const o of ok) if (o.accuracy !== null) byVideo.set(o.videoUrl, [...(byVideo.get(o.videoUrl) ?? []), o.accuracy]);
-  const perVideoAccuracy = [...byVideo.values()].map((v) => median(v)!);
+  const perVideoAccuracy = [...valuesByVideo(ok, (o) => o.accuracy).values()].map((v) => median(v)!);
   const accuracy = perVideoAccuracy.length ? Math.min(...perVideoAccuracy) : null;
 
   const figures: TrialFigures = {

@@ -6,13 +6,9 @@
 import type { Direction } from '../search/index.js';
 import { AUTO_PRECISION, CLEAR_LOSER_MARGIN } from './policy.js';
 import type { BlockValue } from './race.js';
-import { bootstrapMedianInterval, median } from './stats.js';
+import { bootstrapMedianInterval, median, valuesByVideo } from './stats.js';
 
-const byVideo = (blocks: readonly BlockValue[]) => {
-  const out = new Map<string, number[]>();
-  for (const b of blocks) if (b.value !== null) out.set(b.videoUrl, [...(out.get(b.videoUrl) ?? []), b.value]);
-  return out;
-};
+const byVideo = (blocks: readonly BlockValue[]) => valuesByVideo(blocks, (b) => b.value);
 
 /**
  * Every video's median within ±AUTO_PRECISION by its bootstrap 95% interval; needs 2 values a video.

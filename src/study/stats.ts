@@ -15,6 +15,16 @@ export function median(values: readonly number[]): number | null {
 }
 
 /** 90th percentile, linear interpolation between order statistics (R type 7). */
+/** Each video's values in the order given; items whose value is null are left out. */
+export function valuesByVideo<T extends { videoUrl: string }>(items: readonly T[], value: (item: T) => number | null): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const item of items) {
+    const v = value(item);
+    if (v !== null) out.set(item.videoUrl, [...(out.get(item.videoUrl) ?? []), v]);
+  }
+  return out;
+}
+
 export function p90(values: readonly number[]): number | null {
   return values.length === 0 ? null : quantile([...values], 0.9);
 }

@@ -37,3 +37,12 @@ export function bytes(value: number | null | undefined): string {
 export function count(n: number, noun: string): string {
   return `${n} ${n === 1 ? noun : `${noun}s`}`;
 }
+
+/** A video's short name for tables and one-line reasons: the last segment of its URL's path, without a query (a signed URL's signature); a name that is not a URL as it is. */
+export function videoName(video: string): string {
+  try {
+    return new URL(video).pathname.split('/').pop() || video;
+  } catch {
+    return video.split('/').pop() || video;
+  }
+}

@@ -8,7 +8,7 @@ import type { MeasurementRecord } from '../../store/types.js';
 import { describeVerdict } from '../../study/progress.js';
 import { loadRanking, selectStudy } from '../../study/select.js';
 import { WARNING_ADVICE } from '../../study/warnings.js';
-import { bytes, formatTable } from '../../util/format.js';
+import { bytes, formatTable, videoName } from '../../util/format.js';
 import { printJson } from '../output.js';
 import { formatParams } from './trials.js';
 import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
@@ -88,7 +88,7 @@ export function formatMeasurements(rows: readonly MeasurementRecord[]): string {
   return formatTable(rows, [
     { header: 'phase', value: (m) => m.phase },
     { header: 'rep', value: (m) => String(m.repeat), align: 'right' },
-    { header: 'video', value: (m) => m.videoUrl.split('/').pop() ?? m.videoUrl },
+    { header: 'video', value: (m) => videoName(m.videoUrl) },
     { header: 'conn', value: (m) => ms(m.timeline.connected), align: 'right' },
     { header: 'ttfb', value: (m) => ms(m.timeline.firstByte), align: 'right' },
     { header: 'dl', value: (m) => ms(m.timeline.downloadEnd), align: 'right' },
