@@ -4,6 +4,7 @@
 import { driftWarning } from './drift.js';
 import type { RankedTrial, StudyAnalysis } from './ranking.js';
 import { warningLines } from './warnings.js';
+import type { Interval } from './stats.js';
 import { count } from '../util/format.js';
 
 /** One line on the host's speed: the drift warning, or that the control saw none. */
@@ -63,7 +64,7 @@ export const PHASE_GAP = 0.05;
 /**
  * The winner in one line, with the phase its figures come from; and its search median when the race
  * moved it by more than PHASE_GAP (a trial picked for its search figures was often lucky in them, and
- * the host's speed moves between the phases).
+ * the host's speed moves between the phases), with whether the two phases' own noise explains the gap.
  */
 export function describeWinner(w: RankedTrial): string {
   const ratio = w.ratioToControl ? `, ${w.ratioToControl.median.toFixed(2)}x the control's time` : '';
@@ -71,10 +72,19 @@ export function describeWinner(w: RankedTrial): string {
   const gap = w.phase === 'confirm' && s.median && w.median ? w.median / s.median - 1 : null;
   const searched =
     gap !== null && Math.abs(gap) > PHASE_GAP
-      ? `; its search median was ${s.median!.toFixed(3)} s (${count(s.challenges, 'challenge')}), the race's is ${(1 + gap).toFixed(2)}x that`
+      ? `; its search median was ${s.median!.toFixed(3)} s (${count(s.challenges, 'challenge')}), the race's is ${(1 + gap).toFixed(2)}x that${phaseNoise(s.raceOverSearch)}`
       : '';
   return (
     `trial ${w.number}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3)} s ` +
     `(${w.phase === 'confirm' ? 'confirmation race' : 'search'} figures, ${count(w.challenges, 'challenge')})${ratio}, accuracy ${w.accuracy?.toFixed(3) ?? '-'}${searched}`
   );
+}
+
+/** Whether the gap between the phases is within their own noise, from the bootstrap interval of race over search. */
+function phaseNoise(interval: Interval | null): string {
+  if (!interval) return '';
+  const range = `[${interval.low.toFixed(2)}, ${interval.high.toFixed(2)}]`;
+  return interval.low <= 1 && interval.high >= 1
+    ? ` (95% interval ${range}: within the two phases' own noise)`
+    : ` (95% interval ${range}: beyond the two phases' own noise: the host's speed moved between them, or the search's figures were lucky)`;
 }

@@ -21,7 +21,7 @@ import { evaluateObjective, type Observation, type TrialFigures } from './object
 import { policyOf, type MeasurePolicy } from './policy.js';
 import { replayConfirmRace, type BlockValue, type ConfirmRace } from './race.js';
 import { blocksOf, feasibleOf, standingOf, unracedBaselines, valueOf, type Standing } from './standing.js';
-import { mannWhitneyU, median, RANK_TEST_ALPHA, smallestRankTestP, type Interval } from './stats.js';
+import { bootstrapMedianRatioInterval, mannWhitneyU, median, RANK_TEST_ALPHA, smallestRankTestP, type Interval } from './stats.js';
 import { trialWarnings, type TrialWarning } from './warnings.js';
 
 export type { SpeedupBasis } from './speedup.js';
@@ -68,8 +68,12 @@ export interface RankedTrial extends Omit<TrialFigures, 'totals' | 'sn44s'> {
   outpaced: boolean;
   /** Challenges its early stop or its drop from the race saved (against the most its plan allowed). */
   saved: number;
-  /** Its search figures, whatever it is ranked on. */
-  search: { median: number | null; interval: Interval | null; challenges: number };
+  /**
+   * Its search figures, whatever it is ranked on; for a trial ranked on the race, the bootstrap 95%
+   * interval of its race median over its search median (the gap between the phases that their own
+   * noise allows; null otherwise or from fewer than 2 figures in either).
+   */
+  search: { median: number | null; interval: Interval | null; challenges: number; raceOverSearch: Interval | null };
   warnings: TrialWarning[];
   totals: number[];
   sn44s: number[];
@@ -361,7 +365,12 @@ function rowOf(
     dropped,
     outpaced: outpaced !== undefined,
     saved,
-    search: { median: searchFigures.median, interval: searchFigures.interval, challenges: search.length },
+    search: {
+      median: searchFigures.median,
+      interval: searchFigures.interval,
+      challenges: search.length,
+      raceOverSearch: phase === 'confirm' ? bootstrapMedianRatioInterval(figures.totals, searchFigures.totals, { seed: trial.number + 11 }) : null,
+    },
     warnings: trialWarnings(search),
   };
 }

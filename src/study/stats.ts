@@ -14,7 +14,6 @@ export function median(values: readonly number[]): number | null {
   return values.length === 0 ? null : ssMedian([...values]);
 }
 
-/** 90th percentile, linear interpolation between order statistics (R type 7). */
 /** Each video's values in the order given; items whose value is null are left out. */
 export function valuesByVideo<T extends { videoUrl: string }>(items: readonly T[], value: (item: T) => number | null): Map<string, number[]> {
   const out = new Map<string, number[]>();
@@ -25,6 +24,7 @@ export function valuesByVideo<T extends { videoUrl: string }>(items: readonly T[
   return out;
 }
 
+/** 90th percentile, linear interpolation between order statistics (R type 7). */
 export function p90(values: readonly number[]): number | null {
   return values.length === 0 ? null : quantile([...values], 0.9);
 }
@@ -54,6 +54,26 @@ export function bootstrapMedianInterval(
   const sorted = Array.from(medians).sort((a, b) => a - b);
   const tail = (1 - level) / 2;
   return { low: quantile(sorted, tail), high: quantile(sorted, 1 - tail) };
+}
+
+/**
+ * Percentile bootstrap 95% interval of median(numerator) / median(denominator), each sample resampled
+ * on its own: how far apart two sets of figures of one config may lie by their noise alone. Null when
+ * either has fewer than 2 values.
+ */
+export function bootstrapMedianRatioInterval(
+  numerator: readonly number[],
+  denominator: readonly number[],
+  options: { seed?: number; resamples?: number; level?: number } = {},
+): Interval | null {
+  if (numerator.length < 2 || denominator.length < 2) return null;
+  const random = mulberry32(options.seed ?? 1);
+  const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
+  const level = options.level ?? 0.95;
+  const resampledMedian = (values: readonly number[]) => ssMedian(values.map(() => values[Math.floor(random() * values.length)]!));
+  const ratios = Array.from({ length: resamples }, () => resampledMedian(numerator) / resampledMedian(denominator)).sort((a, b) => a - b);
+  const tail = (1 - level) / 2;
+  return { low: quantile(ratios, tail), high: quantile(ratios, 1 - tail) };
 }
 
 export interface RankTest {

@@ -361,10 +361,23 @@ describe('the confirmation race', () => {
     const moved = await race(lucky, ['BEST', 'SLOW'], { repeats: 2, confirmTop: 2, confirmRepeats: 3 });
     expect(moved.result.winner!.params.NAME).toBe('BEST');
     expect(moved.result.winner!.phase).toBe('confirm');
-    expect(describeWinner(moved.result.winner!)).toMatch(/, accuracy 0\.995; its search median was 1\.000 s \(4 challenges\), the race's is 1\.25x that$/);
+    expect(describeWinner(moved.result.winner!)).toMatch(
+      /, accuracy 0\.995; its search median was 1\.000 s \(4 challenges\), the race's is 1\.25x that \(95% interval \[1\.25, 1\.25\]: beyond the two phases' own noise: the host's speed moved between them, or the search's figures were lucky\)$/,
+    );
+    expect(moved.result.winner!.search.raceOverSearch).toEqual({ low: 1.25, high: 1.25 });
+    // A gap of 9% between noisy phases is said with its interval, which holds no gap at all.
+    const noisyTimes = [1.0, 1.4, 0.9, 1.3, 1.5, 1.0, 1.45, 1.05, 1.4, 1.1];
+    const noisy = await race({ time: (c, _v, call) => (c.NAME === 'BEST' ? noisyTimes[call]! : 1.6), accuracyOf: () => 0.995 }, ['BEST', 'SLOW'], { repeats: 2, confirmTop: 2, confirmRepeats: 3 });
+    expect(noisy.result.winner!.params.NAME).toBe('BEST');
+    const interval = noisy.result.winner!.search.raceOverSearch!;
+    expect(interval.low).toBeLessThan(1);
+    expect(interval.high).toBeGreaterThan(1);
+    expect(describeWinner(noisy.result.winner!)).toMatch(/the race's is 1\.09x that \(95% interval \[0\.\d\d, 1\.\d\d\]: within the two phases' own noise\)$/);
     const steady = await race(planted({ BEST: 1, SLOW: 1.6 }), ['BEST', 'SLOW'], { repeats: 2, confirmTop: 2, confirmRepeats: 3 });
     expect(steady.result.winner!.phase).toBe('confirm');
     expect(describeWinner(steady.result.winner!)).not.toContain('search median');
+    expect(steady.result.winner!.search.raceOverSearch!.low).toBeLessThanOrEqual(1);
+    expect(steady.result.winner!.search.raceOverSearch!.high).toBeGreaterThanOrEqual(1);
   });
 
   it('leaves out a baseline that cannot reach the accuracy floor (not the control, not one just under it), and says so', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   smallestRankTestP,
   bootstrapMedianInterval,
+  bootstrapMedianRatioInterval,
   holm,
   kendallTau,
   mannWhitneyU,
@@ -37,6 +38,21 @@ describe('statistics', () => {
     expect(c).not.toEqual(a);
     expect(bootstrapMedianInterval([], {})).toBeNull();
     expect(bootstrapMedianInterval([5])).toBeNull();
+  });
+
+  it('bootstraps the ratio of two medians: around 1 for two draws of one figure, away from 1 for a real gap', () => {
+    const search = [0.47, 0.474, 0.477, 0.527, 0.554, 0.563];
+    const same = [0.468, 0.49, 0.51, 0.53, 0.55, 0.48, 0.5];
+    const faster = search.map((v) => v * 0.8);
+    const a = bootstrapMedianRatioInterval(same, search, { seed: 3 })!;
+    expect(a).toEqual(bootstrapMedianRatioInterval(same, search, { seed: 3 }));
+    expect(a.low).toBeLessThan(1);
+    expect(a.high).toBeGreaterThan(1);
+    const b = bootstrapMedianRatioInterval(faster, search, { seed: 3 })!;
+    expect(b.high).toBeLessThan(1);
+    expect(b.low).toBeGreaterThan(0.8 * Math.min(...search) / Math.max(...search) - 1e-9);
+    expect(bootstrapMedianRatioInterval([1], search)).toBeNull();
+    expect(bootstrapMedianRatioInterval(search, [])).toBeNull();
   });
 
   it('rank test separates clearly different samples and not identical ones', () => {
