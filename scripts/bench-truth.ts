@@ -1,14 +1,15 @@
-// `npm run bench:truth`: can a study's figures be trusted? Two independent studies (grid order seeded
-// differently) of the same small space on the lab, measuring every config, then
-//  (a) Kendall's tau between their rankings of the configs in either study's top 5, and
+// `npm run bench:truth`: can a study's figures be trusted? Two or more independent studies (grid order
+// seeded differently) of the same small space on the lab, measuring every config, then
+//  (a) Kendall's tau between each two studies' rankings of the configs in either one's top 5, and
 //  (b) each winner's confirmation-race median against its search median, in seconds and as ratios to
-//      the control measured near each challenge (the host's own speed moves between the two phases);
+//      the control measured near each challenge (the host's own speed moves between the two phases),
+//      with the bootstrap interval of that ratio: the gap the two phases' own noise allows;
 // then the same two studies with a CPU load (twice as many busy threads as cores) switched on once
 // half of their trials are done and kept on to the end: do the ratios to the control keep the quiet
 // studies' winner (and would the absolute figures have)? Prints a table and saves
 // results/bench/truth-<timestamp>.{md,json} with the studies' database.
 //
-//   npm run bench:truth -- [--frames 50] [--size 640x360] [--clips 2] [--seeds 1,2] [--space scripts/bench/truth.yaml] [--confirm-top 5]
+//   npm run bench:truth -- [--frames 50] [--size 640x360] [--clips 2] [--seeds 1,2[,3...]] [--space scripts/bench/truth.yaml] [--confirm-top 5] [--no-load]
 //
 // The machine is shared: the 1-minute load average is sampled through each study and printed with it.
 
@@ -26,7 +27,7 @@ import type { MeasurementRecord, ObjectiveSpec, TrialRecord } from '../src/store
 import { ControlSeries, createNormaliser, findControlTrial } from '../src/study/control.js';
 import { analyseStudy, type StudyAnalysis } from '../src/study/ranking.js';
 import { openSession } from '../src/study/session.js';
-import { bootstrapMedianInterval, kendallTau, median } from '../src/study/stats.js';
+import { bootstrapMedianInterval, bootstrapMedianRatioInterval, kendallTau, median, type Interval } from '../src/study/stats.js';
 import { count, formatTable } from '../src/util/format.js';
 import { ensureClips, ensureModel } from './bench/assets.js';
 
@@ -41,7 +42,7 @@ const args = yargs(hideBin(process.argv))
   .option('size', { type: 'string', default: '640x360', describe: 'clip size WIDTHxHEIGHT' })
   .option('accuracy-floor', { type: 'number', default: 0.3, describe: 'low, so that speed decides the ranking (stride 2 answers half the frames)' })
   .option('clips', { type: 'number', default: 2, describe: 'lab clips' })
-  .option('seeds', { type: 'string', default: '1,2', describe: 'grid seeds of the two studies' })
+  .option('seeds', { type: 'string', default: '1,2', describe: 'grid seeds of the studies (two or more)' })
   .option('space', { type: 'string', default: 'scripts/bench/truth.yaml', describe: 'search space (small: every config is measured)' })
   .option('model', { type: 'string', default: 'models/lab-detector.onnx' })
   .option('max-repeats', { type: 'number', default: DEFAULT_MAX_REPEATS })
@@ -73,13 +74,23 @@ interface StudyFigures {
     ratio: number | null;
     /** The race's median ratio to the control over the search's: the race/search figure with the host's speed taken out. */
     controlRatio: number | null;
-    /** Each phase's challenges and the bootstrap 95% interval of their median: is a gap beyond 5% beyond the noise too? */
+    /** Each phase's challenges and the bootstrap 95% interval of their median. */
     phases: { search: PhaseSpread | null; race: PhaseSpread | null };
+    /** Bootstrap 95% interval of the race/search median ratio: the gap the phases' own noise allows (a gap beyond 5% may be within it). */
+    gap: Interval | null;
   } | null;
   /** The winner by absolute search figures, ignoring the control. */
   absoluteWinner: string | null;
   saved: number;
+  /**
+   * Race median over search median of every raced config with at least MIN_SEARCH search challenges,
+   * the winner's included: how far any config's figures move between the phases on this host.
+   */
+  phaseGaps: { key: string; ratio: number }[];
 }
+
+/** Search challenges a config needs for its search median to be compared with its race median (a contender's two rounds). */
+const MIN_SEARCH = 4;
 
 interface PhaseSpread {
   n: number;
@@ -163,9 +174,15 @@ async function study(o: { name: string; seed: number; loaded: boolean; db: strin
         ratio: w.phase === 'confirm' && w.median !== null && w.search.median ? w.median / w.search.median : null,
         controlRatio: phaseRatio(trials, measurements, a.control?.name ?? null, w.number, session.study.objective, a.rankedBy === 'absolute'),
         phases: { search: spreadOf(measurements, trials, w.number, 'search'), race: spreadOf(measurements, trials, w.number, 'confirm') },
+        gap: bootstrapMedianRatioInterval(totalsOf(measurements, trials, w.number, 'confirm'), totalsOf(measurements, trials, w.number, 'search')),
       },
       absoluteWinner: blind.winner ? configKey(blind.winner.params) : null,
       saved: a.saved,
+      phaseGaps: trials.flatMap((t) => {
+        const search = totalsOf(measurements, trials, t.number, 'search');
+        const race = totalsOf(measurements, trials, t.number, 'confirm');
+        return search.length >= MIN_SEARCH && race.length > 0 ? [{ key: configKey(t.params), ratio: median(race)! / median(search)! }] : [];
+      }),
     };
   } finally {
     clearInterval(sampler);
@@ -189,16 +206,49 @@ function phaseRatio(trials: TrialRecord[], measurements: MeasurementRecord[], co
   return search && race ? race / search : null;
 }
 
-function spreadOf(measurements: MeasurementRecord[], trials: TrialRecord[], number: number, phase: string): PhaseSpread | null {
+function totalsOf(measurements: MeasurementRecord[], trials: TrialRecord[], number: number, phase: string): number[] {
   const trialId = trials.find((t) => t.number === number)?.id;
-  const totals = measurements.filter((m) => m.trialId === trialId && m.phase === phase && m.error === null).map((m) => m.timeline.total!);
+  return measurements.filter((m) => m.trialId === trialId && m.phase === phase && m.error === null).map((m) => m.timeline.total!);
+}
+
+function spreadOf(measurements: MeasurementRecord[], trials: TrialRecord[], number: number, phase: string): PhaseSpread | null {
+  const totals = totalsOf(measurements, trials, number, phase);
   const interval = bootstrapMedianInterval(totals);
   return interval && { n: totals.length, ...interval };
 }
 
-/** Whether the two phases' median intervals overlap: a gap between the medians that their own noise can explain. */
-const overlap = (w: StudyFigures['winner']) =>
-  w?.phases.search && w.phases.race ? (w.phases.search.high >= w.phases.race.low && w.phases.race.high >= w.phases.search.low ? 'yes' : 'no') : '-';
+const pct = (v: number | null) => (v === null ? '-' : `${v >= 1 ? '+' : ''}${((v - 1) * 100).toFixed(1)}%`);
+const within5 = (v: number | null | undefined) => v != null && Math.abs(v - 1) <= 0.05;
+/** The gap's interval excludes no gap: the phases differ by more than their noise explains. */
+const beyondNoise = (gap: Interval | null) => gap !== null && (gap.low > 1 || gap.high < 1);
+
+/** The same gap for every raced config of the quiet studies: the winners' gaps set against the host's own. */
+function hostFloor(runs: StudyFigures[]): string {
+  const all = runs.flatMap((r) => r.phaseGaps.map((g) => Math.abs(g.ratio - 1)));
+  if (all.length === 0) return 'Every raced config: none had both phases.';
+  return (
+    `Every raced config with ${MIN_SEARCH}+ search challenges (${all.length} over ${runs.length} studies, winners included): race/search median within 5% on ` +
+    `${all.filter((g) => g <= 0.05).length}; median distance ${(median(all)! * 100).toFixed(1)}%, largest ${(Math.max(...all) * 100).toFixed(1)}%`
+  );
+}
+
+/** Each two studies' top-5 tau. */
+function pairTaus(runs: StudyFigures[]): { pair: string; tau: number | null }[] {
+  return runs.flatMap((a, i) => runs.slice(i + 1).map((b) => ({ pair: `${a.name}/${b.name}`, tau: topFiveTau(a, b) })));
+}
+
+function describeTaus(taus: { pair: string; tau: number | null }[]): string {
+  if (taus.length === 1) return taus[0]!.tau?.toFixed(2) ?? '-';
+  const values = taus.map((t) => t.tau).filter((t): t is number => t !== null);
+  const atTarget = values.filter((t) => t >= 0.8).length;
+  return `median ${median(values)?.toFixed(2) ?? '-'} over ${taus.length} pairs (lowest ${values.length ? Math.min(...values).toFixed(2) : '-'}; >= 0.8 on ${atTarget} of ${taus.length})`;
+}
+
+/** The config most studies crowned (the first study's on a tie). */
+function commonWinner(runs: StudyFigures[]): string | undefined {
+  const keys = runs.map((r) => r.winner?.key).filter((k): k is string => k !== undefined);
+  return keys.sort((a, b) => keys.filter((k) => k === b).length - keys.filter((k) => k === a).length)[0];
+}
 
 /** Kendall's tau over the configs in either study's top 5, by their positions in each ranking. */
 function topFiveTau(a: StudyFigures, b: StudyFigures): number | null {
@@ -208,7 +258,7 @@ function topFiveTau(a: StudyFigures, b: StudyFigures): number | null {
 
 async function main(): Promise<void> {
   const seeds = args.seeds.split(',').map(Number);
-  if (seeds.length !== 2 || seeds.some((s) => !Number.isInteger(s))) throw new Error('--seeds takes two integers, e.g. 1,2');
+  if (seeds.length < 2 || seeds.some((s) => !Number.isInteger(s)) || new Set(seeds).size !== seeds.length) throw new Error('--seeds takes two or more different integers, e.g. 1,2');
   await mkdir(args.out, { recursive: true });
   const base = join(args.out, `truth-${stamp}`);
   const db = `${base}.db`;
@@ -226,9 +276,8 @@ async function main(): Promise<void> {
   }
   const quiet = results.filter((r) => !r.loaded);
   const loadedRuns = results.filter((r) => r.loaded);
-  const tauQuiet = topFiveTau(quiet[0]!, quiet[1]!);
-  const tauLoaded = loadedRuns.length === 2 ? topFiveTau(loadedRuns[0]!, loadedRuns[1]!) : null;
-  const pct = (v: number | null) => (v === null ? '-' : `${((v - 1) * 100).toFixed(1)}%`);
+  const tauQuiet = pairTaus(quiet);
+  const tauLoaded = pairTaus(loadedRuns);
   const table = formatTable(results, [
     { header: 'study', value: (r) => r.name },
     { header: 'load', value: (r) => (r.loaded ? '2nd half' : 'none') },
@@ -242,11 +291,12 @@ async function main(): Promise<void> {
     { header: 'race/search median', value: (r) => pct(r.winner?.ratio ?? null), align: 'right' },
     { header: 'as ratios to the control', value: (r) => pct(r.winner?.controlRatio ?? null), align: 'right' },
     { header: 'challenges (search/race)', value: (r) => `${r.winner?.phases.search?.n ?? 0}/${r.winner?.phases.race?.n ?? 0}`, align: 'right' },
-    { header: 'intervals overlap', value: (r) => overlap(r.winner), align: 'right' },
+    { header: 'race/search interval', value: (r) => (r.winner?.gap ? `[${pct(r.winner.gap.low)}, ${pct(r.winner.gap.high)}]` : '-'), align: 'right' },
     { header: 'absolute winner', value: (r) => (r.absoluteWinner ? describeConfig(r.absoluteWinner) : '-') },
   ]);
-  const quietWinner = quiet[0]!.winner?.key;
+  const quietWinner = commonWinner(quiet);
   const quietAgree = quiet.every((r) => r.winner?.key === quietWinner);
+  const gaps = quiet.map((r) => r.winner?.ratio).filter((g): g is number => g != null);
   const lines = [
     '',
     `Truth benchmark (${args.frames}-frame ${args.size} lab clips x ${clips.length}, space ${args.space}, grid seeds ${seeds.join(' and ')}, ` +
@@ -254,16 +304,20 @@ async function main(): Promise<void> {
     '',
     table,
     '',
-    `Kendall tau of the top-5 rankings: quiet ${tauQuiet?.toFixed(2) ?? '-'} (target >= 0.8)` + (tauLoaded === null ? '' : `, loaded ${tauLoaded?.toFixed(2) ?? '-'}`),
+    `Kendall tau of the top-5 rankings: quiet ${describeTaus(tauQuiet)} (target >= 0.8)` + (tauLoaded.length ? `, loaded ${describeTaus(tauLoaded)}` : ''),
     `Quiet winners: ${quiet.map((r) => (r.winner ? describeConfig(r.winner.key) : '-')).join(' / ')}${quietAgree ? ' (the same)' : ' (different)'}; ` +
-      `confirmation median within 5% of the search median: ${quiet.map((r) => (r.winner?.ratio != null && Math.abs(r.winner.ratio - 1) <= 0.05 ? 'yes' : 'no')).join(' / ')}` +
-      ` (as ratios to the control: ${quiet.map((r) => (r.winner?.controlRatio != null && Math.abs(r.winner.controlRatio - 1) <= 0.05 ? 'yes' : 'no')).join(' / ')})`,
+      `confirmation median within 5% of the search median: ${quiet.map((r) => (within5(r.winner?.ratio) ? 'yes' : 'no')).join(' / ')}` +
+      ` (as ratios to the control: ${quiet.map((r) => (within5(r.winner?.controlRatio) ? 'yes' : 'no')).join(' / ')})`,
+    `Race/search gap of the quiet winners: median ${pct(median(gaps))} over ${gaps.length} studies (${gaps.map((g) => pct(g)).join(', ')}); ` +
+      `within 5% on ${gaps.filter((g) => within5(g)).length}; beyond the phases' own noise (the gap's 95% interval excludes 0) on ${quiet.filter((r) => beyondNoise(r.winner?.gap ?? null)).length}` +
+      `; those intervals' median half-width ±${((median(quiet.flatMap((r) => (r.winner?.gap ? [(r.winner.gap.high - r.winner.gap.low) / 2] : []))) ?? 0) * 100).toFixed(1)}%`,
     ...(loadedRuns.length
       ? [
           `Loaded runs keep the quiet winner: by the ranking (${loadedRuns.map((r) => r.rankedBy).join(' / ')}) ` +
             `${loadedRuns.map((r) => (r.winner?.key === quietWinner ? 'yes' : 'no')).join(' / ')}; by absolute figures ${loadedRuns.map((r) => (r.absoluteWinner === quietWinner ? 'yes' : 'no')).join(' / ')}`,
         ]
       : []),
+    hostFloor(quiet),
     '',
     `Saved ${base}.md, ${base}.json and the studies in ${db}. Total ${((Date.now() - started) / 60000).toFixed(1)} min.`,
   ];
