@@ -27,7 +27,7 @@ import type { MeasurementRecord, ObjectiveSpec, TrialRecord } from '../src/store
 import { ControlSeries, createNormaliser, findControlTrial } from '../src/study/control.js';
 import { analyseStudy, type StudyAnalysis } from '../src/study/ranking.js';
 import { openSession } from '../src/study/session.js';
-import { bootstrapMedianInterval, bootstrapMedianRatioInterval, kendallTau, median, type Interval } from '../src/study/stats.js';
+import { bootstrapMedianInterval, bootstrapMedianRatioInterval, kendallTau, median, normalCdf, type Interval } from '../src/study/stats.js';
 import { count, formatTable } from '../src/util/format.js';
 import { ensureClips, ensureModel } from './bench/assets.js';
 
@@ -87,6 +87,8 @@ interface StudyFigures {
    * the winner's included: how far any config's figures move between the phases on this host.
    */
   phaseGaps: { key: string; ratio: number }[];
+  /** log(later / earlier) of each two consecutive search repeats of one config on one video: the challenge-to-challenge noise. */
+  repeatLogRatios: number[];
 }
 
 /** Search challenges a config needs for its search median to be compared with its race median (a contender's two rounds). */
@@ -178,6 +180,7 @@ async function study(o: { name: string; seed: number; loaded: boolean; db: strin
       },
       absoluteWinner: blind.winner ? configKey(blind.winner.params) : null,
       saved: a.saved,
+      repeatLogRatios: repeatLogRatios(measurements),
       phaseGaps: trials.flatMap((t) => {
         const search = totalsOf(measurements, trials, t.number, 'search');
         const race = totalsOf(measurements, trials, t.number, 'confirm');
@@ -221,6 +224,39 @@ const pct = (v: number | null) => (v === null ? '-' : `${v >= 1 ? '+' : ''}${((v
 const within5 = (v: number | null | undefined) => v != null && Math.abs(v - 1) <= 0.05;
 /** The gap's interval excludes no gap: the phases differ by more than their noise explains. */
 const beyondNoise = (gap: Interval | null) => gap !== null && (gap.low > 1 || gap.high < 1);
+
+function repeatLogRatios(measurements: MeasurementRecord[]): number[] {
+  const byRepeat = new Map<string, number>();
+  for (const m of measurements) if (m.phase === 'search' && m.error === null) byRepeat.set(`${m.trialId} ${m.videoUrl} ${m.repeat}`, m.timeline.total!);
+  return measurements.flatMap((m) => {
+    const earlier = byRepeat.get(`${m.trialId} ${m.videoUrl} ${m.repeat - 1}`);
+    return m.phase === 'search' && m.error === null && earlier !== undefined ? [Math.log(m.timeline.total! / earlier)] : [];
+  });
+}
+
+/**
+ * Is the winners' gap the phases' sampling noise? The per-challenge spread from consecutive repeats
+ * (sd of the log ratio over sqrt 2), the spread of a median of n (1.2533 sd / sqrt n for normal noise),
+ * and so the share of studies whose race median lands within 5% of the search median by noise alone.
+ */
+function noiseModel(runs: StudyFigures[]): string {
+  const logs = runs.flatMap((r) => r.repeatLogRatios);
+  const withBoth = runs.flatMap((r) => (r.winner?.phases.search && r.winner.phases.race ? [r.winner] : []));
+  if (logs.length < 3 || withBoth.length === 0) return 'Noise model: too few repeats.';
+  const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+  const cv = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (logs.length - 1)) / Math.SQRT2;
+  const expected = (ns: number, nr: number) => {
+    const sd = 1.2533 * cv * Math.sqrt(1 / ns + 1 / nr);
+    return 2 * normalCdf(0.05 / sd) - 1;
+  };
+  const share = median(withBoth.map((w) => expected(w.phases.search!.n, w.phases.race!.n)))!;
+  const needed = Array.from({ length: 200 }, (_, i) => i + 2).find((n) => expected(n, n) >= 0.95);
+  return (
+    `Noise model: one challenge's spread on this host ${(cv * 100).toFixed(1)}% (${logs.length} pairs of consecutive search repeats); at the winners' challenges ` +
+    `a race median within 5% of the search median by noise alone in ${(share * 100).toFixed(0)}% of studies, seen in ${withBoth.filter((w) => within5(w.ratio)).length} of ${withBoth.length}; ` +
+    `95% of studies would need ${needed ?? 'over 200'} challenges in each phase`
+  );
+}
 
 /** The same gap for every raced config of the quiet studies: the winners' gaps set against the host's own. */
 function hostFloor(runs: StudyFigures[]): string {
@@ -318,6 +354,7 @@ async function main(): Promise<void> {
         ]
       : []),
     hostFloor(quiet),
+    noiseModel(quiet),
     '',
     `Saved ${base}.md, ${base}.json and the studies in ${db}. Total ${((Date.now() - started) / 60000).toFixed(1)} min.`,
   ];

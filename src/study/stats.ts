@@ -280,7 +280,8 @@ export function kendallTau(a: readonly number[], b: readonly number[]): number |
   return denominator === 0 ? null : (concordant - discordant) / denominator;
 }
 
-function normalCdf(z: number): number {
+/** The standard normal distribution function. */
+export function normalCdf(z: number): number {
   if (z < 0) return 1 - normalCdf(-z);
   // Abramowitz-Stegun 7.1.26 for erf (absolute error below 1.5e-7).
   const x = z / Math.SQRT2;
