@@ -238,6 +238,8 @@ function repeatLogRatios(measurements: MeasurementRecord[]): number[] {
  * Is the winners' gap the phases' sampling noise? The per-challenge spread from consecutive repeats
  * (sd of the log ratio over sqrt 2), the spread of a median of n (1.2533 sd / sqrt n for normal noise),
  * and so the share of studies whose race median lands within 5% of the search median by noise alone.
+ * Consecutive repeats share the host's state, so this is short-term noise only: a config's speed that
+ * wanders over minutes widens the real gap beyond it.
  */
 function noiseModel(runs: StudyFigures[]): string {
   const logs = runs.flatMap((r) => r.repeatLogRatios);
@@ -253,8 +255,8 @@ function noiseModel(runs: StudyFigures[]): string {
   const needed = Array.from({ length: 200 }, (_, i) => i + 2).find((n) => expected(n, n) >= 0.95);
   return (
     `Noise model: one challenge's spread on this host ${(cv * 100).toFixed(1)}% (${logs.length} pairs of consecutive search repeats); at the winners' challenges ` +
-    `a race median within 5% of the search median by noise alone in ${(share * 100).toFixed(0)}% of studies, seen in ${withBoth.filter((w) => within5(w.ratio)).length} of ${withBoth.length}; ` +
-    `95% of studies would need ${needed ?? 'over 200'} challenges in each phase`
+    `a race median within 5% of the search median by that noise alone in ${(share * 100).toFixed(0)}% of studies, seen in ${withBoth.filter((w) => within5(w.ratio)).length} of ${withBoth.length}; ` +
+    `95% of studies would need ${needed ?? 'over 200'} challenges in each phase (a best case: consecutive repeats share the host's state, the phases minutes apart do not)`
   );
 }
 
