@@ -26,6 +26,7 @@ import { DEFAULT_MAX_REPEATS, DEFAULT_RACE, type MeasurePolicy } from '../src/st
 import type { MeasurementRecord, ObjectiveSpec, TrialRecord } from '../src/store/types.js';
 import { ControlSeries, createNormaliser, findControlTrial } from '../src/study/control.js';
 import { analyseStudy, type StudyAnalysis } from '../src/study/ranking.js';
+import { MIN_SEARCH_FOR_GAP } from '../src/study/notes.js';
 import { openSession } from '../src/study/session.js';
 import { bootstrapMedianInterval, bootstrapMedianRatioInterval, kendallTau, median, normalCdf, type Interval } from '../src/study/stats.js';
 import { count, formatTable } from '../src/util/format.js';
@@ -83,16 +84,13 @@ interface StudyFigures {
   absoluteWinner: string | null;
   saved: number;
   /**
-   * Race median over search median of every raced config with at least MIN_SEARCH search challenges,
+   * Race median over search median of every raced config with at least MIN_SEARCH_FOR_GAP search challenges,
    * the winner's included: how far any config's figures move between the phases on this host.
    */
   phaseGaps: { key: string; ratio: number }[];
   /** log(later / earlier) of each two consecutive search repeats of one config on one video: the challenge-to-challenge noise. */
   repeatLogRatios: number[];
 }
-
-/** Search challenges a config needs for its search median to be compared with its race median (a contender's two rounds). */
-const MIN_SEARCH = 4;
 
 interface PhaseSpread {
   n: number;
@@ -184,7 +182,7 @@ async function study(o: { name: string; seed: number; loaded: boolean; db: strin
       phaseGaps: trials.flatMap((t) => {
         const search = totalsOf(measurements, trials, t.number, 'search');
         const race = totalsOf(measurements, trials, t.number, 'confirm');
-        return search.length >= MIN_SEARCH && race.length > 0 ? [{ key: configKey(t.params), ratio: median(race)! / median(search)! }] : [];
+        return search.length >= MIN_SEARCH_FOR_GAP && race.length > 0 ? [{ key: configKey(t.params), ratio: median(race)! / median(search)! }] : [];
       }),
     };
   } finally {
@@ -265,7 +263,7 @@ function hostFloor(runs: StudyFigures[]): string {
   const all = runs.flatMap((r) => r.phaseGaps.map((g) => Math.abs(g.ratio - 1)));
   if (all.length === 0) return 'Every raced config: none had both phases.';
   return (
-    `Every raced config with ${MIN_SEARCH}+ search challenges (${all.length} over ${runs.length} studies, winners included): race/search median within 5% on ` +
+    `Every raced config with ${MIN_SEARCH_FOR_GAP}+ search challenges (${all.length} over ${runs.length} studies, winners included): race/search median within 5% on ` +
     `${all.filter((g) => g <= 0.05).length}; median distance ${(median(all)! * 100).toFixed(1)}%, largest ${(Math.max(...all) * 100).toFixed(1)}%`
   );
 }

@@ -72,7 +72,7 @@ export function describeWinner(w: RankedTrial): string {
   const gap = w.phase === 'confirm' && s.median && w.median ? w.median / s.median - 1 : null;
   const searched =
     gap !== null && Math.abs(gap) > PHASE_GAP
-      ? `; its search median was ${s.median!.toFixed(3)} s (${count(s.challenges, 'challenge')}), the race's is ${(1 + gap).toFixed(2)}x that${phaseNoise(s.raceOverSearch)}`
+      ? `; its search median was ${s.median!.toFixed(3)} s (${count(s.challenges, 'challenge')}), the race's is ${(1 + gap).toFixed(2)}x that${phaseNoise(s.raceOverSearch, s.challenges)}`
       : '';
   return (
     `trial ${w.number}${w.baseline ? ` (baseline ${w.baseline})` : ''}, median ${w.median?.toFixed(3)} s ` +
@@ -80,11 +80,17 @@ export function describeWinner(w: RankedTrial): string {
   );
 }
 
+/**
+ * Search challenges below which a gap outside the bootstrap interval is not called beyond the noise:
+ * the bootstrap of a median of 2 or 3 values spans little more than their range.
+ */
+export const MIN_SEARCH_FOR_GAP = 4;
+
 /** Whether the gap between the phases is within their own noise, from the bootstrap interval of race over search. */
-function phaseNoise(interval: Interval | null): string {
+function phaseNoise(interval: Interval | null, searchChallenges: number): string {
   if (!interval) return '';
-  const range = `[${interval.low.toFixed(2)}, ${interval.high.toFixed(2)}]`;
-  return interval.low <= 1 && interval.high >= 1
-    ? ` (95% interval ${range}: within the two phases' own noise)`
-    : ` (95% interval ${range}: beyond the two phases' own noise: the host's speed moved between them, or the search's figures were lucky)`;
+  const range = `95% interval [${interval.low.toFixed(2)}, ${interval.high.toFixed(2)}]`;
+  if (interval.low <= 1 && interval.high >= 1) return ` (${range}: within the two phases' own noise)`;
+  if (searchChallenges < MIN_SEARCH_FOR_GAP) return ` (${range}, from ${count(searchChallenges, 'search challenge')}: too few to tell noise from a change)`;
+  return ` (${range}: beyond the two phases' own noise: the host's speed moved between them, or the search's figures were lucky)`;
 }

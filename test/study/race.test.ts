@@ -365,6 +365,13 @@ describe('the confirmation race', () => {
       /, accuracy 0\.995; its search median was 1\.000 s \(4 challenges\), the race's is 1\.25x that \(95% interval \[1\.25, 1\.25\]: beyond the two phases' own noise: the host's speed moved between them, or the search's figures were lucky\)$/,
     );
     expect(moved.result.winner!.search.raceOverSearch).toEqual({ low: 1.25, high: 1.25 });
+    // From 2 search challenges the same gap is not called beyond the noise.
+    const luckyTwice: FakeBehaviour = { time: (c, _v, call) => (c.NAME === 'BEST' ? (call < 2 ? 1 : 1.25) : 1.6), accuracyOf: () => 0.995 };
+    const short = await race(luckyTwice, ['BEST', 'SLOW'], { repeats: 1, confirmTop: 2, confirmRepeats: 3 });
+    expect(short.result.winner!.params.NAME).toBe('BEST');
+    expect(describeWinner(short.result.winner!)).toMatch(
+      /its search median was 1\.000 s \(2 challenges\), the race's is 1\.25x that \(95% interval \[1\.25, 1\.25\], from 2 search challenges: too few to tell noise from a change\)$/,
+    );
     // A gap of 9% between noisy phases is said with its interval, which holds no gap at all.
     const noisyTimes = [1.0, 1.4, 0.9, 1.3, 1.5, 1.0, 1.45, 1.05, 1.4, 1.1];
     const noisy = await race({ time: (c, _v, call) => (c.NAME === 'BEST' ? noisyTimes[call]! : 1.6), accuracyOf: () => 0.995 }, ['BEST', 'SLOW'], { repeats: 2, confirmTop: 2, confirmRepeats: 3 });
