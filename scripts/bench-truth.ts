@@ -18,6 +18,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sampleStandardDeviation } from 'simple-statistics';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { pipelineEvaluatorFactory } from '../src/pipeline/factory.js';
@@ -243,8 +244,7 @@ function noiseModel(runs: StudyFigures[]): string {
   const logs = runs.flatMap((r) => r.repeatLogRatios);
   const withBoth = runs.flatMap((r) => (r.winner?.phases.search && r.winner.phases.race ? [r.winner] : []));
   if (logs.length < 3 || withBoth.length === 0) return 'Noise model: too few repeats.';
-  const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
-  const cv = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (logs.length - 1)) / Math.SQRT2;
+  const cv = sampleStandardDeviation(logs) / Math.SQRT2;
   const expected = (ns: number, nr: number) => {
     const sd = 1.2533 * cv * Math.sqrt(1 / ns + 1 / nr);
     return 2 * normalCdf(0.05 / sd) - 1;

@@ -35,25 +35,31 @@ export interface Interval {
   high: number;
 }
 
-/** Percentile bootstrap 95% interval of the median; null for fewer than 2 values (one figure has no interval). */
-export function bootstrapMedianInterval(
-  values: readonly number[],
-  options: { seed?: number; resamples?: number; level?: number } = {},
-): Interval | null {
-  const n = values.length;
-  if (n < 2) return null;
+export interface BootstrapOptions {
+  seed?: number;
+  resamples?: number;
+  level?: number;
+}
+
+/** Percentile bootstrap interval of a statistic, computed afresh from a seeded random source for each resample. */
+function percentileBootstrap(statistic: (random: () => number) => number, options: BootstrapOptions): Interval {
   const random = mulberry32(options.seed ?? 1);
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
   const level = options.level ?? 0.95;
-  const medians = new Float64Array(resamples);
-  const draw = new Array<number>(n);
-  for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < n; i++) draw[i] = values[Math.floor(random() * n)]!;
-    medians[r] = ssMedian(draw);
-  }
-  const sorted = Array.from(medians).sort((a, b) => a - b);
+  const values = Array.from({ length: resamples }, () => statistic(random)).sort((a, b) => a - b);
   const tail = (1 - level) / 2;
-  return { low: quantile(sorted, tail), high: quantile(sorted, 1 - tail) };
+  return { low: quantile(values, tail), high: quantile(values, 1 - tail) };
+}
+
+/** The median of a resample of `values` (with replacement, same size). */
+function resampledMedian(values: readonly number[], random: () => number): number {
+  return ssMedian(values.map(() => values[Math.floor(random() * values.length)]!));
+}
+
+/** Percentile bootstrap 95% interval of the median; null for fewer than 2 values (one figure has no interval). */
+export function bootstrapMedianInterval(values: readonly number[], options: BootstrapOptions = {}): Interval | null {
+  if (values.length < 2) return null;
+  return percentileBootstrap((random) => resampledMedian(values, random), options);
 }
 
 /**
@@ -61,19 +67,9 @@ export function bootstrapMedianInterval(
  * on its own: how far apart two sets of figures of one config may lie by their noise alone. Null when
  * either has fewer than 2 values.
  */
-export function bootstrapMedianRatioInterval(
-  numerator: readonly number[],
-  denominator: readonly number[],
-  options: { seed?: number; resamples?: number; level?: number } = {},
-): Interval | null {
+export function bootstrapMedianRatioInterval(numerator: readonly number[], denominator: readonly number[], options: BootstrapOptions = {}): Interval | null {
   if (numerator.length < 2 || denominator.length < 2) return null;
-  const random = mulberry32(options.seed ?? 1);
-  const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
-  const level = options.level ?? 0.95;
-  const resampledMedian = (values: readonly number[]) => ssMedian(values.map(() => values[Math.floor(random() * values.length)]!));
-  const ratios = Array.from({ length: resamples }, () => resampledMedian(numerator) / resampledMedian(denominator)).sort((a, b) => a - b);
-  const tail = (1 - level) / 2;
-  return { low: quantile(ratios, tail), high: quantile(ratios, 1 - tail) };
+  return percentileBootstrap((random) => resampledMedian(numerator, random) / resampledMedian(denominator, random), options);
 }
 
 export interface RankTest {
