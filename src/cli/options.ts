@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { AutotuneError } from '../errors.js';
-import { DEFAULT_MODEL_PATH } from '../lab/model/index.js';
+import { DEFAULT_MODEL_PATH } from '../lab/model/path.js';
 import { DEFAULT_T_MIN_S, SPEED_LIMIT_S } from '../score/sn44.js';
 import { DEFAULT_DB_PATH, isPostgresUrl, parseLocation, redact } from '../store/index.js';
 import type { RepeatPolicy } from '../study/policy.js';

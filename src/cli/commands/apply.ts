@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyTuned } from '../../apply/apply.js';
@@ -26,9 +26,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 /** This package's full space: the default when --space is not given, wherever apply runs from. */
 const DEFAULT_SPACE = fileURLToPath(new URL('../../../search-spaces/sn44.yaml', import.meta.url));
 
-export const applyCommand: CommandModule<object, ApplyArgs> = {
-  command: 'apply',
-  describe: 'merge tuned values into a miner .env (backup first), restart it under pm2, install sysctl tweaks; or roll back',
+export const applyCommand: CommandBody<ApplyArgs> = {
   builder: (y) =>
     y
       .option('miner-dir', { type: 'string', demandOption: true, describe: "the miner's folder (holds .env)" })

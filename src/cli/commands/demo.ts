@@ -1,6 +1,7 @@
 // autotune demo: the whole loop on the built-in lab, from nothing to emitted files.
 
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { AutotuneError, EXIT_NO_USABLE_CONFIG, exitCodeOf } from '../../errors.js';
 import { DEMO_DEFAULTS, runDemo, type DemoOptions } from '../../demo/run-demo.js';
 import { parseDuration } from '../../study/sources.js';
@@ -45,9 +46,7 @@ function normalizeDemoArgs(args: DemoArgs): DemoOptions {
   };
 }
 
-export const demoCommand: CommandModule<object, DemoArgs> = {
-  command: 'demo',
-  describe: 'Run the whole loop on the built-in lab: clips, model, lab server, a short study, emitted files',
+export const demoCommand: CommandBody<DemoArgs> = {
   builder: (y) =>
     y
       .option('out', { type: 'string', default: DEMO_DEFAULTS.outDir, describe: 'folder for the study and emitted files' })

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { AutotuneError } from '../../errors.js';
 import { bottleneck, STAGES, type StageDurations } from '../../pipeline/challenge/timeline.js';
 import { KNOB_NAMES, normalizeSettings, settingsToConfig } from '../../pipeline/challenge/settings.js';
@@ -54,9 +55,7 @@ interface DiagnoseArgs extends EvaluatorArgs, StorageArgs {
   study?: string;
 }
 
-export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
-  command: 'diagnose <url>',
-  describe: 'run one challenge on a video URL with a miner config: stage timeline, bottleneck, frames, accuracy, SN44 estimate',
+export const diagnoseCommand: CommandBody<DiagnoseArgs> = {
   builder: (y) =>
     withEvaluatorOptions(
       y

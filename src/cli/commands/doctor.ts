@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { runDoctor, type DoctorReport } from '../../host/doctor.js';
 import { formatTable } from '../../util/format.js';
 import { printJson } from '../output.js';
@@ -7,9 +7,7 @@ interface DoctorArgs {
   json: boolean;
 }
 
-export const doctorCommand: CommandModule<object, DoctorArgs> = {
-  command: 'doctor',
-  describe: 'Check ffmpeg, NVDEC, onnxruntime providers, GPU and TCP settings on this host',
+export const doctorCommand: CommandBody<DoctorArgs> = {
   builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
   handler: async (args) => {
     const report = await runDoctor();

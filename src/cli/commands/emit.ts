@@ -1,6 +1,6 @@
 // autotune emit: writes the winner of a study as files (best.env, summary.json, sysctl.conf, report.html).
 
-import type { CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { emitStudy } from '../../emit/emit-study.js';
 import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
 
@@ -10,9 +10,7 @@ interface EmitArgs extends StorageArgs {
   host?: string;
 }
 
-export const emitCommand: CommandModule<object, EmitArgs> = {
-  command: 'emit',
-  describe: "Write the study's winner: DIR/best.env, DIR/sysctl.conf (+ apply/revert scripts), DIR/summary.json, DIR/report.html",
+export const emitCommand: CommandBody<EmitArgs> = {
   builder: (y) =>
     y
       .option('study', studyOption)

@@ -4,6 +4,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { AutotuneError } from '../../errors.js';
 import { exportTable } from '../../replay/export.js';
 import { openStorage } from '../../store/index.js';
@@ -17,9 +18,7 @@ interface ExportArgs extends StorageArgs {
   host?: string;
 }
 
-export const exportCommand: CommandModule<object, ExportArgs> = {
-  command: 'export',
-  describe: "Write every challenge of a study as a replay table (CSV): a column per knob, then video, repeat, total_s, accuracy, coverage, failed",
+export const exportCommand: CommandBody<ExportArgs> = {
   builder: (y) =>
     y
       .option('study', studyOption)

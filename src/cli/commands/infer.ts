@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { AutotuneError } from '../../errors.js';
 import { DEFAULT_CONF, DEFAULT_IOU, DEVICES, describeLayout, LAYOUT_KINDS, parseClassMap, type Device, type LayoutKind } from '../../pipeline/infer/index.js';
 import { requireDecoder } from '../../pipeline/decode/check.js';
@@ -21,9 +21,7 @@ interface InferArgs {
   json: boolean;
 }
 
-export const inferCommand: CommandModule<object, InferArgs> = {
-  command: 'infer <clip>',
-  describe: 'run a YOLO ONNX model on every frame of a local clip: frames/s, provider, F1 against a truth file',
+export const inferCommand: CommandBody<InferArgs> = {
   builder: (y) =>
     y
       .positional('clip', { type: 'string', demandOption: true, describe: 'a local .mp4' })

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { AutotuneError } from '../../errors.js';
 import { describeLabServer, PROFILE_NAMES, startLabServer } from '../../lab/server/index.js';
 import { DEVICES, type Device } from '../../pipeline/infer/index.js';
@@ -95,9 +96,7 @@ const miner: CommandModule<object, MinerArgs> = {
   },
 };
 
-export const labCommand: CommandModule = {
-  command: 'lab <command>',
-  describe: 'The local lab: a CDN stand-in for sample clips, and a stand-in miner',
+export const labCommand: CommandBody = {
   builder: (y: Argv) =>
     y
       .command(serve as unknown as CommandModule)

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { buildLabDetector, DEFAULT_MODEL_PATH, makeLabDetector } from '../../lab/model/index.js';
 import { bytes, formatTable } from '../../util/format.js';
 import { printJson } from '../output.js';
@@ -35,9 +36,7 @@ const make: CommandModule<object, MakeArgs> = {
   },
 };
 
-export const modelCommand: CommandModule = {
-  command: 'model <command>',
-  describe: 'the lab detector model',
+export const modelCommand: CommandBody = {
   builder: (y) => y.command(make).demandCommand(1, 'name a subcommand: make'),
   handler: () => undefined,
 };

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { AutotuneError } from '../../errors.js';
 import { EXIT_DOWNLOAD } from '../../pipeline/failure.js';
 import { formatProbe } from '../../net/format.js';
@@ -53,9 +54,7 @@ const probeCommand: CommandModule<object, ProbeArgs> = {
   },
 };
 
-export const netCommand: CommandModule = {
-  command: 'net <command>',
-  describe: 'network measurements',
+export const netCommand: CommandBody = {
   builder: (y: Argv) => y.command(probeCommand).demandCommand(1, 'name a net command (probe)'),
   handler: () => {},
 };

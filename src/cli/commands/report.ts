@@ -2,6 +2,7 @@
 
 import { dirname } from 'node:path';
 import type { CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { writeReport } from '../../emit/report.js';
 import { openStorage } from '../../store/index.js';
 import { analyseHosts, type HostAnalysis } from '../../study/hosts.js';
@@ -15,9 +16,7 @@ interface ReportArgs extends StorageArgs {
   host?: string;
 }
 
-export const reportCommand: CommandModule<object, ReportArgs> = {
-  command: 'report',
-  describe: 'Write the study as one HTML file: ranking, time vs accuracy, stages, knob effects, SN44 vs t_min',
+export const reportCommand: CommandBody<ReportArgs> = {
   builder: (y) =>
     y
       .option('study', studyOption)

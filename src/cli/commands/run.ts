@@ -2,7 +2,8 @@
 // Options are normalized once here into the session's settings and the evaluator's factory; the
 // session is src/study/session.ts, the search loop src/study/runner.ts.
 
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { AutotuneError, EXIT_NO_USABLE_CONFIG, exitCodeOf } from '../../errors.js';
 import { externalEvaluatorFactory } from '../../miner/factory.js';
 import { DEFAULT_MAX_DETECTORS, pipelineEvaluatorFactory } from '../../pipeline/factory.js';
@@ -194,9 +195,7 @@ export function normalizeRunArgs(args: RunArgs): RunOptions {
   return { session, factory };
 }
 
-export const runCommand: CommandModule<object, RunArgs> = {
-  command: 'run',
-  describe: 'Tune: measure configs of a search space on sample videos and store every challenge',
+export const runCommand: CommandBody<RunArgs> = {
   builder: (y) =>
     withRunEvaluatorOptions(
       y

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { makeClips } from '../../lab/clips/index.js';
 
 interface MakeArgs {
@@ -45,9 +46,7 @@ function last<T>(value: T | T[]): T {
   return Array.isArray(value) ? (value[value.length - 1] as T) : value;
 }
 
-export const samplesCommand: CommandModule = {
-  command: 'samples <command>',
-  describe: 'Synthetic sample clips for the lab',
+export const samplesCommand: CommandBody = {
   builder: (y: Argv) => y.command(make as unknown as CommandModule).demandCommand(1, 'name a samples command (make)'),
   handler: () => undefined,
 };

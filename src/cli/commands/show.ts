@@ -1,6 +1,6 @@
 // autotune show N: one trial, every measurement and stage.
 
-import type { CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { AutotuneError } from '../../errors.js';
 import { rankedTrialJson } from '../../emit/summary.js';
 import { openStorage } from '../../store/index.js';
@@ -21,9 +21,7 @@ interface ShowArgs extends StorageArgs {
 
 const ms = (v: number | null) => (v === null ? '-' : (v * 1000).toFixed(0));
 
-export const showCommand: CommandModule<object, ShowArgs> = {
-  command: 'show <number>',
-  describe: 'Show one trial: its params, figures and every measurement with its stage times',
+export const showCommand: CommandBody<ShowArgs> = {
   builder: (y) =>
     y
       .positional('number', { type: 'string', demandOption: true, describe: 'trial number' })

@@ -1,6 +1,7 @@
 // autotune store copy: moves studies between stores (a SQLite file, a PostgreSQL database), any direction.
 
 import type { CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { AutotuneError } from '../../errors.js';
 import { copyStore, openStorage, parseLocation } from '../../store/index.js';
 import { formatTable } from '../../util/format.js';
@@ -53,9 +54,7 @@ const copy: CommandModule<object, CopyArgs> = {
   },
 };
 
-export const storeCommand: CommandModule = {
-  command: 'store <command>',
-  describe: 'the results store: copy studies between SQLite files and PostgreSQL databases',
+export const storeCommand: CommandBody = {
   builder: (y) => y.command(copy).demandCommand(1, 'name a subcommand: copy'),
   handler: () => undefined,
 };

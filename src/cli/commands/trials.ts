@@ -1,6 +1,6 @@
 // autotune trials: the study's trials ranked (feasible first), with intervals and speed-ups.
 
-import type { CommandModule } from 'yargs';
+import type { CommandBody } from '../command-body.js';
 import { AutotuneError } from '../../errors.js';
 import { rankedTrialJson } from '../../emit/summary.js';
 import { openStorage } from '../../store/index.js';
@@ -112,9 +112,7 @@ function hostNotes(perHost: readonly HostAnalysis[]): string[] {
   return perHost.flatMap((h) => studyNotes(h.analysis).map((note) => `host ${h.host}: ${note}`));
 }
 
-export const trialsCommand: CommandModule<object, TrialsArgs> = {
-  command: 'trials',
-  describe: 'List the trials of a study, ranked: feasible first, then by the objective',
+export const trialsCommand: CommandBody<TrialsArgs> = {
   builder: (y) =>
     y
       .option('study', studyOption)

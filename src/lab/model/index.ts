@@ -4,12 +4,13 @@ import { dirname } from 'node:path';
 import { AutotuneError } from '../../errors.js';
 import { buildLabDetector } from './lab-detector.js';
 import { makeDirs } from '../../util/fs.js';
+import { DEFAULT_MODEL_PATH } from './path.js';
 
 export { buildLabDetector, INPUT_NAME, OUTPUT_NAME, type LabDetectorModel, type LabDetectorOptions } from './lab-detector.js';
 export { encodeModel, TensorType, type ModelSpec, type NodeSpec, type TensorSpec, type ValueSpec } from './onnx-proto.js';
 export { GraphBuilder, type FeatureMap } from './graph-builder.js';
 
-export const DEFAULT_MODEL_PATH = 'models/lab-detector.onnx';
+export { DEFAULT_MODEL_PATH } from './path.js';
 
 export interface MadeModel {
   path: string;
