@@ -192,11 +192,16 @@ function jsonListIn(out: string): Array<Record<string, any>> | null {
   return null;
 }
 
-/** Polls jlist until NAME is online with `expected` in its environment and stays so for settleMs. */
+/**
+ * Polls jlist until NAME is online with `expected` in its environment and stays so for settleMs: seen
+ * online, then again once settleMs later with the same pid and restart count (a crash and pm2's
+ * respawn in between changes both). Each jlist starts a node process, so the settle is one wait, not
+ * a poll that loads the host the miner serves from.
+ */
 export async function waitOnline(bin: string, name: string, expected: Record<string, string>, options: WaitOptions = {}): Promise<Pm2Process> {
   const { timeoutMs = 20_000, settleMs = 1_500, pollMs = 200 } = options;
   const deadline = Date.now() + timeoutMs;
-  let since: { pid: number; at: number } | null = null;
+  let since: { pid: number; restarts: number; at: number } | null = null;
   let last: Pm2Process | null = null;
   let why = 'not listed';
   while (Date.now() < deadline) {
@@ -209,9 +214,11 @@ export async function waitOnline(bin: string, name: string, expected: Record<str
     } else if (proc.status !== 'online') why = `status ${proc.status}`;
     else if (mismatch) why = `its environment has ${mismatch[0]}=${String(proc.env[mismatch[0]] ?? '(unset)')}, expected ${mismatch[1]}`;
     else {
-      if (!since || since.pid !== proc.pid) since = { pid: proc.pid, at: Date.now() };
-      if (Date.now() - since.at >= settleMs) return proc;
-      await sleep(pollMs);
+      if (!since || since.pid !== proc.pid || since.restarts !== proc.restarts) since = { pid: proc.pid, restarts: proc.restarts, at: Date.now() };
+      why = `online, but not yet for ${settleMs / 1000} s`;
+      const settled = Date.now() - since.at;
+      if (settled >= settleMs) return proc;
+      await sleep(Math.min(settleMs - settled, Math.max(0, deadline - Date.now())));
       continue;
     }
     since = null;
