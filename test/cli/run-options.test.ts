@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStorage } from '../../src/store/index.js';
-import { runCli } from '../helpers/cli.js';
+import { refusal, runCli } from '../helpers/cli.js';
 import { PLANTED_SPACE, writePlanted } from '../replay/fixtures/planted.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'autotune-run-opts-'));
@@ -26,7 +26,7 @@ describe('autotune run: options and failing studies', () => {
       [['run', '--url', 'https://a/b.mp4', '--trials', '6', '--trials', '5'], /--trials must be an integer >= 0, got 6 and 5 \(the flag is given 2 times: give it once\)/],
     ];
     for (const [args, pattern] of cases) {
-      const run = await runCli(args);
+      const run = await refusal(args);
       expect(run.exitCode, args.join(' ')).toBe(2);
       expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(run.stderr).toMatch(pattern);

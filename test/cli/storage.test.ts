@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { refusal, runCli } from '../helpers/cli.js';
 import { labClip } from '../helpers/lab-fixtures.js';
 import { freshDatabase, postgresSkip, sayWhyPostgresSkips } from '../helpers/postgres.js';
 import { seedStudy } from '../study/fixtures/seed-study.js';
@@ -28,7 +28,7 @@ describe('choosing the store', () => {
       [['diagnose', 'https://a/b.mp4', '--study', 'x'], /^autotune: --study only matters with --save \(add --save/],
       [['diagnose', 'https://a/b.mp4', '--save', '--study', ' padded'], /^autotune: --study " padded" is not a usable study name/],
     ] as const) {
-      const run = await runCli([...args]);
+      const run = await refusal([...args]);
       expect(run.exitCode, args.join(' ')).toBe(2);
       expect(oneLine(run.stderr), args.join(' ')).toHaveLength(1);
       expect(run.stderr).toMatch(message);

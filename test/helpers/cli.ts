@@ -33,3 +33,21 @@ export async function runCli(args: string[], options: Options = {}): Promise<Cli
     stderr: String(result.stderr ?? ''),
   };
 }
+
+/**
+ * Runs the CLI in this process for a command line that must be refused before anything starts: the
+ * same code and message as runCli, without a node start-up per case.
+ */
+export async function refusal(args: string[]): Promise<{ exitCode: number; stderr: string }> {
+  const { main } = await import('../../src/cli/main.js');
+  const write = process.stderr.write.bind(process.stderr);
+  let stderr = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const exitCode = await main(args);
+    // As execa gives a child's stderr: without its final newline.
+    return { exitCode, stderr: stderr.replace(/\n$/, '') };
+  } finally {
+    process.stderr.write = write;
+  }
+}

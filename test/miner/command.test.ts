@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLabServer, type LabServer } from '../../src/lab/server/index.js';
 import { splitCommand, substitute } from '../../src/miner/command/argv.js';
-import { runCli } from '../helpers/cli.js';
-import { FIXTURES, refusal, sampleDir } from './helpers.js';
+import { refusal, runCli } from '../helpers/cli.js';
+import { FIXTURES, sampleDir } from './helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -57,17 +57,3 @@ export async function pm2Env(lab: Pm2Lab, name: string, keys: string[]): Promise
   const all = { ...(proc.pm2_env.env ?? {}), ...proc.pm2_env };
   return { status: proc.pm2_env.status, pid: proc.pid, env: Object.fromEntries(keys.map((k) => [k, all[k] === undefined ? undefined : String(all[k])])) };
 }
-
-/** Runs the CLI in this process for a command line that must be refused before anything starts. */
-export async function refusal(args: string[]): Promise<{ exitCode: number; stderr: string }> {
-  const { main } = await import('../../src/cli/main.js');
-  const write = process.stderr.write.bind(process.stderr);
-  let stderr = '';
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const exitCode = await main(args);
-    return { exitCode, stderr };
-  } finally {
-    process.stderr.write = write;
-  }
-}

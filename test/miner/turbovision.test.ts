@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { FIXTURES, freePort, refusal, sampleDir } from './helpers.js';
+import { refusal, runCli } from '../helpers/cli.js';
+import { FIXTURES, freePort, sampleDir } from './helpers.js';
 
 const MINER_ENV = 'BLACKLIST_ENABLED=false\nREPRODUCIBLE=1\n';
 
