@@ -29,14 +29,14 @@ describe('autotune apply with a real pm2', () => {
   });
 
   /** A miner folder with .env, a tuned env file, and the reporter running under pm2 with the .env values. */
-  async function setup(name: string, tuned: string) {
+  async function setup(name: string, tuned: string, pm2Options: string[] = []) {
     const minerDir = join(work, name);
     const { mkdirSync } = await import('node:fs');
     mkdirSync(minerDir);
     writeFileSync(join(minerDir, '.env'), MINER_ENV);
     const tunedPath = join(work, `${name}.env`);
     writeFileSync(tunedPath, tuned);
-    const report = await lab.start(name, { IMG_SIZE: '640', BATCH_SIZE: '32', FRAME_STRIDE: '2' });
+    const report = await lab.start(name, { IMG_SIZE: '640', BATCH_SIZE: '32', FRAME_STRIDE: '2' }, pm2Options);
     expect(await eventually(() => lab.report(report).env.IMG_SIZE === '640')).toBe(true);
     const cli = (...args: string[]) => runCli(['apply', '--miner-dir', minerDir, ...args], { env: lab.env });
     return { minerDir, tunedPath, report, cli };
@@ -125,6 +125,19 @@ describe('autotune apply with a real pm2', () => {
     expect(seen.IMG_SIZE).toBe('640');
     expect(seen.BATCH_SIZE).toBe('32');
     const status = JSON.parse((await lab.pm2('jlist')).replace(/^[^[]*/, '')).find((p: { name: string }) => p.name === 'miner-b');
+    expect(status.pm2_env.status).toBe('online');
+  });
+
+  it('a process that comes up with the new values and dies half a second later is a failed restart too: rolled back', async () => {
+    // Few restarts before pm2 gives up on it, so the crash loop ends soon.
+    const m = await setup('miner-late', 'IMG_SIZE=896\n', ['--max-restarts', '3']);
+    const run = await m.cli('--env', m.tunedPath, '--pm2', 'miner-late', '--yes');
+    expect(run.exitCode, run.stdout).not.toBe(0);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^autotune: miner-late .*restored .*\.env from .*\.env\.autotune-backup-.* and restarted miner-late with the previous values/);
+    expect(readFileSync(join(m.minerDir, '.env'), 'utf8')).toBe(MINER_ENV);
+    expect(await eventually(() => lab.report(m.report).env.IMG_SIZE === '640')).toBe(true);
+    const status = JSON.parse((await lab.pm2('jlist')).replace(/^[^[]*/, '')).find((p: { name: string }) => p.name === 'miner-late');
     expect(status.pm2_env.status).toBe('online');
   });
 

@@ -9,11 +9,13 @@ export const PM2_BIN = fileURLToPath(new URL('../../node_modules/.bin/pm2', impo
 export const REPORTED_KEYS = ['IMG_SIZE', 'BATCH_SIZE', 'FRAME_STRIDE', 'USE_CONNECTION_POOL'];
 
 // Writes the reported keys to REPORT_FILE on start and every 100 ms. IMG_SIZE=928 (a size the space
-// allows) makes it crash at start: the "tuned" value a failing restart uses.
+// allows) makes it crash at start: the "tuned" value a failing restart uses. IMG_SIZE=896 makes it
+// come up and die half a second later, as a miner does that runs out of GPU memory on its first batch.
 const REPORTER = `
 const fs = require('fs');
 const keys = ${JSON.stringify(REPORTED_KEYS)};
 if (process.env.IMG_SIZE === '928') { console.error('IMG_SIZE=928 does not fit in GPU memory'); process.exit(3); }
+if (process.env.IMG_SIZE === '896') setTimeout(() => { console.error('IMG_SIZE=896: out of GPU memory on the first batch'); process.exit(3); }, 500);
 const write = () => {
   const env = Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]));
   fs.writeFileSync(process.env.REPORT_FILE + '.tmp', JSON.stringify({ pid: process.pid, env }));
@@ -28,8 +30,8 @@ export interface Pm2Lab {
   dir: string;
   env: NodeJS.ProcessEnv;
   pm2(...args: string[]): Promise<string>;
-  /** Starts the reporter under pm2 as NAME with the given environment; returns its report path. */
-  start(name: string, env: Record<string, string>): Promise<string>;
+  /** Starts the reporter under pm2 as NAME with the given environment (and pm2 options); returns its report path. */
+  start(name: string, env: Record<string, string>, pm2Options?: string[]): Promise<string>;
   report(path: string): { pid: number; env: Record<string, string | null> };
   close(): Promise<void>;
 }
@@ -47,9 +49,9 @@ export function createPm2Lab(): Pm2Lab {
     dir,
     env,
     pm2,
-    async start(name, extra) {
+    async start(name, extra, pm2Options = []) {
       const report = join(dir, `${name}.json`);
-      await execa(PM2_BIN, ['start', script, '--name', name, '--update-env'], {
+      await execa(PM2_BIN, ['start', script, '--name', name, '--update-env', ...pm2Options], {
         env: { ...env, ...extra, REPORT_FILE: report },
         stdin: 'ignore',
       });
