@@ -10,7 +10,7 @@ export { buildLabDetector, INPUT_NAME, OUTPUT_NAME, type LabDetectorModel, type 
 export { encodeModel, TensorType, type ModelSpec, type NodeSpec, type TensorSpec, type ValueSpec } from './onnx-proto.js';
 export { GraphBuilder, type FeatureMap } from './graph-builder.js';
 
-export { DEFAULT_MODEL_PATH } from './path.js';
+export { DEFAULT_MODEL_PATH };
 
 export interface MadeModel {
   path: string;
