@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { AutotuneError } from '../errors.js';
 import { ENV_NAME } from '../util/env-names.js';
 import { findOnPath, isExecutable } from '../util/executable.js';
+import { processRuns } from '../util/process.js';
 
 export interface Pm2Process {
   name: string;
@@ -84,13 +85,7 @@ function daemonRuns(home: string): boolean {
   } catch {
     return false;
   }
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return Number.isInteger(pid) && pid > 0 && processRuns(pid);
 }
 
 /**

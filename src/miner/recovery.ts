@@ -12,6 +12,7 @@ import { AutotuneError } from '../errors.js';
 import { removeBackup, restoreEnvFile } from './env.js';
 import { RESTORE_TIMEOUT_S, restartUntilReady } from './ready.js';
 import { restarterFor, type RestartSpec } from './restart/index.js';
+import { processRuns } from '../util/process.js';
 
 export const RECOVERY_NAME = '.autotune-study.json';
 
@@ -110,10 +111,5 @@ export function unsetNote(restart: RestartSpec, unset: readonly string[]): strin
 
 function isAlive(r: Recovery): boolean {
   if (r.host !== hostname()) return true; // another host's process cannot be checked: assume it runs
-  try {
-    process.kill(r.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processRuns(r.pid);
 }

@@ -32,6 +32,7 @@ import {
 } from './reference/index.js';
 import type { Letterbox } from './letterbox.js';
 import type { ChallengeError, ChallengeResult, Config, Detection, Evaluator, VideoRef } from './types.js';
+import { processRuns } from '../util/process.js';
 
 export interface PipelineEvaluatorOptions {
   modelPath: string;
@@ -416,7 +417,7 @@ async function sweepDeadRuns(base: string): Promise<void> {
       const path = join(base, name);
       const run = /^run-(\d+)-[0-9a-f]+$/.exec(name);
       if (run) {
-        if (!isAlive(Number(run[1]))) await rm(path, { recursive: true, force: true }).catch(() => {});
+        if (!processRuns(Number(run[1]))) await rm(path, { recursive: true, force: true }).catch(() => {});
       } else if (/^challenge-[0-9a-f]+\.mp4$/.test(name)) {
         const info = await stat(path).catch(() => null);
         if (info && Date.now() - info.mtimeMs > STALE_FILE_MS) await rm(path, { force: true }).catch(() => {});
@@ -425,11 +426,3 @@ async function sweepDeadRuns(base: string): Promise<void> {
   );
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

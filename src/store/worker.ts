@@ -2,6 +2,7 @@
 
 import { hostname } from 'node:os';
 import type { TrialRecord } from './types.js';
+import { processRuns } from '../util/process.js';
 
 /**
  * The name trials record as their host: AUTOTUNE_HOST_NAME when set (a fleet whose machines share a
@@ -20,10 +21,5 @@ export function workerHost(): string {
 export function leftBehind(trial: Pick<TrialRecord, 'workerHost' | 'workerPid'>, sharedStore: boolean): boolean {
   if (trial.workerHost !== workerHost()) return !sharedStore;
   if (trial.workerPid === process.pid) return true;
-  try {
-    process.kill(trial.workerPid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'EPERM';
-  }
+  return !processRuns(trial.workerPid);
 }

@@ -145,6 +145,17 @@ describe('the miner evaluator against a fixture miner under pm2', () => {
       // Only what the miner logged since this restart: the crash an earlier trial logged is not this one's.
       expect(mute.stderr).not.toContain('ANSWER=crash: this miner cannot start with it');
       await expectAsFound();
+
+      // Up under pm2, then dead before it answers: seen as it happens, long before --ready-timeout.
+      const dies = await runCli(
+        ['diagnose', url, '--evaluator', 'miner', '--miner-url', `http://127.0.0.1:${port}`, '--miner-dir', minerDir, '--pm2', 'fx', '--set', 'ANSWER=dies', '--ready-timeout', '60', '--json'],
+        { env: lab.env },
+      );
+      expect(dies.exitCode, dies.stderr).toBe(6);
+      expect(dies.stderr.trim().split('\n').at(-1)).toMatch(
+        /^autotune: the challenge failed \(miner-restart\): pm2 process fx: the miner stopped while starting: fx (exited and pm2 started it again \(pid \d+, now \d+\)|is [a-z ]+ \(\d+ restarts\)); its last log lines: .*ANSWER=dies: out of memory while loading the model/,
+      );
+      await expectAsFound();
     } finally {
       await server.close();
     }

@@ -5,6 +5,7 @@ import { open, stat } from 'node:fs/promises';
 import { findPm2Process, pm2Restart, pm2Stop, resolvePm2, waitOnline, type Pm2Process } from '../../apply/pm2.js';
 import { isAutotuneError } from '../../errors.js';
 import { tailLines, type Restarter, type RestartSpec } from './types.js';
+import { processRuns } from '../../util/process.js';
 
 const LOG_TAIL_BYTES = 8192;
 
@@ -63,6 +64,10 @@ export class Pm2Restarter implements Restarter {
   }
 
   async stopped(): Promise<string | null> {
+    // The process the restart started still runs: nothing to ask pm2. This is checked every half
+    // second while a miner starts, and each pm2 jlist starts a node process on the host whose start
+    // is being timed.
+    if (this.pid !== null && processRuns(this.pid)) return null;
     const proc = (await findPm2Process(this.bin, this.name).catch(() => null)) ?? null;
     if (!proc) return `pm2 no longer lists ${this.name}`;
     if (proc.status !== 'online') return `${this.name} is ${proc.status} (${proc.restarts} restarts)`;
