@@ -79,13 +79,11 @@ function pm2Home(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Whether this user's pm2 daemon runs (its pid file names a live process). */
 function daemonRuns(home: string): boolean {
-  let pid: number;
   try {
-    pid = Number(readFileSync(join(home, 'pm2.pid'), 'utf8').trim());
+    return processRuns(Number(readFileSync(join(home, 'pm2.pid'), 'utf8').trim()));
   } catch {
     return false;
   }
-  return Number.isInteger(pid) && pid > 0 && processRuns(pid);
 }
 
 /**
