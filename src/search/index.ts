@@ -2,6 +2,7 @@
 export type { Capability, Config, KnobNames, KnobValue, ParamSpec, ParamType, Space } from './space/types.js';
 export { CAPABILITIES } from './space/types.js';
 export { loadSpace, parseSpace, type SpaceCheck } from './space/parse.js';
+export { BUILT_IN_SPACES_DIR, builtInSpaceNames, resolveSpaceSource, type SpaceSource } from './space/source.js';
 export { completeConfig, configKey, contains, isActive, knownKnobs, orderedParams, searchKey } from './space/config.js';
 export type { CompleteOptions } from './space/config.js';
 export { offValue, pinParams, restrictToCapabilities, type DroppedParam, type Pin } from './space/capabilities.js';

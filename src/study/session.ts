@@ -140,7 +140,7 @@ export async function openSession<E extends Evaluator>(
     const name = settings.study ?? space.name;
     const existing = await storage.getStudy(name);
     // A study this run cannot resume is refused before a video is served, probed or measured.
-    if (existing) checkResumable(existing, { name, spaceFile: settings.space, objective: settings.objective, settings: { evaluator: factory.name } });
+    if (existing) checkResumable(existing, { name, spaceFile: loaded.file, objective: settings.objective, settings: { evaluator: factory.name } });
     if (source.kind === 'samples') {
       const { startLabServer } = await import('../lab/server/index.js');
       // A study's videos are its URLs: a resumed one serves its samples on the port it had before.
@@ -203,7 +203,7 @@ export async function openSession<E extends Evaluator>(
     const warmStart = settings.warmStart ? await loadWarmStart(storage, settings.warmStart.from, name, space, settings.warmStart.top) : undefined;
     const { study, resumed, recovered, previousSettings } = await openStudy(storage, {
       name,
-      spaceFile: settings.space,
+      spaceFile: loaded.file,
       space,
       objective: settings.objective,
       settings: { ...recorded(settings), control, ...factory.settings, evaluator: factory.name, videos: videos.map((v) => v.url) },

@@ -15,9 +15,12 @@ describe('autotune demo', () => {
       'demo', '--out', out, '--samples', samples, '--frames', '12', '--trials', '2', '--repeats', '1', '--time-limit', '5m',
       // Twelve frames leave the floor to chance; the test is of the demo's steps, not of the space.
       '--accuracy-floor', '0.5',
-    ]);
+      // From a fresh folder, as an installed CLI runs: the space is the package's, the model is made here.
+    ], { cwd: dir });
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('made the lab detector models/lab-detector.onnx');
+    expect(existsSync(join(dir, 'models/lab-detector.onnx'))).toBe(true);
     expect(run.stdout).toContain(`making 2 lab clip(s) of 12 frames`);
     expect(run.stdout).toMatch(/serving 2 sample\(s\) from .* \(profile fork\)/);
     expect(run.stdout).toMatch(/top trials:\nrank/);
@@ -29,7 +32,7 @@ describe('autotune demo', () => {
     expect(run.stdout).toContain(`autotune apply --miner-dir ~/sn44-miner --env ${out}/best.env --space search-spaces/quick.yaml`);
     // The printed apply command accepts the winner: every value is a knob of the demo's space, in range.
     const minerDir = mkdtempSync(join(tmpdir(), 'demo-miner-'));
-    const dry = await runCli(['apply', '--miner-dir', minerDir, '--env', join(out, 'best.env'), '--space', 'search-spaces/quick.yaml']);
+    const dry = await runCli(['apply', '--miner-dir', minerDir, '--env', join(out, 'best.env'), '--space', 'search-spaces/quick.yaml'], { cwd: dir });
     expect(dry.stderr).toBe('');
     expect(dry.exitCode).toBe(0);
     expect(dry.stdout).toContain('dry run: nothing was changed');

@@ -98,6 +98,13 @@ describe('autotune run: options and failing studies', () => {
     // Nothing was probed (the CUDA fallback note, the model's fit) and no store was made.
     expect(run.stdout).toBe('');
     expect(existsSync(db)).toBe(false);
+    // From a folder without the package's search-spaces/ (a miner's, an installed CLI's): the default
+    // space is the built-in one, recorded under its usual name.
+    // (The refusal comes before the model is read: any file passes for one.)
+    writeFileSync(join(dir, 'unread.onnx'), '');
+    const elsewhere = await runCli(['run', '--url', 'http://127.0.0.1:9/clip.mp4', '--control', 'FAST', '--db', db, '--model', 'unread.onnx'], { cwd: dir });
+    expect(elsewhere.stderr.trim()).toMatch(/^autotune: --control FAST is not a baseline of search-spaces\/sn44\.yaml \(use one of /);
+    expect(elsewhere.exitCode).toBe(2);
   });
 
   it('refuses a space with a knob the pipeline does not know, in one line naming the file, line, knob and nearest name, before any trial', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AutotuneError } from '../../src/errors.js';
-import { loadSpace, parseSpace } from '../../src/search/index.js';
+import { BUILT_IN_SPACES_DIR, loadSpace, parseSpace, resolveSpaceSource } from '../../src/search/index.js';
 
 const PARAMS = `
   A: { type: int, low: 1, high: 8, default: 2 }
@@ -21,6 +21,16 @@ function file(parts: { params?: string; fixed?: string; reference?: string; base
     `reference: ${parts.reference ?? '{ A: 8, B: 0, D: x }'}`,
     `baselines:${parts.baselines ?? '\n  base: { A: 2 }'}`,
   ].join('\n');
+}
+
+function errorOfLoad(path: string): AutotuneError {
+  try {
+    loadSpace(path);
+  } catch (err) {
+    expect(err).toBeInstanceOf(AutotuneError);
+    return err as AutotuneError;
+  }
+  throw new Error('expected loadSpace to throw');
 }
 
 function errorOf(text: string): AutotuneError {
@@ -99,6 +109,7 @@ describe('parseSpace errors', () => {
   it('reports a missing file with E_NOT_FOUND and the path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'space-'));
     expect(() => loadSpace(join(dir, 'nope.yaml'))).toThrow(/nope\.yaml cannot be read/);
+    expect(errorOfLoad(join(dir, 'nope.yaml')).hint).toBe('pass --space with a YAML file of yours, or a built-in space: quick, sn44');
     const path = join(dir, 'bad.yaml');
     writeFileSync(path, file({ baselines: '\n  QUICK: { A: 16 }' }));
     expect(() => loadSpace(path)).toThrow(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: baselines\\.QUICK\\.A`));
@@ -123,5 +134,24 @@ describe('parseSpace errors', () => {
     expect(fixed.message).toBe('spaces/bad.yaml:8: fixed.WALLET: unknown knob "WALLET"');
     // An evaluator that takes any knob (a miner's environment) accepts both.
     expect(parseSpace(file({ fixed: '{ K: 1, WALLET: 3 }' }), 'spaces/any.yaml', { knobs: 'any' }).fixed).toEqual({ K: 1, WALLET: 3 });
+  });
+
+  it('reads a built-in space by name from any folder; a file that exists wins', () => {
+    const quick = join(BUILT_IN_SPACES_DIR, 'quick.yaml');
+    // None of these exists relative to the folder the tests run in.
+    for (const arg of ['quick', 'quick.yaml', './quick.yaml']) {
+      expect(resolveSpaceSource(arg), arg).toEqual({ path: quick, label: 'search-spaces/quick.yaml' });
+    }
+    expect(loadSpace('sn44')).toMatchObject({ name: 'sn44', file: 'search-spaces/sn44.yaml' });
+    // A file of the user's, even one named like a built-in space, is read as given.
+    const dir = mkdtempSync(join(tmpdir(), 'space-'));
+    const own = join(dir, 'quick.yaml');
+    writeFileSync(own, file());
+    expect(resolveSpaceSource(own)).toEqual({ path: own, label: own });
+    expect(loadSpace(own)).toMatchObject({ name: 't', file: own });
+    // Only a bare name, or one under search-spaces/, names a built-in space.
+    expect(resolveSpaceSource(join(dir, 'sn44.yaml')).path).toBe(join(dir, 'sn44.yaml'));
+    expect(resolveSpaceSource('other/sn44.yaml').path).toBe('other/sn44.yaml');
+    expect(errorOfLoad('sn45').message).toMatch(/^search space file sn45 cannot be read/);
   });
 });

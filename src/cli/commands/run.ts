@@ -204,7 +204,7 @@ export const runCommand: CommandBody<RunArgs> = {
       .option('samples', { type: 'string', describe: 'serve the .mp4 files of DIR through the lab server in-process' })
       .option('profile', { type: 'string', describe: 'lab link profile for --samples (see autotune lab serve --help)' })
       .option('ca', caOption)
-      .option('space', { type: 'string', default: 'search-spaces/sn44.yaml', describe: 'search space file' })
+      .option('space', { type: 'string', default: 'search-spaces/sn44.yaml', describe: 'search space: a YAML file, or a built-in space by name (sn44, quick)' })
       .option('model', modelOption)
       .option('study', { type: 'string', describe: "study name (default: the space's name); an existing study resumes" })
       .options(storageOptions)

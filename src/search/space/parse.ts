@@ -9,6 +9,7 @@ import { CAPABILITIES, type Config, type KnobNames, type KnobValue, type ParamSp
 import { completeConfig, orderedParams } from './config.js';
 import { allowedKeys, fileSchema, paramSchemas, type ParamFileType } from './schema.js';
 import { normalizeValue, onStep, quote, valueProblem } from './values.js';
+import { builtInSpaceNames, resolveSpaceSource } from './source.js';
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 type Path = (string | number)[];
@@ -22,19 +23,24 @@ export interface SpaceCheck {
   knobsFrom?: string;
 }
 
-/** Reads and validates a search-space file. */
-export function loadSpace(path: string, check: SpaceCheck = {}): Space {
+/**
+ * Reads and validates a search-space file, or a built-in space by name (see resolveSpaceSource); the
+ * space's `file` is the label a study records.
+ */
+export function loadSpace(arg: string, check: SpaceCheck = {}): Space {
+  const { path, label } = resolveSpaceSource(arg);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
+    const builtIn = builtInSpaceNames().join(', ');
     throw new AutotuneError('E_NOT_FOUND', `search space file ${path} cannot be read (${(cause as Error).message})`, {
-      hint: 'pass --space with an existing YAML file, e.g. search-spaces/sn44.yaml or search-spaces/quick.yaml',
+      hint: `pass --space with a YAML file of yours${builtIn ? `, or a built-in space: ${builtIn}` : ''}`,
       cause,
       context: { file: path },
     });
   }
-  return parseSpace(text, path, check);
+  return parseSpace(text, label, check);
 }
 
 /** Parses and validates search-space YAML; `file` names it in messages. */
