@@ -8,9 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { cliArgs, refusal, runCli } from '../helpers/cli.js';
 
-const entry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
 let file: Buffer;
@@ -26,7 +25,7 @@ const serveArgs = () => ['lab', 'serve', '--dir', dir, '--port', '0', '--http-po
 
 describe('autotune lab serve', () => {
   it('prints the base URLs and the CA path, logs each request, and exits 0 on SIGINT', async () => {
-    const child = execa('node', ['--import', 'tsx', entry, ...serveArgs()], {
+    const child = execa('node', cliArgs(serveArgs()), {
       cwd: repoRoot,
       reject: false,
       stdin: 'ignore',
@@ -86,5 +85,18 @@ describe.concurrent('autotune lab serve, bad input', () => {
     expect(run.exitCode).not.toBe(0);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/^autotune: .*no-samples-here.*autotune samples make/);
+  });
+});
+
+describe('autotune lab miner', () => {
+  it('refuses a missing model or --ca as a bad command line (exit 2), with the same words as run', async () => {
+    const missing = await refusal(['lab', 'miner', '--port', '0', '--model', path.join(dir, 'nope.onnx')]);
+    expect(missing).toEqual({
+      exitCode: 2,
+      stderr: `autotune: model ${path.join(dir, 'nope.onnx')} does not exist (make the lab model with \`autotune model make\`, or pass --model with an ONNX detection model)`,
+    });
+    const ca = await refusal(['lab', 'miner', '--port', '0', '--ca', path.join(dir, 'nope.pem')]);
+    expect(ca.exitCode).toBe(2);
+    expect(ca.stderr).toMatch(/^autotune: cannot read --ca .*nope\.pem: ENOENT/);
   });
 });

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandBody } from '../command-body.js';
-import { AutotuneError } from '../../errors.js';
+import { checkModel, modelOption, readCa } from '../options.js';
 import { describeLabServer, PROFILE_NAMES, startLabServer } from '../../lab/server/index.js';
 import { DEVICES, type Device } from '../../pipeline/infer/index.js';
 
@@ -74,21 +73,16 @@ const miner: CommandModule<object, MinerArgs> = {
     y
       .option('port', { type: 'number', default: 7999, describe: 'port to listen on; 0 = any free port' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
-      .option('model', { type: 'string', default: 'models/lab-detector.onnx', describe: 'ONNX detection model' })
+      .option('model', modelOption)
       .option('device', { type: 'string', choices: DEVICES as string[], default: 'auto', describe: 'inference device' })
       .option('ca', { type: 'string', describe: "PEM file of a CA to trust for the videos (the lab server's certificate)" }) as Argv<MinerArgs>,
   handler: async (args) => {
-    let ca: string | undefined;
-    if (args.ca) {
-      try {
-        ca = readFileSync(args.ca, 'utf8');
-      } catch (err) {
-        throw new AutotuneError('E_INPUT', `cannot read --ca ${args.ca}: ${(err as Error).message}`, { hint: 'pass a PEM certificate file' });
-      }
-    }
+    // The same checks as run's, before onnxruntime loads: a missing model is a bad command line (exit 2).
+    const ca = readCa(args.ca)?.pem;
+    const modelPath = checkModel(args.model);
     // Loaded on demand: the other lab commands start without onnxruntime.
     const { startLabMiner } = await import('../../miner/lab-miner/server.js');
-    const started = await startLabMiner({ port: args.port, host: args.host, modelPath: args.model, device: args.device as Device, ca });
+    const started = await startLabMiner({ port: args.port, host: args.host, modelPath, device: args.device as Device, ca });
     process.stdout.write(`${started.url}\n`);
     process.stderr.write(`lab miner on ${started.url} with ${Object.entries(started.config).map(([k, v]) => `${k}=${v}`).join(' ')}; Ctrl-C stops\n`);
     await untilSignal();
