@@ -13,3 +13,8 @@ export function givenValue(value: unknown): string {
   if (typeof value === 'number' && Number.isNaN(value)) return 'something that is not a number';
   return String(value);
 }
+
+/** The terminal's width for tables that fit it; none for a pipe or a file (or with --wide): every column, one line per row. */
+export function terminalWidth(wide = false, stream: NodeJS.WriteStream = process.stdout): number | undefined {
+  return !wide && stream.isTTY && stream.columns > 0 ? stream.columns : undefined;
+}

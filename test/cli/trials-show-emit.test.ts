@@ -59,6 +59,31 @@ describe('autotune trials / show / emit', () => {
     expect(run.stdout).toMatch(/accuracy 0\.500 < floor 0\.98/);
   });
 
+  it('fits a terminal narrower than the table: knobs under each row, the least needed columns hidden and named; --wide and a pipe keep every column', async () => {
+    // A real terminal (script's pseudo-terminal), 90 columns wide.
+    const inTerminal = async (extra: string[]) => {
+      const command = ['stty cols 90;', 'node', ...cliArgs(['trials', '--db', db, '--study', 'demo', ...extra])].map((a) => (a.endsWith(';') ? a : `'${a}'`)).join(' ');
+      const run = await execa('script', ['-qec', command, '/dev/null'], { cwd: root, reject: false, stdin: 'ignore', env: { ...process.env, FORCE_COLOR: '0' } });
+      expect(run.exitCode, String(run.stderr)).toBe(0);
+      return String(run.stdout).replace(/\r/g, '').split('\n');
+    };
+    const fitted = await inTerminal([]);
+    expect(fitted.filter((l) => l.length > 90)).toEqual([]);
+    const header = fitted.find((l) => l.startsWith('rank'))!;
+    expect(header).toMatch(/\bmedian\b.*\baccuracy\b.*vs fork-default$/);
+    expect(header).not.toMatch(/p90|sn44|params/);
+    const first = fitted.indexOf(header) + 2;
+    expect(fitted[first]).toMatch(/^ +1 +\d+ /);
+    expect(fitted[first + 1]).toMatch(/^ {6}IMG_SIZE=\d+ .*SPEED=\d/);
+    expect(fitted.join(' ')).toMatch(/to fit 90 columns, each row's params that vary \/ why not is on the line under it, and .*p90.* are hidden: autotune trials --wide \(or a pipe, or a file\) shows every column/);
+
+    const wide = await inTerminal(['--wide']);
+    expect(wide.find((l) => l.startsWith('rank'))).toMatch(/p90.*sn44.*params that vary/);
+    const piped = await runCli(['trials', '--db', db, '--study', 'demo']);
+    expect(piped.stdout.split('\n').find((l) => l.startsWith('rank'))).toBe(wide.find((l) => l.startsWith('rank')));
+    expect(piped.stdout).not.toMatch(/to fit \d+ columns/);
+  });
+
   it('show prints every measurement of one trial, and --json has them all', async () => {
     const text = await runCli(['show', '1', '--db', db, '--study', 'demo']);
     expect(text.exitCode).toBe(0);

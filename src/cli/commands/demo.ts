@@ -8,7 +8,7 @@ import { parseDuration } from '../../study/sources.js';
 import { accuracyFloorOption, checkAccuracyFloor, parseRepeats } from '../options.js';
 import { describeWinner } from '../../study/notes.js';
 import { formatRanking } from './trials.js';
-import { givenValue } from '../output.js';
+import { givenValue, terminalWidth } from '../output.js';
 
 interface DemoArgs {
   out: string;
@@ -71,7 +71,7 @@ export const demoCommand: CommandBody<DemoArgs> = {
     }
     say('');
     say('top trials:');
-    say(formatRanking(demo.ranking.slice(0, 5), demo.ranking));
+    say(formatRanking(demo.ranking.slice(0, 5), demo.ranking, terminalWidth()));
     say('');
     for (const note of demo.notes) say(note);
     if (demo.winner) {

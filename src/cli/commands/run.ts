@@ -38,7 +38,7 @@ import { replayEvaluatorFactory } from '../../replay/factory.js';
 import { DEFAULT_WARM_START_TOP } from '../../study/warm-start.js';
 import { normalizeEvaluatorArgs, normalizeReplayArgs, withRunEvaluatorOptions, type EvaluatorArgs, type ReplayArgs } from '../evaluator-options.js';
 import { formatRanking } from './trials.js';
-import { givenValue } from '../output.js';
+import { givenValue, terminalWidth } from '../output.js';
 
 interface RunArgs extends EvaluatorArgs, ReplayArgs, StorageArgs {
   url?: string[];
@@ -253,7 +253,7 @@ export const runCommand: CommandBody<RunArgs> = {
       return;
     }
     say('');
-    say(formatRanking(result.ranking.slice(0, 8), result.ranking));
+    say(formatRanking(result.ranking.slice(0, 8), result.ranking, terminalWidth()));
     say('');
     for (const note of studyNotes(result.analysis)) say(note);
     const trialsCommand = `autotune trials --study ${name}${settings.db === DEFAULT_DB_PATH ? '' : ` ${storageFlag(settings.db)}`}`;

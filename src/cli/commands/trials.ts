@@ -9,8 +9,8 @@ import { studyNotes } from '../../study/notes.js';
 import { baselineRows, type RankedTrial, type SpeedupBasis, type StudyAnalysis } from '../../study/ranking.js';
 import { loadRanking, requireTrials, selectStudy } from '../../study/select.js';
 import { RANK_TEST_ALPHA } from '../../study/stats.js';
-import { formatTable, percent, seconds } from '../../util/format.js';
-import { givenValue, printJson } from '../output.js';
+import { fitTable, percent, seconds, wrapWords } from '../../util/format.js';
+import { givenValue, printJson, terminalWidth } from '../output.js';
 import { storageLocation, storageOptions, studyOption, type StorageArgs } from '../options.js';
 
 interface TrialsArgs extends StorageArgs {
@@ -19,6 +19,7 @@ interface TrialsArgs extends StorageArgs {
   json: boolean;
   'by-host': boolean;
   host?: string;
+  wide: boolean;
 }
 
 export function formatParams(params: Record<string, unknown>, keys: readonly string[] = Object.keys(params)): string {
@@ -44,13 +45,13 @@ const BASIS_MARK: Record<SpeedupBasis, string> = { race: ' r', search: ' s', 'co
  * The ranking as a table. `hosts` (trial number -> the host that ran it) adds a host column when the
  * study's trials ran on more than one host.
  */
-export function formatRanking(ranking: readonly RankedTrial[], all: readonly RankedTrial[]): string {
+export function formatRanking(ranking: readonly RankedTrial[], all: readonly RankedTrial[], width?: number): string {
   const bases = baselineRows(all).map((b) => b.baseline!);
   const keys = varyingKeys(all);
   const f3 = (v: number | null) => (v === null ? '-' : v.toFixed(3));
   const withRatio = all.some((r) => r.ratioToControl !== null);
   const withHost = new Set(all.map((r) => r.host)).size > 1;
-  return formatTable(ranking, [
+  const fitted = fitTable(ranking, [
     { header: 'rank', value: (r) => `${r.rank}${r.tiedWithBest && r.rank > 1 ? '=' : ''}`, align: 'right' },
     ...(withHost ? [{ header: 'host', value: (r: RankedTrial) => r.host }] : []),
     { header: 'trial', value: (r) => String(r.number), align: 'right' },
@@ -58,8 +59,8 @@ export function formatRanking(ranking: readonly RankedTrial[], all: readonly Ran
     { header: 'baseline', value: (r) => r.baseline ?? '' },
     // Race and search figures are never in one column without their mark.
     { header: 'median', value: (r) => `${seconds(r.median)} ${r.phase === 'confirm' ? 'race' : 'srch'}`, align: 'right' },
-    { header: '95% CI', value: (r) => (r.interval ? `${r.interval.low.toFixed(3)}-${r.interval.high.toFixed(3)}` : '-'), align: 'right' },
-    { header: 'p90', value: (r) => seconds(r.p90), align: 'right' },
+    { header: '95% CI', value: (r) => (r.interval ? `${r.interval.low.toFixed(3)}-${r.interval.high.toFixed(3)}` : '-'), align: 'right', dropOrder: 8 },
+    { header: 'p90', value: (r) => seconds(r.p90), align: 'right', dropOrder: 1 },
     ...(withRatio
       ? [
           {
@@ -73,18 +74,26 @@ export function formatRanking(ranking: readonly RankedTrial[], all: readonly Ran
         ]
       : []),
     { header: 'accuracy', value: (r) => f3(r.accuracy), align: 'right' },
-    { header: 'coverage', value: (r) => percent(r.coverage), align: 'right' },
-    { header: 'sn44', value: (r) => f3(r.sn44), align: 'right' },
+    { header: 'coverage', value: (r) => percent(r.coverage), align: 'right', dropOrder: 6 },
+    { header: 'sn44', value: (r) => f3(r.sn44), align: 'right', dropOrder: 2 },
     { header: 'n', value: (r) => `${r.challenges - r.failed}/${r.challenges}`, align: 'right' },
-    { header: 'reps', value: (r) => `${r.repeats}${r.raceRounds ? `+${r.raceRounds}r` : ''}`, align: 'right' },
-    { header: 'saved', value: (r) => (r.saved ? String(r.saved) : ''), align: 'right' },
-    ...bases.map((name) => ({
+    { header: 'reps', value: (r) => `${r.repeats}${r.raceRounds ? `+${r.raceRounds}r` : ''}`, align: 'right', dropOrder: 7 },
+    { header: 'saved', value: (r) => (r.saved ? String(r.saved) : ''), align: 'right', dropOrder: 3 },
+    ...bases.map((name, i) => ({
       header: `vs ${name}`,
       value: (r: RankedTrial) => (r.speedup[name] ? `${r.speedup[name]!.toFixed(2)}x${BASIS_MARK[r.speedupBasis[name]!]}` : '-'),
       align: 'right' as const,
+      // The first baseline (the fork's default) stays: best.env's speed-up is over it.
+      ...(i > 0 ? { dropOrder: 4 } : {}),
     })),
     { header: 'params that vary / why not', value: (r) => formatParams(r.params, keys) + (r.why ? `  [${r.why}]` : '') },
-  ]);
+  ], width);
+  if (!fitted.under || width === undefined) return fitted.text;
+  const note =
+    `to fit ${width} columns, each row's ${fitted.under} is on the line under it` +
+    (fitted.hidden.length ? `, and ${fitted.hidden.join(', ')} ${fitted.hidden.length === 1 ? 'is' : 'are'} hidden` : '') +
+    ': autotune trials --wide (or a pipe, or a file) shows every column';
+  return [fitted.text, ...wrapWords(note, width)].join('\n');
 }
 
 /** What the table's marks mean. */
@@ -120,7 +129,8 @@ export const trialsCommand: CommandBody<TrialsArgs> = {
       .option('top', { type: 'number', describe: 'show only the first N' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON array in rank order' })
       .option('by-host', { type: 'boolean', default: false, describe: 'one ranking per host that measured the study' })
-      .option('host', { type: 'string', describe: "only the trials measured on this host (see the study's hosts with --by-host)" }),
+      .option('host', { type: 'string', describe: "only the trials measured on this host (see the study's hosts with --by-host)" })
+      .option('wide', { type: 'boolean', default: false, describe: 'every column on one line, also in a terminal narrower than the table' }),
   handler: async (args) => {
     if (args.top !== undefined && !(Number.isInteger(args.top) && args.top >= 1)) {
       throw new AutotuneError('E_USAGE', `--top must be a whole number >= 1, got ${givenValue(args.top)}`, { hint: 'e.g. --top 5; leave it out to list every trial' });
@@ -138,22 +148,28 @@ export const trialsCommand: CommandBody<TrialsArgs> = {
       const top = (ranking: RankedTrial[]) => (args.top !== undefined ? ranking.slice(0, args.top) : ranking);
       if (args.json) return printJson(views.flatMap((v) => top(v.analysis.ranking).map((r) => rankedTrialJson(r, v.analysis))));
       requireTrials(whole);
-      process.stdout.write(
+      const width = terminalWidth(args.wide);
+      // Prose lines wrap at words in a terminal; a pipe or a file gets one line each.
+      const say = (text: string) => {
+        const lines = text.split('\n');
+        process.stdout.write(`${(width === undefined ? lines : lines.flatMap((l) => (l === '' ? [''] : wrapWords(l, width)))).join('\n')}\n`);
+      };
+      say(
         `study ${study.name} (${study.spaceFile}, objective ${study.objective.kind}): ${whole.ranking.length} trials, ` +
           `${whole.ranking.filter((r) => r.feasible).length} feasible` +
           (whole.host !== null ? `, measured on host ${whole.host}` : '') +
-          '\n\n',
+          '\n',
       );
       const across = args['by-host'] ? null : acrossHostsLine(whole.analysis);
-      if (across) process.stdout.write(`${across}\n`);
+      if (across) say(across);
       for (const { host, analysis } of views) {
         const { ranking } = analysis;
-        if (args['by-host']) process.stdout.write(`host ${host}: ${ranking.length} trials, ${ranking.filter((r) => r.feasible).length} feasible\n`);
+        if (args['by-host']) say(`host ${host}: ${ranking.length} trials, ${ranking.filter((r) => r.feasible).length} feasible`);
         const notes = across ? hostNotes(perHost) : studyNotes(analysis);
-        for (const note of notes) process.stdout.write(`${note}\n`);
-        process.stdout.write(`\n${formatRanking(top(ranking), ranking)}\n\n`);
+        for (const note of notes) say(note);
+        process.stdout.write(`\n${formatRanking(top(ranking), ranking, width)}\n\n`);
       }
-      process.stdout.write(`${rankingLegend(whole.analysis)}\n`);
+      say(rankingLegend(whole.analysis));
     } finally {
       await storage.close();
     }
