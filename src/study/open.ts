@@ -4,6 +4,7 @@
 import { AutotuneError, isAutotuneError } from '../errors.js';
 import { PIPELINE_EVALUATOR_NAME } from '../pipeline/factory.js';
 import type { NewStudy, Storage, StudyRecord } from '../store/types.js';
+import { recordedSpace, referenceChanges } from './space-changes.js';
 
 export const INTERRUPTED_REASON = 'interrupted: process ended while the trial ran';
 /**
@@ -44,7 +45,7 @@ export async function openStudy(storage: Storage, spec: NewStudy, staleAfterS = 
 }
 
 /**
- * E_STUDY when `spec` cannot resume `existing`: another objective, space file or evaluator. The session
+ * E_STUDY when `spec` cannot resume `existing`: another objective, space file, reference config or evaluator. The session
  * checks this before it measures anything (a reference answer, the first video); `openStudy` again.
  */
 export function checkResumable(existing: StudyRecord, spec: Pick<NewStudy, 'name' | 'spaceFile' | 'objective' | 'settings'>): void {
@@ -69,6 +70,16 @@ export function checkResumable(existing: StudyRecord, spec: Pick<NewStudy, 'name
     );
   }
   checkMeasuredBy(existing, spec, 'pass the same --evaluator to resume it, or another --study name');
+  const before = recordedSpace(existing.settings);
+  const now = recordedSpace(spec.settings);
+  const changed = before && now ? referenceChanges(before, now) : [];
+  if (changed.length > 0) {
+    throw new AutotuneError(
+      'E_STUDY',
+      `study "${spec.name}" measured accuracy against another reference config: ${spec.spaceFile} now has ${changed.join(', ')}`,
+      { hint: "put the space's reference: back as it was to resume it (each trial's accuracy compares with the answers of the reference it was measured against), or pass another --study name" },
+    );
+  }
 }
 
 /**

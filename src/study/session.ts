@@ -19,6 +19,7 @@ import { openStorage, redact } from '../store/index.js';
 import type { ObjectiveSpec, Storage, StudyRecord } from '../store/types.js';
 import { changedSettings } from './changed-settings.js';
 import { checkResumable, describeObjective, openStudy } from './open.js';
+import { recordedSpace, spaceAsRead, spaceChanges } from './space-changes.js';
 import { createProgress } from './progress.js';
 import { noWinnerReport } from './report.js';
 import { describeRepeats, type RacePolicy, type RepeatPolicy } from './policy.js';
@@ -140,7 +141,8 @@ export async function openSession<E extends Evaluator>(
     const name = settings.study ?? space.name;
     const existing = await storage.getStudy(name);
     // A study this run cannot resume is refused before a video is served, probed or measured.
-    if (existing) checkResumable(existing, { name, spaceFile: loaded.file, objective: settings.objective, settings: { evaluator: factory.name } });
+    const asRead = spaceAsRead(loaded);
+    if (existing) checkResumable(existing, { name, spaceFile: loaded.file, objective: settings.objective, settings: { evaluator: factory.name, spaceAsRead: asRead } });
     if (source.kind === 'samples') {
       const { startLabServer } = await import('../lab/server/index.js');
       // A study's videos are its URLs: a resumed one serves its samples on the port it had before.
@@ -206,7 +208,7 @@ export async function openSession<E extends Evaluator>(
       spaceFile: loaded.file,
       space,
       objective: settings.objective,
-      settings: { ...recorded(settings), control, ...factory.settings, evaluator: factory.name, videos: videos.map((v) => v.url) },
+      settings: { ...recorded(settings), control, ...factory.settings, evaluator: factory.name, videos: videos.map((v) => v.url), spaceAsRead: asRead },
       host: snapshotHost(capabilities),
       netProbe,
     }, settings.heartbeatTimeoutS);
@@ -215,6 +217,11 @@ export async function openSession<E extends Evaluator>(
       say(`resuming study ${name} (${count} trials so far${recovered.length ? `; trial(s) ${recovered.join(', ')} marked FAIL: interrupted` : ''})`);
       const changed = previousSettings ? changedSettings(previousSettings, study.settings) : [];
       if (changed.length > 0) say(`note: this run measures with ${changed.join(', ')}; what was measured before keeps its figures`);
+      const before = previousSettings ? recordedSpace(previousSettings) : null;
+      const edits = before ? spaceChanges(before, asRead) : [];
+      if (edits.length > 0) {
+        say(`note: ${loaded.file} changed since the study's last run (${edits.join(', ')}): its trials keep their configs and figures; the search goes on in the space as the file is now`);
+      }
     } else {
       say(
         `study ${name}: ${describeObjective(study.objective)}, sampler ${settings.sampler}, ${videos.length} video(s) x ${describeRepeats(settings.repeats)}, ` +

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +46,35 @@ describe('autotune run: options and failing studies', () => {
     const changed = await runCli([...base, '--confirm-repeats', '3', '--sampler', 'random', '--trials', '4']);
     expect(changed.exitCode, changed.stderr).toBe(0);
     expect(changed.stdout).toMatch(/^note: this run measures with --sampler random \(was tpe\), --confirm-repeats 3 \(was 1\); what was measured before keeps its figures$/m);
+  });
+
+  it("refuses to resume a study whose space now has another reference config, and names the space's other edits", async () => {
+    const table = writePlanted(join(dir, 'planted-edited.csv'));
+    const space = join(dir, 'planted-edited.yaml');
+    const original = readFileSync(PLANTED_SPACE, 'utf8');
+    writeFileSync(space, original);
+    const db = join(dir, 'edited.db');
+    const base = ['run', '--evaluator', 'replay', '--table', table, '--space', space, '--db', db, '--accuracy-floor', '0.9', '--trials', '3', '--confirm-repeats', '0'];
+    const first = await runCli(base);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const trials = (await runCli(['trials', '--db', db, '--json'])).stdout;
+
+    writeFileSync(space, original.replace('reference:\n  SIZE: 640', 'reference:\n  SIZE: 480'));
+    const refused = await runCli(base);
+    expect(refused.stderr.trim()).toBe(
+      `autotune: study "planted" measured accuracy against another reference config: ${space} now has SIZE 480 (was 640) ` +
+        "(put the space's reference: back as it was to resume it (each trial's accuracy compares with the answers of the reference it was measured against), or pass another --study name)",
+    );
+    expect(refused.exitCode).toBe(2);
+    expect((await runCli(['trials', '--db', db, '--json'])).stdout).toBe(trials);
+
+    // The same file with an edited knob and description: resumed, the knob named, the description not.
+    writeFileSync(space, original.replace(/(START:\n\s+type: categorical\n\s+choices: \[1, 2\]\n\s+)default: 1/, '$1default: 2').replace('  SIZE:\n', '  SIZE:\n    description: input size\n'));
+    expect(readFileSync(space, 'utf8')).not.toBe(original);
+    const edited = await runCli(base);
+    expect(edited.exitCode, edited.stderr).toBe(0);
+    expect(edited.stdout).toMatch(/resuming study planted/);
+    expect(edited.stdout).toContain(`note: ${space} changed since the study's last run (knob START): its trials keep their configs and figures; the search goes on in the space as the file is now`);
   });
 
   it('names a missing --samples folder', async () => {
