@@ -2,6 +2,8 @@
 // (postgres:// or postgresql://, read as node-postgres reads it, `?host=/socket/dir` included) or the
 // path of a SQLite file.
 
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'pg-connection-string';
 import { AutotuneError } from '../errors.js';
 
@@ -17,13 +19,29 @@ export function isPostgresUrl(text: string): boolean {
   return POSTGRES.test(text);
 }
 
-/** Parses a store location; E_USAGE for a URL of another scheme or a PostgreSQL URL without a database. */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Parses a store location; E_USAGE for a URL of another scheme or a PostgreSQL URL without a database,
+ * E_INPUT for a folder given as the SQLite file.
+ */
 export function parseLocation(text: string, option = '--storage'): StoreLocation {
   if (text.trim() === '') throw new AutotuneError('E_USAGE', `${option} is empty`, { hint: 'pass a SQLite file or a postgres:// URL' });
   if (!isPostgresUrl(text)) {
     if (SCHEME.test(text)) {
       throw new AutotuneError('E_USAGE', `${option} ${redact(text)}: unknown kind of store`, {
         hint: 'pass postgres://user@host:port/database or the path of a SQLite file',
+      });
+    }
+    if (isFolder(text)) {
+      throw new AutotuneError('E_INPUT', `${option} ${text} is a folder, not a results database file`, {
+        hint: `pass a file path, e.g. ${option} ${join(text, 'autotune.db')}`,
       });
     }
     return { kind: 'sqlite', path: text };

@@ -20,13 +20,16 @@ beforeAll(async () => {
 });
 
 describe('choosing the store', () => {
-  it('refuses --storage and --db together, and a URL of another kind, in one line with exit 2', async () => {
+  it('refuses --storage and --db together, a URL of another kind and a folder, in one line with exit 2', async () => {
     for (const [args, message] of [
       [['trials', '--db', db, '--storage', db], /^autotune: use --storage or --db, not both \(--db FILE is short for --storage FILE\)$/],
       [['emit', '--storage', 'mysql://u@h/db'], /^autotune: --storage mysql:\/\/u@h\/db: unknown kind of store/],
       [['run', '--url', 'https://a/b.mp4', '--storage', 'postgres://u:secret@h:1/'], /^autotune: --storage postgres:\/\/u:\*\*\*@h:1\/ names no database/],
       [['diagnose', 'https://a/b.mp4', '--study', 'x'], /^autotune: --study only matters with --save \(add --save/],
       [['diagnose', 'https://a/b.mp4', '--save', '--study', ' padded'], /^autotune: --study " padded" is not a usable study name/],
+      // A folder as the database file: said before the host is probed or the model read, for any command.
+      [['run', '--url', 'https://a/b.mp4', '--db', dir], new RegExp(`^autotune: --db ${dir} is a folder, not a results database file \\(pass a file path, e\\.g\\. --db ${dir}/autotune\\.db\\)$`)],
+      [['trials', '--storage', dir], /^autotune: --storage .* is a folder, not a results database file/],
     ] as const) {
       const run = await refusal([...args]);
       expect(run.exitCode, args.join(' ')).toBe(2);

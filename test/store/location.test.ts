@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseLocation, redact } from '../../src/store/index.js';
 import { codeOf } from './conformance.js';
@@ -31,5 +34,12 @@ describe('store locations', () => {
       expect(await codeOf(Promise.resolve().then(() => parseLocation(text))), text).toBe('E_USAGE');
     }
     expect(() => parseLocation('postgres://u:pw@h:5432/')).toThrow('--storage postgres://u:***@h:5432/ names no database');
+  });
+
+  it('refuses a folder given as the SQLite file (E_INPUT), naming a file in it', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'location-'));
+    expect(await codeOf(Promise.resolve().then(() => parseLocation(folder, '--db')))).toBe('E_INPUT');
+    expect(() => parseLocation(folder, '--db')).toThrow(`--db ${folder} is a folder, not a results database file`);
+    expect(parseLocation(join(folder, 'autotune.db'))).toEqual({ kind: 'sqlite', path: join(folder, 'autotune.db') });
   });
 });
