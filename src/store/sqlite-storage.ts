@@ -120,7 +120,7 @@ class SqliteStorage implements Storage {
       studyById: db.prepare('SELECT id FROM studies WHERE id = ?'),
       allStudies: db.prepare('SELECT * FROM studies ORDER BY id'),
       updateStudy: db.prepare(
-        'UPDATE studies SET settings_json = @settings, host_json = @host, net_probe_json = @netProbe WHERE name = @name',
+        'UPDATE studies SET settings_json = @settings, host_json = @host, net_probe_json = @netProbe, space_json = @space WHERE name = @name',
       ),
       runningTrials: db.prepare("SELECT * FROM trials WHERE study_id = ? AND state = 'RUNNING' ORDER BY number"),
       staleTrials: db.prepare(
@@ -207,7 +207,7 @@ class SqliteStorage implements Storage {
     return this.guard(() => (this.stmt.allStudies.all() as Row[]).map(studyFromRow));
   }
 
-  async updateStudy(name: string, patch: Partial<Pick<NewStudy, 'settings' | 'host' | 'netProbe'>>): Promise<StudyRecord> {
+  async updateStudy(name: string, patch: Partial<Pick<NewStudy, 'settings' | 'host' | 'netProbe' | 'space'>>): Promise<StudyRecord> {
     return this.write(() => {
       const current = this.studyByName(name);
       if (!current) throw unknownStudy(name, this.path);
@@ -216,6 +216,7 @@ class SqliteStorage implements Storage {
         settings: json(patch.settings ?? current.settings),
         host: json(patch.host ?? current.host),
         netProbe: json(patch.netProbe === undefined ? current.netProbe : patch.netProbe),
+        space: json(patch.space === undefined ? current.space : patch.space),
       });
       return this.studyByName(name)!;
     });

@@ -143,8 +143,11 @@ export interface Storage {
   createStudy(study: NewStudy): Promise<StudyRecord>;
   getStudy(name: string): Promise<StudyRecord | null>;
   listStudies(): Promise<StudyRecord[]>;
-  /** Replaces the mutable parts of a study (settings of the latest run, host snapshot, net probe); E_NOT_FOUND for an unknown study. */
-  updateStudy(name: string, patch: Partial<Pick<NewStudy, 'settings' | 'host' | 'netProbe'>>): Promise<StudyRecord>;
+  /**
+   * Replaces the mutable parts of a study (settings of the latest run, host snapshot, net probe, the
+   * space when its file was edited); E_NOT_FOUND for an unknown study.
+   */
+  updateStudy(name: string, patch: Partial<Pick<NewStudy, 'settings' | 'host' | 'netProbe' | 'space'>>): Promise<StudyRecord>;
   /**
    * Marks FAIL the RUNNING trials whose worker is known to be gone: started by this process, or by a
    * process of this host that has ended (SQLite, a one-host store: also any other host's); a shared

@@ -4,7 +4,7 @@
 import { AutotuneError, isAutotuneError } from '../errors.js';
 import { PIPELINE_EVALUATOR_NAME } from '../pipeline/factory.js';
 import type { NewStudy, Storage, StudyRecord } from '../store/types.js';
-import { recordedSpace, referenceChanges } from './space-changes.js';
+import { recordedSpace, referenceChanges, spaceChanges } from './space-changes.js';
 
 export const INTERRUPTED_REASON = 'interrupted: process ended while the trial ran';
 /**
@@ -40,7 +40,11 @@ export async function openStudy(storage: Storage, spec: NewStudy, staleAfterS = 
     ...(await storage.failInterruptedTrials(existing.id, INTERRUPTED_REASON)),
     ...(await storage.failStaleTrials(existing.id, staleAfterS)),
   ].sort((a, b) => a - b);
-  const study = await storage.updateStudy(spec.name, { settings: spec.settings, host: spec.host, netProbe: spec.netProbe });
+  // An edited space file: the study's record follows it, so emit and the report read the space searched now.
+  const before = recordedSpace(existing.settings);
+  const now = recordedSpace(spec.settings);
+  const edited = before !== null && now !== null && spaceChanges(before, now).length > 0;
+  const study = await storage.updateStudy(spec.name, { settings: spec.settings, host: spec.host, netProbe: spec.netProbe, ...(edited ? { space: spec.space } : {}) });
   return { study, resumed: true, recovered, previousSettings: existing.settings };
 }
 

@@ -67,6 +67,7 @@ describe('autotune run: options and failing studies', () => {
     );
     expect(refused.exitCode).toBe(2);
     expect((await runCli(['trials', '--db', db, '--json'])).stdout).toBe(trials);
+    const startDefaults = [await storedStartDefault(db)];
 
     // The same file with an edited knob and description: resumed, the knob named, the description not.
     writeFileSync(space, original.replace(/(START:\n\s+type: categorical\n\s+choices: \[1, 2\]\n\s+)default: 1/, '$1default: 2').replace('  SIZE:\n', '  SIZE:\n    description: input size\n'));
@@ -75,6 +76,9 @@ describe('autotune run: options and failing studies', () => {
     expect(edited.exitCode, edited.stderr).toBe(0);
     expect(edited.stdout).toMatch(/resuming study planted/);
     expect(edited.stdout).toContain(`note: ${space} changed since the study's last run (knob START): its trials keep their configs and figures; the search goes on in the space as the file is now`);
+    // The study's record follows the file (emit and the report read it), and the refused run left it as it was.
+    expect(startDefaults).toEqual([1]);
+    expect(await storedStartDefault(db)).toBe(2);
   });
 
   it('names a missing --samples folder', async () => {
@@ -150,3 +154,14 @@ describe('autotune run: options and failing studies', () => {
     expect(existsSync(db)).toBe(false);
   });
 });
+
+/** The default of the planted space's START knob as the study in `db` records it. */
+async function storedStartDefault(db: string): Promise<unknown> {
+  const storage = await openStorage(db);
+  try {
+    const space = (await storage.getStudy('planted'))!.space as { params: { name: string; default?: unknown }[] };
+    return space.params.find((p) => p.name === 'START')!.default;
+  } finally {
+    await storage.close();
+  }
+}

@@ -108,8 +108,13 @@ export function storageConformance(name: string, open: () => Promise<Storage>, s
     it('replaces the mutable parts of a study and refuses an unknown one with E_NOT_FOUND', async () => {
       const store = await fresh();
       await store.createStudy(sampleStudy('upd'));
+      const created = await store.getStudy('upd');
       const updated = await store.updateStudy('upd', { settings: { repeats: 5 }, netProbe: { rttMs: 9 } });
       expect(updated).toMatchObject({ settings: { repeats: 5 }, netProbe: { rttMs: 9 }, host: { hostname: 'test' } });
+      expect(updated.space).toEqual(created!.space);
+      const edited = await store.updateStudy('upd', { space: { name: 'edited', params: [] } });
+      expect(edited).toMatchObject({ space: { name: 'edited', params: [] }, settings: { repeats: 5 } });
+      expect((await store.getStudy('upd'))!.space).toEqual({ name: 'edited', params: [] });
       expect(await codeOf(store.updateStudy('nope', { settings: {} }))).toBe('E_NOT_FOUND');
     });
 

@@ -114,16 +114,17 @@ class PostgresStorage implements Storage {
     return (await this.db.run('SELECT * FROM studies ORDER BY id')).map(studyFromRow);
   }
 
-  async updateStudy(name: string, patch: Partial<Pick<NewStudy, 'settings' | 'host' | 'netProbe'>>): Promise<StudyRecord> {
+  async updateStudy(name: string, patch: Partial<Pick<NewStudy, 'settings' | 'host' | 'netProbe' | 'space'>>): Promise<StudyRecord> {
     return this.db.transaction(async (query) => {
       const [row] = await query('SELECT * FROM studies WHERE name = $1 FOR UPDATE', [name]);
       if (!row) throw unknownStudy(name, this.path);
       const current = studyFromRow(row);
-      const [updated] = await query('UPDATE studies SET settings_json = $2, host_json = $3, net_probe_json = $4 WHERE id = $1 RETURNING *', [
+      const [updated] = await query('UPDATE studies SET settings_json = $2, host_json = $3, net_probe_json = $4, space_json = $5 WHERE id = $1 RETURNING *', [
         current.id,
         json(patch.settings ?? current.settings),
         json(patch.host ?? current.host),
         json(patch.netProbe === undefined ? current.netProbe : patch.netProbe),
+        json(patch.space === undefined ? current.space : patch.space),
       ]);
       return studyFromRow(updated!);
     });
