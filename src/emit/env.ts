@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { AutotuneError } from '../errors.js';
 import { ENV_NAME, isLoaderVariable, PLAIN_ENV_VALUE } from '../util/env-names.js';
 import type { Config, KnobValue } from '../pipeline/types.js';
+import { describeMeasuredBy } from '../study/measured-by.js';
 import { driftLine } from '../study/notes.js';
 import { baselineRows, type RankedTrial } from '../study/ranking.js';
 import type { EmitContext, Emitter } from './emitter.js';
@@ -95,6 +96,7 @@ export function formatEnvFile(context: Pick<EmitContext, 'study' | 'ranking' | '
     `sn44-autotune: best config of study "${study.name}" (${study.spaceFile}), trial ${winner.number}${winner.baseline ? ` (baseline ${winner.baseline})` : ''}`,
     `host: ${winner.host ?? hostname()}, date: ${date.toISOString()}`,
     `objective: ${study.objective.kind}${study.objective.kind === 'sn44' ? ` (t-min ${study.objective.tMin} s)` : ` (accuracy floor ${study.objective.accuracyFloor})`}`,
+    describeMeasuredBy(study.settings).line,
     ...(drift ? [drift] : []),
     `measured: ${describeFigures(winner)}`,
     ...gainLines(winner, ranking),

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import type { MeasurementRecord, StudyRecord, TrialRecord } from '../store/types.js';
 import type { RankedTrial, StudyAnalysis } from '../study/ranking.js';
 import { acrossHostsLine } from '../study/hosts.js';
+import { describeMeasuredBy } from '../study/measured-by.js';
 import { studyNotes } from '../study/notes.js';
 import { directionOf } from '../study/objective.js';
 import { sn44Quality } from '../score/sn44.js';
@@ -50,7 +51,7 @@ export function buildReportData(source: ReportSource): ReportData {
   const trials = reportTrials(source, ranking);
   const space = study.space as { params?: { name: string }[] } | null;
   const host = source.host ?? (analysis.acrossHosts ? analysis.acrossHosts.hosts.join(', ') : (source.ranking[0]?.host ?? (study.host as { hostname?: string } | null)?.hostname ?? hostname()));
-  const notes = trials.some((t) => t.rank !== null) ? [] : ['no trial finished'];
+  const notes = [describeMeasuredBy(study.settings).line, ...(trials.some((t) => t.rank !== null) ? [] : ['no trial finished'])];
   if (winner === null && !analysis.acrossHosts) notes.push('no feasible trial: nothing met the accuracy floor without a failed challenge');
   const across = acrossHostsLine(analysis);
   if (across) notes.push(across);

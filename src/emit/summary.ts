@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { driftWarning } from '../study/drift.js';
+import { describeMeasuredBy } from '../study/measured-by.js';
 import { baselineRows, type RankedTrial, type StudyAnalysis } from '../study/ranking.js';
 import { RANK_TEST_ALPHA } from '../study/stats.js';
 import type { EmitContext, Emitter } from './emitter.js';
@@ -78,6 +79,7 @@ export function buildSummary(context: Omit<EmitContext, 'outDir'>) {
       name: study.name,
       spaceFile: study.spaceFile,
       objective: study.objective,
+      measuredBy: describeMeasuredBy(study.settings),
       settings: study.settings,
       createdAt: study.createdAt,
       hostSnapshot: study.host,

@@ -111,6 +111,11 @@ describe('autotune trials / show / emit', () => {
     expect(summary.winner).toMatchObject({ number: 1, feasible: true });
     expect(summary.baselines[0]).toMatchObject({ name: 'fork-default', number: 0 });
     expect(summary.trials).toHaveLength(4);
+    // The pipeline's times stand in for the miner's: every output says so.
+    expect(env).toMatch(/^# measured by the built-in pipeline \(undici, ffmpeg, onnxruntime\): a stand-in for your miner, so its times are a proxy for what a validator measures; /m);
+    expect(summary.study.measuredBy).toMatchObject({ evaluator: 'the built-in pipeline', proxy: true });
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('a stand-in for your miner, so its times are a proxy');
+    expect((await runCli(['trials', '--db', db, '--study', 'demo'])).stdout.split('\n')[1]).toMatch(/^measured by the built-in pipeline .*a proxy/);
   });
 
   it("leaves another program's SQLite file and an empty file as they are", async () => {

@@ -116,6 +116,8 @@ describe('a study of autotune lab miner under pm2', () => {
     const best = readFileSync(join(out, 'best.env'), 'utf8');
     expect(best).toMatch(/^export FRAME_STRIDE=1$/m);
     expect(best).toContain(`export IMG_SIZE=${trials[0]!.params.IMG_SIZE}`);
+    expect(best).toContain(`# measured by a running miner at http://127.0.0.1:${port}, timed as a validator times it: from the POST to the last byte of the reply\n`);
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).study.measuredBy).toMatchObject({ evaluator: 'a running miner', proxy: false });
     await expectOriginal();
   }, 600_000);
 

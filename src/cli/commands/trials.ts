@@ -5,6 +5,7 @@ import { AutotuneError } from '../../errors.js';
 import { rankedTrialJson } from '../../emit/summary.js';
 import { openStorage } from '../../store/index.js';
 import { acrossHostsLine, analyseHosts, type HostAnalysis } from '../../study/hosts.js';
+import { describeMeasuredBy } from '../../study/measured-by.js';
 import { studyNotes } from '../../study/notes.js';
 import { baselineRows, type RankedTrial, type SpeedupBasis, type StudyAnalysis } from '../../study/ranking.js';
 import { loadRanking, requireTrials, selectStudy } from '../../study/select.js';
@@ -157,9 +158,9 @@ export const trialsCommand: CommandBody<TrialsArgs> = {
       say(
         `study ${study.name} (${study.spaceFile}, objective ${study.objective.kind}): ${whole.ranking.length} trials, ` +
           `${whole.ranking.filter((r) => r.feasible).length} feasible` +
-          (whole.host !== null ? `, measured on host ${whole.host}` : '') +
-          '\n',
+          (whole.host !== null ? `, measured on host ${whole.host}` : ''),
       );
+      say(`${describeMeasuredBy(study.settings).line}\n`);
       const across = args['by-host'] ? null : acrossHostsLine(whole.analysis);
       if (across) say(across);
       for (const { host, analysis } of views) {
