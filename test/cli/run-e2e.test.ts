@@ -41,6 +41,7 @@ describe('autotune run end to end (lab server, real pipeline)', () => {
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toContain('serving 2 sample(s)');
     expect(run.stdout).toMatch(/winner: trial \d+/);
+    expect(run.stdout).toMatch(/^winner: trial \d+.*\nmeasured by the built-in pipeline \(undici, ffmpeg, onnxruntime\): a stand-in for your miner, so its times are a proxy for what a validator measures; /m);
     // The ranking shows the knobs that vary between trials, not the space's fixed ones on every row.
     expect(run.stdout).toMatch(/IMG_SIZE=\d+/);
     expect(run.stdout).not.toMatch(/PARTIAL_DOWNLOAD=/);

@@ -91,6 +91,7 @@ describe('a study of autotune lab miner under pm2', () => {
     expect(run.stdout).toMatch(/serving 2 sample\(s\) from .* at http:\/\//);
     expect(run.stdout).toMatch(/reference: the miner's answer for .*clip-1\.mp4 under the space's reference config/);
     expect(run.stdout).toMatch(/restoring the miner: .*\.env as found, pm2 process lab-miner on its original values/);
+    expect(run.stdout).toContain(`\nmeasured by a running miner at http://127.0.0.1:${port}, timed as a validator times it: from the POST to the last byte of the reply\n`);
 
     const trials = JSON.parse((await runCli(['trials', '--db', db, '--study', 'grid', '--json'])).stdout) as TrialJson[];
     expect(trials).toHaveLength(4);

@@ -6,6 +6,8 @@ import { AutotuneError, EXIT_NO_USABLE_CONFIG, exitCodeOf } from '../../errors.j
 import { DEMO_DEFAULTS, runDemo, type DemoOptions } from '../../demo/run-demo.js';
 import { parseDuration } from '../../study/sources.js';
 import { accuracyFloorOption, checkAccuracyFloor, parseRepeats } from '../options.js';
+import { PIPELINE_EVALUATOR_NAME } from '../../pipeline/factory.js';
+import { describeMeasuredBy } from '../../study/measured-by.js';
 import { describeWinner } from '../../study/notes.js';
 import { formatRanking } from './trials.js';
 import { givenValue, terminalWidth } from '../output.js';
@@ -76,6 +78,7 @@ export const demoCommand: CommandBody<DemoArgs> = {
     for (const note of demo.notes) say(note);
     if (demo.winner) {
       say(`winner: ${describeWinner(demo.winner)}`);
+      say(describeMeasuredBy({ evaluator: PIPELINE_EVALUATOR_NAME }).line);
     } else {
       say(`no config met the accuracy floor: ${demo.noWinner ?? 'see the report'}`);
     }
@@ -86,7 +89,7 @@ export const demoCommand: CommandBody<DemoArgs> = {
     say(`  open ${options.outDir}/report.html`);
     say(`  autotune trials --db ${demo.db}`);
     if (demo.winner) say(`  autotune apply --miner-dir ~/sn44-miner --env ${options.outDir}/best.env --space ${demo.space} --pm2 sn44-miner   (dry run; add --yes to apply)`);
-    say('  on your miner host: autotune run --url https://.../chunk.mp4 --model your-yolo.onnx');
+    say('  on your miner host: autotune run --url https://.../chunk.mp4 --model your-yolo.onnx, then --evaluator miner to time the miner itself');
     if (!demo.winner) process.exitCode = EXIT_NO_USABLE_CONFIG;
   },
 };

@@ -11,6 +11,7 @@ import { parseClassMap } from '../../pipeline/infer/class-map.js';
 import { LAYOUT_KINDS, type LayoutKind } from '../../pipeline/infer/layout.js';
 import { SAMPLER_NAMES, type SamplerName } from '../../search/index.js';
 import { DEFAULT_DB_PATH, redact } from '../../store/index.js';
+import { describeMeasuredBy } from '../../study/measured-by.js';
 import { describeWinner, studyNotes } from '../../study/notes.js';
 import { DEFAULT_MAX_REPEATS, DEFAULT_RACE, type RacePolicy } from '../../study/policy.js';
 import { checkStudyName } from '../../study/select.js';
@@ -272,6 +273,7 @@ export const runCommand: CommandBody<RunArgs> = {
     const w = result.winner!;
     say('');
     say(`winner: ${describeWinner(w)}`);
+    say(describeMeasuredBy({ ...factory.settings, evaluator: factory.name }).line);
     say(`next: ${trialsCommand}, then autotune emit`);
   },
 };
