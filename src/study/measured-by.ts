@@ -35,5 +35,5 @@ export function describeMeasuredBy(settings: Record<string, unknown>): MeasuredB
       line: `measured by ${evaluator} (${(target.argv ?? []).join(' ')}), timed from its start to its exit: a proxy for what a validator measures, start-up included`,
     };
   }
-  return { evaluator, proxy: true, line: `measured by ${evaluator}: figures recorded earlier, replayed, not measured on this host by this study` };
+  return { evaluator, proxy: true, line: `measured by ${evaluator}: figures recorded earlier and replayed, not measured by this study` };
 }

@@ -19,6 +19,6 @@ describe('what measured a study', () => {
     expect(command.proxy).toBe(true);
     expect(command.line).toBe('measured by a command (python3 bench.py --video-url {url}), timed from its start to its exit: a proxy for what a validator measures, start-up included');
     const replay = describeMeasuredBy({ evaluator: 'the replay of runs.csv', table: 'runs.csv' });
-    expect(replay).toMatchObject({ proxy: true, line: 'measured by the replay of runs.csv: figures recorded earlier, replayed, not measured on this host by this study' });
+    expect(replay).toMatchObject({ proxy: true, line: 'measured by the replay of runs.csv: figures recorded earlier and replayed, not measured by this study' });
   });
 });
