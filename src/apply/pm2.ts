@@ -114,8 +114,10 @@ export async function findPm2Process(bin: string, name: string): Promise<Pm2Proc
  * environment of the pm2 command into the process's, so the command gets the process's stored
  * environment plus the values, never autotune's own (NODE_OPTIONS, proxies, a shell's variables).
  */
-export async function pm2Restart(bin: string, name: string, values: Record<string, string>): Promise<void> {
-  const proc = await findPm2Process(bin, name);
+export async function pm2Restart(bin: string, name: string, values: Record<string, string>, known?: Pm2Process | null): Promise<void> {
+  // The process as last confirmed stands in for a fresh list while its pid still runs: pm2 has not
+  // restarted it since (every restart, crash or reload gives a new pid), so it stores the same environment.
+  const proc = known && processRuns(known.pid) ? known : await findPm2Process(bin, name);
   const [file, args] = pm2Command(bin);
   const env = { ...proc.storedEnv, ...values, ...daemonAddress(proc.storedEnv) };
   const run = await execa(file, [...args, 'restart', name, '--update-env'], { reject: false, stdin: 'ignore', env, extendEnv: false });

@@ -61,10 +61,19 @@ describe('the miner evaluator against a fixture miner under pm2', () => {
 
   it('records each bad answer as a typed failure, fails the value the miner dies with, and restores the miner', async () => {
     const db = join(work, 'answers.db');
-    const run = await runCli(study(db, ['--trials', '8']), { env: lab.env });
+    // pm2 through a wrapper that counts its commands: each starts a node process on the miner's host.
+    const calls = join(work, 'pm2-calls.log');
+    const wrapper = join(work, 'pm2-counting');
+    writeFileSync(wrapper, `#!/bin/sh\necho "$1" >> ${JSON.stringify(calls)}\nexec ${JSON.stringify(join(root, 'node_modules/.bin/pm2'))} "$@"\n`, { mode: 0o755 });
+    const run = await runCli(study(db, ['--trials', '8']), { env: { ...lab.env, PM2_BIN: wrapper } });
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toMatch(/winner: trial \d+/);
+    // About one list per restart: a restart reuses the process pm2 listed last while its pid runs.
+    const commands = readFileSync(calls, 'utf8').trim().split('\n');
+    const restarts = commands.filter((c) => c === 'restart').length;
+    expect(restarts).toBeGreaterThanOrEqual(10);
+    expect(commands.filter((c) => c === 'jlist').length).toBeLessThanOrEqual(restarts + 6);
 
     const trials = JSON.parse((await runCli(['trials', '--db', db, '--json'])).stdout) as {
       number: number; params: { ANSWER: string }; state: string; feasible: boolean; why: string | null; failureReasons: Record<string, number>; setupS: number | null;

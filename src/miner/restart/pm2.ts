@@ -19,6 +19,8 @@ export class Pm2Restarter implements Restarter {
   private logs: Pm2Process['logs'] | null = null;
   /** Each log file's size when the last restart began: what the miner wrote before is not this start's. */
   private logStart = new Map<string, number>();
+  /** The process as pm2 last listed it to this restarter: the next restart needs no list while its pid runs. */
+  private confirmed: Pm2Process | null = null;
 
   constructor(
     private readonly name: string,
@@ -30,11 +32,12 @@ export class Pm2Restarter implements Restarter {
 
   /** Throws E_PM2 when pm2 does not know the process. */
   async check(): Promise<void> {
-    await findPm2Process(this.bin, this.name);
+    this.confirmed = await findPm2Process(this.bin, this.name);
   }
 
   async currentValues(keys: readonly string[]): Promise<Record<string, string>> {
     const proc = await findPm2Process(this.bin, this.name);
+    this.confirmed = proc;
     const values: Record<string, string> = {};
     for (const key of keys) if (proc.env[key] !== undefined && proc.env[key] !== null) values[key] = String(proc.env[key]);
     return values;
@@ -43,13 +46,15 @@ export class Pm2Restarter implements Restarter {
   async restart(values: Record<string, string>, options: { timeoutMs: number; afterFailure?: boolean }): Promise<void> {
     this.pid = null;
     this.generation++;
-    this.logs ??= (await findPm2Process(this.bin, this.name)).logs;
+    const known = this.confirmed;
+    this.confirmed = null;
+    this.logs ??= (known ?? (await findPm2Process(this.bin, this.name))).logs;
     this.logStart = new Map(await Promise.all([this.logs.err, this.logs.out].filter((p): p is string => p !== null).map(async (p) => [p, await sizeOf(p)] as const)));
     // A process that crashed with the previous values may be in pm2's respawn loop, which refuses a
     // restart ("Process with pid N already exists"): stop it first.
     if (options.afterFailure) await pm2Stop(this.bin, this.name);
     try {
-      await pm2Restart(this.bin, this.name, values);
+      await pm2Restart(this.bin, this.name, values, options.afterFailure ? null : known);
     } catch (err) {
       if (!isAutotuneError(err, 'E_PM2_RESTART')) throw err;
       await pm2Stop(this.bin, this.name);
@@ -60,7 +65,10 @@ export class Pm2Restarter implements Restarter {
   async confirm(values: Record<string, string>, timeoutMs: number): Promise<void> {
     const generation = this.generation;
     const proc = await waitOnline(this.bin, this.name, values, { timeoutMs, settleMs: 0, pollMs: 100 });
-    if (generation === this.generation) this.pid = proc.pid;
+    if (generation === this.generation) {
+      this.pid = proc.pid;
+      this.confirmed = proc;
+    }
   }
 
   async stopped(): Promise<string | null> {
