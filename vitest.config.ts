@@ -7,7 +7,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // One temporary folder for the whole suite, removed at its end; one throwaway PostgreSQL cluster
     // in it, where each file that needs it makes its own database.
-    globalSetup: ['test/helpers/temp-root.ts', 'test/helpers/postgres-cluster.ts'],
+    // The lab detector too, when a clean checkout lacks it.
+    globalSetup: ['test/helpers/temp-root.ts', 'test/helpers/postgres-cluster.ts', 'test/helpers/lab-model.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 120_000,

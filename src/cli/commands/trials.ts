@@ -43,8 +43,8 @@ const STATE_WORDS = (r: RankedTrial) =>
 const BASIS_MARK: Record<SpeedupBasis, string> = { race: ' r', search: ' s', 'control-normalised': ' n' };
 
 /**
- * The ranking as a table. `hosts` (trial number -> the host that ran it) adds a host column when the
- * study's trials ran on more than one host.
+ * The ranking as a table, with a host column when the study's trials ran on more than one host. With a
+ * terminal's `width` it fits that width (see fitTable) and says under the table what moved or was hidden.
  */
 export function formatRanking(ranking: readonly RankedTrial[], all: readonly RankedTrial[], width?: number): string {
   const bases = baselineRows(all).map((b) => b.baseline!);

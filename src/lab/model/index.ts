@@ -1,5 +1,5 @@
 // The lab detector: made by the project, written to models/lab-detector.onnx (not committed).
-import { writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AutotuneError } from '../../errors.js';
 import { buildLabDetector } from './lab-detector.js';
@@ -29,10 +29,14 @@ export async function makeLabDetector(options: { out?: string; heavy?: number } 
     throw new AutotuneError('E_USAGE', `--heavy ${heavy} is not an integer from 0 to 64`, { hint: 'e.g. --heavy 4 is about YOLOv8n compute' });
   }
   const model = buildLabDetector({ heavy });
+  // Whole or not at all: a study or a miner that opens the model meanwhile never reads half a file.
+  const partial = `${out}.partial-${process.pid}`;
   try {
     makeDirs(dirname(out), 'the folder of --out');
-    await writeFile(out, model.bytes);
+    await writeFile(partial, model.bytes);
+    await rename(partial, out);
   } catch (err) {
+    await rm(partial, { force: true }).catch(() => {});
     throw new AutotuneError('E_INPUT', `cannot write model to ${out}: ${(err as Error).message}`, {
       hint: 'choose a writable --out path',
       cause: err,
