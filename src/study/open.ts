@@ -21,6 +21,8 @@ export interface OpenedStudy {
   recovered: number[];
   /** A resumed study's settings as its last run recorded them (this run's replace them). */
   previousSettings?: Record<string, unknown>;
+  /** What changed in the space file since the study's last run (see spaceChanges); empty when nothing did. */
+  spaceEdits?: string[];
 }
 
 export async function openStudy(storage: Storage, spec: NewStudy, staleAfterS = SILENT_TRIAL_TIMEOUT_S): Promise<OpenedStudy> {
@@ -43,9 +45,14 @@ export async function openStudy(storage: Storage, spec: NewStudy, staleAfterS = 
   // An edited space file: the study's record follows it, so emit and the report read the space searched now.
   const before = recordedSpace(existing.settings);
   const now = recordedSpace(spec.settings);
-  const edited = before !== null && now !== null && spaceChanges(before, now).length > 0;
-  const study = await storage.updateStudy(spec.name, { settings: spec.settings, host: spec.host, netProbe: spec.netProbe, ...(edited ? { space: spec.space } : {}) });
-  return { study, resumed: true, recovered, previousSettings: existing.settings };
+  const spaceEdits = before !== null && now !== null ? spaceChanges(before, now) : [];
+  const study = await storage.updateStudy(spec.name, {
+    settings: spec.settings,
+    host: spec.host,
+    netProbe: spec.netProbe,
+    ...(spaceEdits.length > 0 ? { space: spec.space } : {}),
+  });
+  return { study, resumed: true, recovered, previousSettings: existing.settings, spaceEdits };
 }
 
 /**

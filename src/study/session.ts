@@ -19,7 +19,7 @@ import { openStorage, redact } from '../store/index.js';
 import type { ObjectiveSpec, Storage, StudyRecord } from '../store/types.js';
 import { changedSettings } from './changed-settings.js';
 import { checkResumable, describeObjective, openStudy } from './open.js';
-import { recordedSpace, spaceAsRead, spaceChanges } from './space-changes.js';
+import { spaceAsRead } from './space-changes.js';
 import { createProgress } from './progress.js';
 import { noWinnerReport } from './report.js';
 import { describeRepeats, type RacePolicy, type RepeatPolicy } from './policy.js';
@@ -203,7 +203,7 @@ export async function openSession<E extends Evaluator>(
     await factory.preflight?.(evaluator, videos[0]!, signal, say);
     if (signal.aborted) throw new AutotuneError('E_INTERRUPTED', 'interrupted before the study was created', { hint: 'nothing was measured; run the same command again' });
     const warmStart = settings.warmStart ? await loadWarmStart(storage, settings.warmStart.from, name, space, settings.warmStart.top) : undefined;
-    const { study, resumed, recovered, previousSettings } = await openStudy(storage, {
+    const { study, resumed, recovered, previousSettings, spaceEdits = [] } = await openStudy(storage, {
       name,
       spaceFile: loaded.file,
       space,
@@ -217,10 +217,8 @@ export async function openSession<E extends Evaluator>(
       say(`resuming study ${name} (${count} trials so far${recovered.length ? `; trial(s) ${recovered.join(', ')} marked FAIL: interrupted` : ''})`);
       const changed = previousSettings ? changedSettings(previousSettings, study.settings) : [];
       if (changed.length > 0) say(`note: this run measures with ${changed.join(', ')}; what was measured before keeps its figures`);
-      const before = previousSettings ? recordedSpace(previousSettings) : null;
-      const edits = before ? spaceChanges(before, asRead) : [];
-      if (edits.length > 0) {
-        say(`note: ${loaded.file} changed since the study's last run (${edits.join(', ')}): its trials keep their configs and figures; the search goes on in the space as the file is now`);
+      if (spaceEdits.length > 0) {
+        say(`note: ${loaded.file} changed since the study's last run (${spaceEdits.join(', ')}): its trials keep their configs and figures; the search goes on in the space as the file is now`);
       }
     } else {
       say(

@@ -4,7 +4,7 @@
 // the control. The space's configs answer 12, 6 or 3 frames (stride 1, 2, 4), so the winner does not
 // depend on the machine's speed. Tiny clips keep it short.
 import { execa } from 'execa';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,10 +47,6 @@ beforeAll(async () => {
     copyFileSync(clip.truthPath, join(samples, `clip-${seed}.truth.json`));
   }
   writeFileSync(space, SPACE);
-  if (!existsSync(model)) {
-    const made = await runCli(['model', 'make']);
-    if (made.exitCode !== 0) throw new Error(`autotune model make failed: ${made.stderr}`);
-  }
 });
 
 const study = (db: string) => [

@@ -1,7 +1,7 @@
 // The whole loop against the real pipeline: lab server (in-process, --samples), real ffmpeg and
 // onnxruntime, the SQLite store, then trials and emit.
 import { execa } from 'execa';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -20,10 +20,6 @@ beforeAll(async () => {
     const clip = await labClip({ frames: 25, width: 320, height: 180, seed });
     copyFileSync(clip.path, join(samples, `clip-${seed}.mp4`));
     copyFileSync(clip.truthPath, join(samples, `clip-${seed}.truth.json`));
-  }
-  if (!existsSync(model)) {
-    const made = await runCli(['model', 'make']);
-    if (made.exitCode !== 0) throw new Error(`autotune model make failed: ${made.stderr}`);
   }
 });
 

@@ -1,7 +1,7 @@
 // Ctrl-C in the middle of `autotune run`: every finished challenge stays, the running trial is kept
 // as PRUNED, the exit code is 130, and the same command resumes with the numbering continued.
 import { execa } from 'execa';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +23,6 @@ beforeAll(async () => {
   mkdirSync(samples);
   const clip = await labClip({ frames: 25, width: 320, height: 180, seed: 1 });
   copyFileSync(clip.path, join(samples, 'clip-1.mp4'));
-  if (!existsSync(model)) {
-    const made = await runCli(['model', 'make']);
-    if (made.exitCode !== 0) throw new Error(`autotune model make failed: ${made.stderr}`);
-  }
 });
 
 describe('autotune run interrupted with Ctrl-C', () => {

@@ -91,7 +91,6 @@ describe.skipIf(postgresSkip !== null)('PostgreSQL from the command line', () =>
     const clip = await labClip({ frames: 25, width: 320, height: 180, seed: 1 });
     copyFileSync(clip.path, join(samples, 'clip-1.mp4'));
     const model = 'models/lab-detector.onnx';
-    if (!existsSync(model)) expect((await runCli(['model', 'make'])).exitCode).toBe(0);
     const run = await runCli([
       'run', '--samples', samples, '--space', 'search-spaces/quick.yaml', '--storage', url, '--model', model, '--study', 'fleet',
       '--trials', '1', '--repeats', '1', '--confirm-repeats', '0', '--device', 'cpu', '--sampler', 'grid', '--accuracy-floor', '0.5',

@@ -3,7 +3,7 @@
 // measured coverage and accuracy follow the knobs, the winner is emitted, and the miner's .env and
 // process environment are back to the original after the study and after a Ctrl-C inside a trial.
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,10 +44,6 @@ describe('a study of autotune lab miner under pm2', () => {
   let port: number;
   let db: string;
   beforeAll(async () => {
-    if (!existsSync(join(root, model))) {
-      const made = await runCli(['model', 'make']);
-      if (made.exitCode !== 0) throw new Error(`autotune model make failed: ${made.stderr}`);
-    }
     lab = createPm2Lab();
     work = mkdtempSync(join(tmpdir(), 'lab-miner-study-'));
     samples = await sampleDir(work, 2);
